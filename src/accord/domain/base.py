@@ -1,0 +1,49 @@
+"""Shared model configuration and the personal-data marker.
+
+Every domain model is strict (no silent coercion), frozen (a recorded fact is
+never edited; corrections are new events) and forbids unknown fields, so a typo
+in an ingest file is an error that names the field rather than a silent drop.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+#: Marker placed in a field's JSON schema: the value identifies a person and must
+#: never reach a log line, an error message or a published report.
+PERSONAL = {"personal_data": True}
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")]
+#: Jurisdiction code: ISO 3166-2 style, optionally followed by a locality, e.g.
+#: ``US`` (federal), ``US-NY``, ``US-NY-NYC``, ``US-IL-COOK``, ``US-TX``, ``CA`` (Canada).
+JurisdictionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3}(-[A-Z0-9]{1,12})?)?$")]
+
+
+class DomainModel(BaseModel):
+    """Base for every Accord record: strict, immutable, no unknown fields."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", use_enum_values=False)
+
+    @classmethod
+    def personal_fields(cls) -> frozenset[str]:
+        """Names of the fields marked as personal data (see :data:`PERSONAL`)."""
+        return frozenset(
+            name
+            for name, info in cls.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("personal_data")
+        )
+
+    def redacted(self) -> dict[str, Any]:
+        """A JSON-ready dict with personal fields replaced, safe for logs and errors."""
+        data = self.model_dump(mode="json")
+        for name in self.personal_fields():
+            if data.get(name) is not None:
+                data[name] = "<redacted>"
+        return data
+
+
+def personal(**kwargs: Any) -> Any:
+    """A pydantic ``Field`` marked as personal data."""
+    return Field(json_schema_extra=PERSONAL, **kwargs)

@@ -1,0 +1,99 @@
+"""Detainer requests and the warrants that may accompany them (DOMAIN.md §6.2)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from .base import DomainModel, Identifier
+from .enums import (
+    Action,
+    AdministrativeWarrantForm,
+    DetainerForm,
+    IssuingComponent,
+    JudgeKind,
+    PriorityBasis,
+    ProbableCauseBasis,
+    WarrantBasis,
+)
+
+
+class AdministrativeWarrant(DomainModel):
+    """I-200 or I-205: signed by an immigration officer, not a judge (ICE Policy 10074.2, F5)."""
+
+    form: AdministrativeWarrantForm
+    signed_by_title: str = Field(default="", max_length=200)
+    signed_on: date
+
+
+class JudicialWarrant(DomainModel):
+    """A warrant or probable-cause determination signed by a judge; the judge's kind decides its force."""
+
+    judge_kind: JudgeKind
+    court: str = Field(min_length=1, max_length=200)
+    judge_name: str | None = Field(default=None, max_length=200)
+    basis: WarrantBasis
+    issued_on: date
+    probable_cause_determination_only: bool = False  # CA §7284.4(i): a finding, not a warrant
+
+
+class DetainerRequest(DomainModel):
+    request_id: Identifier
+    person_id: Identifier
+    booking_id: Identifier
+    form: DetainerForm
+    issuing_agency_id: Identifier
+    issuing_component: IssuingComponent = IssuingComponent.ICE
+    issuing_office: str = Field(min_length=1, max_length=200, description="e.g. 'New York Field Office (AOR NYC)'")
+    issued_at: AwareDatetime
+    received_at: AwareDatetime
+    # I-247A boxes (F3): box 1 = notify before release and hold up to 48 h; box 2 = notify to resume custody.
+    box1_hold_and_notify: bool = False
+    box2_notify_to_resume_custody: bool = False
+    probable_cause_bases: frozenset[ProbableCauseBasis] = frozenset()
+    priority_bases: frozenset[PriorityBasis] = frozenset()
+    administrative_warrant: AdministrativeWarrant | None = None
+    judicial_warrant: JudicialWarrant | None = None
+    served_on_subject: bool = False
+    served_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "DetainerRequest":
+        if self.received_at < self.issued_at:
+            raise ValueError("received_at must not be before issued_at")
+        if self.form is DetainerForm.I_247A and not (self.box1_hold_and_notify or self.box2_notify_to_resume_custody):
+            raise ValueError("an I-247A must check box 1 or box 2")
+        if self.form is not DetainerForm.I_247A and (self.box1_hold_and_notify or self.box2_notify_to_resume_custody):
+            raise ValueError(f"boxes 1 and 2 belong to the I-247A, not the {self.form.value}")
+        if self.served_at is not None and not self.served_on_subject:
+            raise ValueError("served_at given but served_on_subject is false")
+        return self
+
+    @property
+    def requested_actions(self) -> frozenset[Action]:
+        """What the form asks the custodian to do; each is decided separately."""
+        hold = {Action.HOLD_PAST_RELEASE, Action.NOTIFY_RELEASE, Action.TRANSFER_AT_RELEASE}
+        match self.form:
+            case DetainerForm.I_247A:
+                acts: set[Action] = set()
+                if self.box1_hold_and_notify:
+                    acts |= hold
+                if self.box2_notify_to_resume_custody:
+                    acts |= {Action.NOTIFY_RELEASE, Action.TRANSFER_AT_RELEASE}
+                return frozenset(acts)
+            case DetainerForm.I_247 | DetainerForm.I_247D:
+                return frozenset(hold)
+            case DetainerForm.I_247N:
+                return frozenset({Action.NOTIFY_RELEASE})
+            case DetainerForm.I_247X:
+                return frozenset({Action.TRANSFER_AT_RELEASE})
+        raise AssertionError(self.form)  # pragma: no cover
+
+
+class DetainerLifted(DomainModel):
+    """ICE cancelled or lifted a detainer before it was acted on."""
+
+    request_id: Identifier
+    lifted_at: AwareDatetime
+    reason: str = Field(default="", max_length=200)
