@@ -27,6 +27,8 @@ class Charge(DomainModel):
     # California §7282.5(b): a magistrate found probable cause under PC §872 on this charge.
     magistrate_probable_cause_found: bool | None = None
     serious_or_violent_felony: bool | None = None
+    # California §7282.5(b): charged with a felony punishable by imprisonment in state prison.
+    ca_state_prison_felony: bool | None = None
     categories: frozenset[OffenseCategory] = frozenset()
     disposition: Disposition = Disposition.PENDING
 

@@ -57,6 +57,9 @@ class DetainerRequest(DomainModel):
     judicial_warrant: JudicialWarrant | None = None
     served_on_subject: bool = False
     served_at: AwareDatetime | None = None
+    # CA Gov. Code §7282.5(a)(5): ICE identifies the person as subject of an outstanding federal
+    # felony arrest warrant. None = not stated.
+    outstanding_federal_felony_warrant: bool | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "DetainerRequest":
