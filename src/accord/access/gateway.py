@@ -1,0 +1,173 @@
+"""Decide a record request under a pack and say what the custodian owes because of it.
+
+Every check asks Cedar two questions in one batch call, against the policy set in force on the
+request's date: may the requester take this action (``read``/``bulk_read``/``photo_match``), and
+which notices are owed (``owe_notices``, answered by ``@obligation`` policies). Cedar skips a
+policy whose condition errors, so a broken ``forbid`` would let a request through: here any
+evaluation error makes the outcome *deny* and is recorded, and an obligation policy that errors
+is treated as owed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict
+from datetime import date
+from typing import Any, Iterable, Sequence
+
+import cedarpy
+
+from accord.domain.enums import NoticeKind, Recipient
+
+from .deadlines import due_by
+from .entities import RECORD_ENTITIES, agency_entities, chosen_certifications, request_context
+from .model import AccessDecision, AccessRequest, Obligation, PolicyRef
+from .packs import Pack, PolicyInfo, PolicyWindow, load_pack, schema
+
+_ERRORED_POLICY = re.compile(r"policy `([^`]+)`")
+EVALUATION_ERROR = PolicyRef(
+    id="accord.evaluation_error", effect="error",
+    citation="Accord gateway: an evaluation error denies (fail closed)",
+    explanation="A policy could not be evaluated, so Accord denies the request rather than skip the policy.",
+)
+
+
+class Gateway:
+    """Decides requests under one pack. Parses entities once per requester and reuses the handles."""
+
+    def __init__(self, pack: Pack | str, *, cache_size: int = 4096):
+        self.pack = load_pack(pack) if isinstance(pack, str) else pack
+        self._schema = schema()
+        self._base = cedarpy.Entities.from_json_str(json.dumps(RECORD_ENTITIES), self._schema)
+        self._entities: OrderedDict[Any, cedarpy.Entities] = OrderedDict()
+        self._cache_size = cache_size
+
+    # -- public -------------------------------------------------------------------------------
+    def as_of(self, areq: AccessRequest) -> date:
+        """The date whose law decides: the request's local date where the custodian is."""
+        return areq.request.requested_at.astimezone(self.pack.timezone).date()
+
+    def check(self, areq: AccessRequest, as_of: date | None = None) -> AccessDecision:
+        return self.check_many([areq], as_of)[0]
+
+    def check_many(self, areqs: Sequence[AccessRequest], as_of: date | None = None) -> list[AccessDecision]:
+        """Decide many requests, batching those that share a policy set and requester into one call."""
+        groups: dict[tuple[int, int], list[int]] = {}
+        prepared = []
+        for i, areq in enumerate(areqs):
+            on = as_of or self.as_of(areq)
+            window = self.pack.window(on)
+            entities = self._entities_for(areq, on)
+            prepared.append((on, window, entities, self._cedar_requests(areq)))
+            groups.setdefault((id(window), id(entities)), []).append(i)
+        out: list[AccessDecision | None] = [None] * len(areqs)
+        for members in groups.values():
+            _, window, entities, _ = prepared[members[0]]
+            batch = [r for i in members for r in prepared[i][3]]
+            results = cedarpy.is_authorized_batch(batch, window.policy_set, entities, self._schema)
+            for k, i in enumerate(members):
+                out[i] = self._interpret(areqs[i], prepared[i][0], window, results[2 * k], results[2 * k + 1])
+        return out  # type: ignore[return-value]
+
+    # -- Cedar inputs ---------------------------------------------------------------------------
+    def _entities_for(self, areq: AccessRequest, on: date) -> cedarpy.Entities:
+        agency = areq.requester
+        picks = chosen_certifications(agency, on)
+        key = (agency, picks)
+        handle = self._entities.get(key)
+        if handle is None:
+            delta = json.dumps(agency_entities(agency, picks, self.pack.timezone))
+            handle = self._base.with_added_json_str(delta, self._schema)
+            self._entities[key] = handle
+            if len(self._entities) > self._cache_size:
+                self._entities.popitem(last=False)
+        return handle
+
+    def _cedar_requests(self, areq: AccessRequest) -> tuple[dict, dict]:
+        req = areq.request
+        principal = {"type": "Accord::Agency", "id": req.requester_agency_id}
+        resource = {"type": "Accord::Record", "id": req.record_kind.value}
+        context = request_context(areq, self.pack.timezone)
+        return (
+            {"principal": principal, "action": {"type": "Accord::Action", "id": req.action.value},
+             "resource": resource, "context": context},
+            {"principal": principal, "action": {"type": "Accord::Action", "id": "owe_notices"},
+             "resource": resource, "context": context},
+        )
+
+    # -- Cedar outputs --------------------------------------------------------------------------
+    def _interpret(self, areq: AccessRequest, on: date, window: PolicyWindow,
+                   decision: cedarpy.AuthzResult, owed: cedarpy.AuthzResult) -> AccessDecision:
+        errors = [*decision.diagnostics.errors, *owed.diagnostics.errors]
+        fired = [window.by_id[r] for r in decision.diagnostics.reasons if r in window.by_id]
+        obligated = [window.by_id[r] for r in owed.diagnostics.reasons if r in window.by_id]
+        stray = [p.id for p in obligated if p.obligation is None]
+        if stray:
+            errors.append(f"decision policies answered owe_notices: {', '.join(stray)}")
+            obligated = [p for p in obligated if p.obligation is not None]
+        for message in owed.diagnostics.errors:  # fail safe towards the person: an errored notice is owed
+            m = _ERRORED_POLICY.search(message)
+            p = window.by_id.get(m.group(1)) if m else None
+            if p is not None and p.obligation is not None and p not in obligated:
+                obligated.append(p)
+        allowed = decision.allowed and not errors
+        if allowed:
+            deciding = [_ref(p) for p in fired if p.effect == "permit"]
+        else:
+            deciding = [_ref(p) for p in fired if p.effect == "forbid"]
+            if errors:
+                deciding.append(EVALUATION_ERROR)
+            elif not deciding:
+                deciding.append(PolicyRef(id=f"{self.pack.id}.default_deny", effect="default_deny",
+                                          citation=self.pack.default_deny_citation,
+                                          explanation=self.pack.default_deny_explanation))
+        outcome = "allow" if allowed else "deny"
+        req = areq.request
+        return AccessDecision(
+            request_id=req.request_id, requester_agency_id=req.requester_agency_id,
+            custodian_agency_id=req.custodian_agency_id, record_kind=req.record_kind.value,
+            action=req.action.value, outcome=outcome, pack=self.pack.id, pack_version=self.pack.version,
+            as_of=on, law_in_force_from=window.start, law_in_force_to=window.end,
+            deciding=tuple(deciding), obligations=tuple(self._obligations(areq, obligated, outcome)),
+            errors=tuple(errors),
+        )
+
+    def _obligations(self, areq: AccessRequest, policies: Iterable[PolicyInfo], outcome: str) -> list[Obligation]:
+        req, pack, out = areq.request, self.pack, []
+        for p in policies:
+            spec = p.obligation
+            assert spec is not None
+            if spec.on_decision not in ("any", outcome):
+                continue
+            out.append(Obligation(
+                policy_id=p.id, kind=spec.kind, recipient=spec.recipient,
+                person_id=req.subject_person_id if spec.recipient is Recipient.SUBJECT else None,
+                due_by=due_by(req.requested_at, spec.days, spec.business_days, pack.timezone,
+                              pack.holiday_country, pack.holiday_subdivision),
+                days=spec.days, business_days=spec.business_days, citation=p.citation,
+                explanation=p.explanation,
+                fulfilled_by_record=spec.kind is NoticeKind.REQUESTER_IDENTITY_LOG,
+            ))
+        return out
+
+
+def _ref(p: PolicyInfo) -> PolicyRef:
+    return PolicyRef(id=p.id, effect=p.effect, citation=p.citation, explanation=p.explanation,
+                     legal_note=p.legal_note)
+
+
+def check(areq: AccessRequest, as_of: date | None = None, *, pack: Pack | str = "ny_dmv") -> AccessDecision:
+    """Decide one request (convenience; keep a :class:`Gateway` to reuse parsed handles)."""
+    return gateway_for(pack).check(areq, as_of)
+
+
+_GATEWAYS: dict[str, Gateway] = {}
+
+
+def gateway_for(pack: Pack | str) -> Gateway:
+    p = load_pack(pack) if isinstance(pack, str) else pack
+    key = f"{p.directory}:{id(p)}"
+    if key not in _GATEWAYS:
+        _GATEWAYS[key] = Gateway(p)
+    return _GATEWAYS[key]

@@ -1,0 +1,110 @@
+"""The gateway's input and output shapes.
+
+Input (``accord access check REQUEST.json``) is an :class:`AccessRequest`::
+
+    {"request": {...RecordRequest...}, "requester": {...Agency...},
+     "notice_would_impede_investigation": false}
+
+``requester.agency_id`` must equal ``request.requester_agency_id``. The last field is the
+custodian's own finding (940 CMR 37.04 lets it skip the notice when telling the person would
+impede a criminal investigation); it defaults to false.
+
+Output is an :class:`AccessDecision`: the ``access.decided`` event's payload.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
+
+from accord.domain import Agency, RecordRequest
+from accord.domain.base import DomainModel
+from accord.domain.enums import NoticeKind, Recipient
+
+
+class AccessRequest(DomainModel):
+    """A record request together with the agency that makes it."""
+
+    request: RecordRequest
+    requester: Agency
+    notice_would_impede_investigation: bool = False
+
+    @model_validator(mode="after")
+    def _requester_matches(self) -> "AccessRequest":
+        if self.requester.agency_id != self.request.requester_agency_id:
+            raise ValueError("requester.agency_id must equal request.requester_agency_id")
+        return self
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PolicyRef(_Out):
+    """A policy that decided (or a pseudo-policy: the pack's default deny, an evaluation error)."""
+
+    id: str
+    effect: Literal["permit", "forbid", "default_deny", "error"]
+    citation: str
+    explanation: str
+    legal_note: str | None = None
+
+
+class Obligation(_Out):
+    """Something the custodian owes because of this request (a notice, a log entry)."""
+
+    policy_id: str
+    kind: NoticeKind
+    recipient: Recipient
+    person_id: str | None
+    due_by: AwareDatetime
+    days: int
+    business_days: bool
+    citation: str
+    explanation: str
+    #: True when the ledger entry itself discharges it (the requester-identity log).
+    fulfilled_by_record: bool = False
+
+
+class AccessDecision(_Out):
+    request_id: str
+    requester_agency_id: str
+    custodian_agency_id: str
+    record_kind: str
+    action: str
+    outcome: Literal["allow", "deny"]
+    pack: str
+    pack_version: str
+    as_of: date
+    #: The dates between which the policy set that decided is in force (to is exclusive).
+    law_in_force_from: date | None
+    law_in_force_to: date | None
+    deciding: tuple[PolicyRef, ...]
+    obligations: tuple[Obligation, ...] = ()
+    errors: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == "allow"
+
+    @property
+    def citations(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.citation for p in self.deciding))
+
+    def notices(self) -> tuple[Obligation, ...]:
+        """Obligations that are notices to send (not discharged by the record itself)."""
+        return tuple(o for o in self.obligations if not o.fulfilled_by_record)
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, the form Cedar's ``datetime`` accepts.
+
+    >>> from datetime import timezone, timedelta
+    >>> utc_iso(datetime(2020, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-5))))
+    '2020-01-02T08:04:05Z'
+    """
+    from datetime import timezone
+
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
