@@ -1,1 +1,14 @@
-"""accord.ledger"""
+"""The ledger: append-only, hash-chained events under an RFC 6962 Merkle tree with signed checkpoints.
+
+See docs/contracts.md (Ledger) for the API other packages use.
+"""
+
+from .canonical import canonical_json
+from .records import Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
+from .store import Ledger
+from .streams import default_stream
+
+__all__ = [
+    "Ledger", "NewEvent", "StoredEvent", "VerifyReport", "Checkpoint", "InclusionProof", "ConsistencyProof",
+    "canonical_json", "default_stream",
+]

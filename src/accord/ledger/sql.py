@@ -1,0 +1,44 @@
+"""Raw SQL for the hot paths, written once with ``?`` and rendered in the driver's paramstyle."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+_EVENT_COLUMNS = "seq, stream, stream_seq, kind, caused_by, recorded_at, payload, leaf_hash, chain_hash"
+
+
+class Statements:
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.mark = "?" if dialect == "sqlite" else "%s"
+        p = self.p
+        self.insert_event = p(f"INSERT INTO ledger_events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        self.insert_node = p("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)")
+        lock = "" if dialect == "sqlite" else " FOR UPDATE"
+        self.lock_head = f"SELECT size, chain_hash, edge, ledger_id FROM ledger_head WHERE id = 1{lock}"
+        self.read_head = "SELECT size, chain_hash, edge, ledger_id FROM ledger_head WHERE id = 1"
+        self.update_head = p("UPDATE ledger_head SET size = ?, chain_hash = ?, edge = ?, updated_at = ? WHERE id = 1")
+        self.select_events = f"SELECT {_EVENT_COLUMNS} FROM ledger_events"
+        self.leaf_range = p("SELECT seq, leaf_hash FROM ledger_events WHERE seq >= ? AND seq <= ? ORDER BY seq")
+        self.node_range = p("SELECT idx, hash FROM ledger_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx")
+
+    def p(self, sql: str) -> str:
+        return sql if self.mark == "?" else sql.replace("?", self.mark)
+
+    @lru_cache(maxsize=64)  # noqa: B019 - a handful of sizes, lives as long as the ledger
+    def stream_heads(self, n: int) -> str:
+        marks = ", ".join([self.mark] * n)
+        return f"SELECT stream, MAX(stream_seq) FROM ledger_events WHERE stream IN ({marks}) GROUP BY stream"
+
+    def events_where(self, kind: bool, stream: bool, until: bool, limit: bool) -> str:
+        sql = self.select_events + " WHERE seq > ?"
+        if kind:
+            sql += " AND kind = ?"
+        if stream:
+            sql += " AND stream = ?"
+        if until:
+            sql += " AND seq <= ?"
+        sql += " ORDER BY seq"
+        if limit:
+            sql += " LIMIT ?"
+        return self.p(sql)

@@ -1,0 +1,279 @@
+"""``Ledger``: the append-only, hash-chained, Merkle-committed event store (contracts.md: Ledger)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.engine import Connection, Engine
+
+from accord.errors import InputError, IntegrityError, NotFoundError
+
+from . import merkle
+from .db import make_engine, read_connection, resolve_url, write_transaction
+from .migrate import ensure_schema
+from .records import Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
+from .schema import NODE_LEVEL_STEP, checkpoints
+from .signing import key_file_for, load_or_create_signer
+from .sql import Statements
+from .writer import ChainWriter, prepare, utc_stamp
+
+_PAGE = 2000
+
+
+def _dbapi(conn: Connection) -> Any:
+    return conn.connection.driver_connection
+
+
+class Ledger:
+    """Open with :meth:`open`; every method takes its own connection, so one Ledger serves many threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sql = Statements(engine.dialect.name)
+        self._stamps: dict[str, datetime] = {}
+
+    # -- life cycle -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str | None = None) -> Ledger:
+        """``None`` -> ``$ACCORD_DATABASE_URL`` or ``sqlite:///./accord.db``; creates or migrates the schema."""
+        engine = make_engine(resolve_url(url))
+        ensure_schema(engine)
+        return cls(engine)
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ----------------------------------------------------------------------------
+    def append(self, kind: str, payload: BaseModel | dict[str, Any], stream: str | None = None,
+               caused_by: int | None = None) -> StoredEvent:
+        """Append one event in its own durable transaction. ``stream=None`` derives it from the payload."""
+        return self.append_many([NewEvent(kind, payload, stream, caused_by)])[0]
+
+    def append_many(self, events: Iterable[NewEvent]) -> list[StoredEvent]:
+        """Append events in one transaction: all are recorded, in order, or none is."""
+        prepared = prepare(events)
+        if not prepared:
+            return []
+        rows: list[tuple] = []
+        self._write([prepared], collect=rows)
+        stamp = self._stamp_of(rows[0][5])
+        return [StoredEvent(r[0], r[1], r[2], r[3], r[6], r[4], stamp, r[7], r[8]) for r in rows]
+
+    def append_chunks(self, chunks: Iterable[Sequence[NewEvent]], on_chunk: Callable[[int], None] | None = None,
+                      source: str = "event") -> tuple[int, int]:
+        """Append many chunks in ONE transaction (bounded memory for big files); returns (first_seq, last_seq).
+
+        Returns ``(0, 0)`` when there was nothing to append. ``on_chunk(n)`` reports progress.
+        """
+        def prepared_chunks() -> Iterator[list]:
+            offset = 0
+            for chunk in chunks:
+                try:
+                    p = prepare(chunk, source=source)
+                except InputError as exc:
+                    raise InputError(str(exc).split(": ", 1)[-1], source=source,
+                                     line=(exc.line or 0) + offset, field=exc.field) from None
+                offset += len(chunk)
+                yield p
+
+        return self._write(prepared_chunks(), on_chunk)
+
+    def _write(self, chunks: Iterable[list], on_chunk: Callable[[int], None] | None = None,
+               collect: list[tuple] | None = None) -> tuple[int, int]:
+        with write_transaction(self.engine) as conn:
+            cur = _dbapi(conn).cursor()
+            cur.execute(self.sql.lock_head)
+            row = cur.fetchone()
+            if row is None:
+                raise IntegrityError("ledger head row is missing; run `accord init`")
+            size, chain, edge, _ = row
+            writer = ChainWriter(cur, self.sql, int(size), bytes(chain), bytes(edge))
+            for prepared in chunks:
+                if prepared:
+                    rows = writer.add(prepared)
+                    if collect is not None:
+                        collect.extend(rows)
+                if on_chunk is not None:
+                    on_chunk(len(prepared))
+            if writer.size == writer.first_size:
+                return (0, 0)
+            writer.finish()
+            return writer.first_size + 1, writer.size
+
+    # -- reading ----------------------------------------------------------------------------
+    def _stamp_of(self, text: str) -> datetime:
+        stamp = self._stamps.get(text)
+        if stamp is None:
+            if len(self._stamps) > 4096:
+                self._stamps.clear()
+            stamp = self._stamps[text] = datetime.fromisoformat(text)
+        return stamp
+
+    def _row_to_event(self, r: Sequence[Any]) -> StoredEvent:
+        return StoredEvent(r[0], r[1], r[2], r[3], r[6], r[4], self._stamp_of(r[5]), bytes(r[7]), bytes(r[8]))
+
+    @property
+    def size(self) -> int:
+        """Number of events recorded (the seq of the last one)."""
+        with read_connection(self.engine) as conn:
+            cur = _dbapi(conn).cursor()
+            cur.execute(self.sql.read_head)
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    def get(self, seq: int) -> StoredEvent:
+        for ev in self.events(after_seq=seq - 1, until_seq=seq):
+            return ev
+        raise NotFoundError(f"no event with seq {seq} (the ledger has {self.size})")
+
+    def events(self, kind: str | None = None, stream: str | None = None, after_seq: int = 0,
+               limit: int | None = None, until_seq: int | None = None) -> Iterator[StoredEvent]:
+        """Events in seq order, filtered; read page by page so a long scan holds no lock or memory.
+
+        ``until_seq`` (inclusive upper bound) is an extension of the contract.
+        """
+        remaining = limit
+        after = after_seq
+        while remaining is None or remaining > 0:
+            page = _PAGE if remaining is None else min(_PAGE, remaining)
+            params: list[Any] = [after]
+            if kind is not None:
+                params.append(str(kind))
+            if stream is not None:
+                params.append(stream)
+            if until_seq is not None:
+                params.append(until_seq)
+            params.append(page)
+            sql = self.sql.events_where(kind is not None, stream is not None, until_seq is not None, True)
+            with read_connection(self.engine) as conn:
+                cur = _dbapi(conn).cursor()
+                cur.execute(sql, params)
+                rows = cur.fetchall()
+            for r in rows:
+                yield self._row_to_event(r)
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
+            if remaining is not None:
+                remaining -= len(rows)
+
+    # -- the tree -----------------------------------------------------------------------------
+    def _subtree_hasher(self, cur: Any) -> Callable[[int, int], bytes]:
+        sql = self.sql
+
+        def subtree_hash(level: int, index: int) -> bytes:
+            base = (level // NODE_LEVEL_STEP) * NODE_LEVEL_STEP
+            count = 1 << (level - base)
+            start = index << (level - base)
+            if base == 0:
+                cur.execute(sql.leaf_range, (start + 1, start + count))
+            else:
+                cur.execute(sql.node_range, (base, start, start + count))
+            hashes = [bytes(h) for _, h in cur.fetchall()]
+            if len(hashes) != count:
+                raise IntegrityError(f"tree data missing under level {level} node {index}; run `accord audit verify`")
+            while len(hashes) > 1:
+                hashes = [merkle.node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+            return hashes[0]
+
+        return subtree_hash
+
+    def _head(self, cur: Any) -> tuple[int, bytes, bytes, str]:
+        cur.execute(self.sql.read_head)
+        size, chain, edge, ledger_id = cur.fetchone()
+        return int(size), bytes(chain), bytes(edge), ledger_id
+
+    def root_hash(self, size: int | None = None) -> bytes:
+        """Merkle root of the first ``size`` events (default: all)."""
+        with read_connection(self.engine) as conn:
+            cur = _dbapi(conn).cursor()
+            head_size, _, edge, _ = self._head(cur)
+            if size is None or size == head_size:
+                return merkle.CompactRange.from_bytes(head_size, edge).root()
+            self._check_size(size, head_size)
+            return merkle.range_hash(0, size, self._subtree_hasher(cur)) if size else merkle.EMPTY_ROOT
+
+    @staticmethod
+    def _check_size(size: int, head_size: int) -> None:
+        if not 0 <= size <= head_size:
+            raise InputError(f"tree size {size} is outside 0..{head_size}", field="size")
+
+    def prove_inclusion(self, seq: int, size: int | None = None) -> InclusionProof:
+        """Proof that event ``seq`` is in the tree of ``size`` events (default: the current tree)."""
+        with read_connection(self.engine) as conn:
+            cur = _dbapi(conn).cursor()
+            head_size, _, edge, _ = self._head(cur)
+            size = head_size if size is None else size
+            self._check_size(size, head_size)
+            if not 1 <= seq <= size:
+                raise NotFoundError(f"no event with seq {seq} in a tree of {size} events")
+            sub = self._subtree_hasher(cur)
+            path = merkle.inclusion_proof(seq - 1, size, sub)
+            root = merkle.CompactRange.from_bytes(head_size, edge).root() if size == head_size else merkle.range_hash(0, size, sub)
+            leaf = sub(0, seq - 1)
+        return InclusionProof(seq, size, leaf, root, tuple(path))
+
+    def prove_consistency(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+        """Proof that the first ``old_size`` events are unchanged in the tree of ``new_size`` events."""
+        with read_connection(self.engine) as conn:
+            cur = _dbapi(conn).cursor()
+            head_size, _, edge, _ = self._head(cur)
+            new_size = head_size if new_size is None else new_size
+            self._check_size(new_size, head_size)
+            if not 0 <= old_size <= new_size:
+                raise InputError(f"old size {old_size} is outside 0..{new_size}", field="old_size")
+            sub = self._subtree_hasher(cur)
+            path = merkle.consistency_proof(old_size, new_size, sub)
+            old_root = merkle.range_hash(0, old_size, sub) if old_size else merkle.EMPTY_ROOT
+            new_root = merkle.CompactRange.from_bytes(head_size, edge).root() if new_size == head_size else merkle.range_hash(0, new_size, sub)
+        return ConsistencyProof(old_size, new_size, old_root, new_root, tuple(path))
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def checkpoint(self) -> Checkpoint:
+        """Sign and record the current tree head (size and Merkle root)."""
+        with write_transaction(self.engine) as conn:
+            cur = _dbapi(conn).cursor()
+            cur.execute(self.sql.lock_head)
+            size, _, edge, origin = cur.fetchone()
+            size = int(size)
+            root = merkle.CompactRange.from_bytes(size, bytes(edge)).root()
+            signer = load_or_create_signer(conn, key_file_for(self.engine))
+            unsigned = Checkpoint(origin, size, root, utc_stamp(), signer.key_id, signer.public_key)
+            cp = Checkpoint(origin, size, root, unsigned.created_at, signer.key_id, signer.public_key, signer.sign(unsigned.note()))
+            conn.execute(checkpoints.insert().values(
+                size=cp.size, root_hash=cp.root_hash, created_at=cp.created_at, key_id=cp.key_id,
+                public_key=cp.public_key, signature=cp.signature,
+            ))
+        return cp
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint recorded in the store, oldest first."""
+        with read_connection(self.engine) as conn:
+            cur = _dbapi(conn).cursor()
+            _, _, _, origin = self._head(cur)
+            rows = conn.execute(checkpoints.select().order_by(checkpoints.c.id)).all()
+        return [Checkpoint(origin, int(r.size), bytes(r.root_hash), r.created_at, r.key_id, bytes(r.public_key),
+                           bytes(r.signature)) for r in rows]
+
+    # -- audit ---------------------------------------------------------------------------------
+    def verify(self, against: Iterable[Checkpoint] = (), progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+        """Recompute every leaf, the chain, the tree and each checkpoint; name the first bad seq.
+
+        ``against`` adds checkpoints held outside the store (e.g. published ones).
+        """
+        from .verify import verify_ledger
+
+        return verify_ledger(self, list(against), progress)

@@ -1,0 +1,129 @@
+"""The append path: canonicalise, number, hash, chain and fold into the Merkle tree, then bulk insert.
+
+Kept as one tight loop over plain tuples because it is the hot path of every
+ingest (see ``bench/ledger_append.py``). Rows go in with ``executemany`` on the
+DBAPI cursor of the SQLAlchemy connection that holds the write lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from accord.domain.events import EventKind
+from accord.errors import InputError, IntegrityError
+
+from .canonical import canonical_text, to_json_ready
+from .merkle import CompactRange
+from .records import NewEvent
+from .schema import NODE_LEVEL_STEP
+from .streams import check_kind, check_stream, default_stream
+
+#: The leaf is the RFC 8785 canonical JSON of the whole event (keys in sorted order).
+ENTRY_FORMAT = '{"caused_by":%s,"kind":"%s","payload":%s,"recorded_at":"%s","seq":%d,"stream":"%s","stream_seq":%d}'
+_KNOWN_KINDS = {str(k): str(k) for k in EventKind}
+_IN_CHUNK = 500
+_NODE_MASK = NODE_LEVEL_STEP - 1  # NODE_LEVEL_STEP is a power of two
+
+Prepared = tuple[str, str, "int | None", str]  # kind, stream, caused_by, canonical payload
+
+
+def entry_bytes(seq: int, stream: str, stream_seq: int, kind: str, caused_by: int | None, recorded_at: str, payload: str) -> bytes:
+    """The bytes whose RFC 6962 leaf hash is an event's ``leaf_hash``."""
+    cb = "null" if caused_by is None else str(caused_by)
+    return (ENTRY_FORMAT % (cb, kind, payload, recorded_at, seq, stream, stream_seq)).encode()
+
+
+def utc_stamp(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def prepare(events: Iterable[NewEvent], source: str = "event") -> list[Prepared]:
+    """Check and canonicalise events before any lock is taken; errors name the event's position."""
+    out: list[Prepared] = []
+    streams_ok: set[str] = set()
+    append = out.append
+    for i, ev in enumerate(events, 1):
+        try:
+            kind = _KNOWN_KINDS.get(ev.kind) or check_kind(ev.kind)
+            data = to_json_ready(ev.payload)
+            if type(data) is not dict:
+                raise InputError("payload must be a JSON object or a pydantic model", field="payload")
+            stream = ev.stream or default_stream(kind, data)
+            if stream not in streams_ok:
+                streams_ok.add(check_stream(stream))
+            cb = ev.caused_by
+            if cb is not None and (type(cb) is not int or cb < 1):
+                raise InputError("caused_by must be the seq (>= 1) of an earlier event", field="caused_by")
+            append((kind, stream, cb, canonical_text(data)))
+        except InputError as exc:
+            raise InputError(str(exc).removeprefix(f"field '{exc.field}': ") if exc.field else str(exc),
+                             source=source, line=i, field=exc.field) from None
+    return out
+
+
+class ChainWriter:
+    """Appends prepared events inside one locked transaction; ``finish`` moves the head."""
+
+    def __init__(self, cursor: Any, sql: Any, size: int, chain: bytes, edge: bytes) -> None:
+        self.cur, self.sql = cursor, sql
+        self.first_size = size
+        self.size, self.chain = size, chain
+        self.tree = CompactRange.from_bytes(size, edge)
+        self.stream_next: dict[str, int] = {}
+        self.recorded_at = utc_stamp()
+
+    def _load_stream_heads(self, streams: set[str]) -> None:
+        missing = [s for s in streams if s not in self.stream_next]
+        known = self.stream_next
+        for i in range(0, len(missing), _IN_CHUNK):
+            part = missing[i : i + _IN_CHUNK]
+            self.cur.execute(self.sql.stream_heads(len(part)), part)
+            for stream, last in self.cur.fetchall():
+                known[stream] = int(last)
+
+    def add(self, prepared: list[Prepared]) -> list[tuple]:
+        """Insert one chunk; returns its rows (seq, stream, stream_seq, kind, caused_by, recorded_at, payload, leaf, chain)."""
+        self._load_stream_heads({p[1] for p in prepared})
+        sha = hashlib.sha256
+        seq, chain, stream_next, rec = self.size, self.chain, self.stream_next, self.recorded_at
+        edge = self.tree.hashes
+        rows: list[tuple] = []
+        nodes: list[tuple[int, int, bytes]] = []
+        add_row = rows.append
+        fmt = ENTRY_FORMAT
+        for kind, stream, cb, payload in prepared:
+            n = seq
+            seq += 1
+            ss = stream_next.get(stream, 0) + 1
+            stream_next[stream] = ss
+            if cb is None:
+                leaf = sha(b"\x00" + (fmt % ("null", kind, payload, rec, seq, stream, ss)).encode()).digest()
+            else:
+                if cb >= seq:
+                    raise InputError(f"caused_by {cb} is not an earlier event (this one will be {seq})", field="caused_by")
+                leaf = sha(b"\x00" + (fmt % (cb, kind, payload, rec, seq, stream, ss)).encode()).digest()
+            chain = sha(chain + leaf).digest()
+            edge.append(leaf)
+            level = 0
+            while n & 1:
+                right = edge.pop()
+                edge[-1] = node = sha(b"\x01" + edge[-1] + right).digest()
+                n >>= 1
+                level += 1
+                if not level & _NODE_MASK:
+                    nodes.append((level, n, node))
+            add_row((seq, stream, ss, kind, cb, rec, payload, leaf, chain))
+        self.cur.executemany(self.sql.insert_event, rows)
+        if nodes:
+            self.cur.executemany(self.sql.insert_node, nodes)
+        self.size, self.chain = seq, chain
+        self.tree.size = seq
+        return rows
+
+    def finish(self) -> None:
+        self.cur.execute(self.sql.update_head, (self.size, self.chain, self.tree.to_bytes(), self.recorded_at))
+        if self.cur.rowcount != 1:
+            raise IntegrityError("ledger head row is missing; run `accord init`")
