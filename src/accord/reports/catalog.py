@@ -1,0 +1,192 @@
+"""The tables a report publishes: title, meaning, legal basis, which sums add up."""
+
+from __future__ import annotations
+
+from . import queries as q
+from .schema import DISPOSITIONS
+from .table import TableSpec
+
+DISPOSITION_LABELS = {
+    "received": "Received",
+    "transferred": "Transferred to immigration custody",
+    "notified_only": "Release date notified (no hold)",
+    "declined": "Declined",
+    "lifted": "Lifted by issuer",
+    "expired": "Held to the limit, not picked up",
+    "released_before_decision": "Released before a decision",
+    "pending": "Pending",
+    "held": "Held past release (any length)",
+}
+OUTCOME_COUNTS = ("detainers", "held", "transferred", "notified_only", "declined")
+OUTCOME_LABELS = {**DISPOSITION_LABELS, "detainers": "Detainers"}
+
+_BY = dict(
+    counts=("received", *DISPOSITIONS, "held"),
+    labels=DISPOSITION_LABELS,
+    total_col="received",
+    partition_cols=DISPOSITIONS,
+    chart="stacked",
+)
+
+CATALOG: tuple[TableSpec, ...] = (
+    TableSpec(
+        name="detainers_by_period",
+        title="Detainers by period and what became of them",
+        description="Every detainer counted once, in the period it was received (UTC), by its final disposition. "
+        "The dispositions add up to Received; 'Held past release' overlaps them.",
+        keys=("period",),
+        query=q.detainers_by_period,
+        **_BY,  # type: ignore[arg-type]
+    ),
+    TableSpec(
+        name="detainers_by_office",
+        title="Detainers by issuing office",
+        description="Every detainer counted once, under the immigration office that issued it.",
+        keys=("issuing_office",),
+        labels={**DISPOSITION_LABELS, "issuing_office": "Issuing office"},
+        query=q.detainers_by_office,
+        **{k: v for k, v in _BY.items() if k != "labels"},  # type: ignore[arg-type]
+    ),
+    TableSpec(
+        name="detainers_by_reason",
+        title="Detainers by the rule that decided them",
+        description="Each rule of the jurisdiction's law pack that fired, with its citation. A detainer counts once "
+        "under every rule that fired for it, so rows do not add up to the number of detainers.",
+        keys=("rule_id", "citation"),
+        counts=OUTCOME_COUNTS,
+        labels={**OUTCOME_LABELS, "rule_id": "Rule", "citation": "Citation"},
+        rows_additive=False,
+        query=q.detainers_by_reason,
+    ),
+    TableSpec(
+        name="detainers_by_offence",
+        title="Detainers by offence category in the subject's history",
+        description="Offence categories overlap: a person whose history includes an assault and a DUI counts in "
+        "both rows (DOMAIN.md §10), so rows do not add up to the number of detainers.",
+        keys=("offence_category",),
+        counts=OUTCOME_COUNTS,
+        labels={**OUTCOME_LABELS, "offence_category": "Offence category"},
+        rows_additive=False,
+        query=q.detainers_by_offence,
+    ),
+    TableSpec(
+        name="hold_durations",
+        title="How long people were held past release",
+        description="Hours held past the moment of release eligibility, against the legal limit the law pack set "
+        "for that detainer (e.g. 48 hours, 8 CFR 287.7(d)).",
+        keys=("hold_length",),
+        counts=("held", "past_legal_limit", "no_deadline_recorded"),
+        labels={
+            "hold_length": "Time held past release",
+            "held": "People held",
+            "past_legal_limit": "Released after the legal limit",
+            "no_deadline_recorded": "No legal limit recorded",
+        },
+        query=q.hold_durations,
+        legal_basis="8 CFR 287.7(d)",
+    ),
+    TableSpec(
+        name="notices_timeliness",
+        title="Notices owed and sent on time",
+        description="Notices the law required (to the person, their attorney, an oversight body), by kind and "
+        "clause. Not sent includes notices not yet due when the history was taken.",
+        keys=("kind", "citation"),
+        counts=("owed", "sent_on_time", "sent_late", "not_sent"),
+        labels={"kind": "Notice", "citation": "Citation", "owed": "Owed", "sent_on_time": "Sent on time",
+                "sent_late": "Sent late", "not_sent": "Not sent"},
+        total_col="owed",
+        partition_cols=("sent_on_time", "sent_late", "not_sent"),
+        chart="stacked",
+        needs=("notices",),
+        query=q.notices_timeliness,
+    ),
+    TableSpec(
+        name="record_requests",
+        title="Record requests by requesting agency and purpose",
+        description="Requests to read protected records (DMV, custody) and the gateway's answer.",
+        keys=("requester_kind", "purpose"),
+        counts=("requests", "allowed", "denied"),
+        labels={"requester_kind": "Requesting agency", "purpose": "Purpose"},
+        total_col="requests",
+        partition_cols=("allowed", "denied"),
+        chart="stacked",
+        needs=("record_requests",),
+        query=q.record_requests,
+    ),
+    TableSpec(
+        name="record_requests_by_record",
+        title="Record requests by kind of record",
+        description="The same requests, by the record asked for and how (single read, bulk, photo match).",
+        keys=("record_kind", "action"),
+        counts=("requests", "allowed", "denied"),
+        labels={"record_kind": "Record", "action": "Access"},
+        total_col="requests",
+        partition_cols=("allowed", "denied"),
+        chart="stacked",
+        needs=("record_requests",),
+        query=q.record_requests_by_record,
+    ),
+    TableSpec(
+        name="nypd_14_154",
+        title="NYC Admin. Code §14-154 annual report (four counts)",
+        description="Detainers received; individuals held beyond release; individuals transferred to immigration "
+        "custody pursuant to detainers; individuals whose detainers were not honored. New York City only.",
+        keys=("year", "receiving_agency_id"),
+        counts=("detainers_received", "individuals_held", "individuals_transferred", "individuals_not_honored"),
+        labels={"year": "Year", "receiving_agency_id": "Agency"},
+        rows_additive=False,  # a person can appear under two agencies in one year
+        legal_basis="NYC Admin. Code §14-154 (NYPD); §9-131 (DOC)",
+        legal_note="The four counts are those NYPD publishes under §14-154 [S9]. That DOC's §9-131 report has "
+        "the same fields is unverified (DOMAIN.md §1.3); it is shown per receiving agency.",
+        query=q.nypd_14_154,
+    ),
+    TableSpec(
+        name="nyc_10_178",
+        title="NYC Admin. Code §10-178(d) quarterly log of immigration-enforcement requests (anonymised)",
+        description="Requests from non-local law enforcement to assist immigration enforcement and the city's "
+        "responses: every detainer, and every record request made for an immigration purpose or by an agency "
+        "that primarily enforces immigration law. No person is named.",
+        keys=("quarter", "request", "requester"),
+        counts=("requests", "complied", "declined", "other"),
+        labels={"quarter": "Quarter", "request": "Request", "requester": "From", "requests": "Requests",
+                "complied": "Complied", "declined": "Declined", "other": "Other (lifted, pending, released)"},
+        total_col="requests",
+        partition_cols=("complied", "declined", "other"),
+        chart="stacked",
+        legal_basis="NYC Admin. Code §10-178(d)",
+        legal_note="The statute's list of fields the compilation is 'disaggregated by' was cut off in the source "
+        "(DOMAIN.md §1.2 N16); quarter, request type and requesting agency kind are Accord's choice.",
+        query=q.nyc_10_178,
+    ),
+    TableSpec(
+        name="ca_7284_6_c2",
+        title="Cal. Gov. Code §7284.6(c)(2) annual report: transfers and the offence behind each",
+        description="Transfers to immigration custody in California, by year and by the offence category of "
+        "the person's history. One transfer can list several categories; '(all transfers)' counts each once.",
+        keys=("year", "offence"),
+        counts=("transfers",),
+        labels={"year": "Year", "offence": "Offence category", "transfers": "Transfers"},
+        rows_additive=False,
+        legal_basis="Cal. Gov. Code §7284.6(c)(2)",
+        legal_note="The statute asks for 'the offense that allowed for the transfer' (a §7282.5(a)(3) offence); "
+        "the history carries descriptive offence categories, not the qualifying conviction, so this groups by "
+        "category. The rule that allowed each transfer is in 'Detainers by the rule that decided them'.",
+        query=q.ca_7284_6_c2,
+    ),
+    TableSpec(
+        name="truth_act_forum",
+        title="Cal. Gov. Code §7283.1(d) TRUTH Act forum data: ICE access given",
+        description="Per California agency and year: detainer requests received, release dates notified, "
+        "transfers, interviews and information sharing the law pack allowed or required.",
+        keys=("year", "receiving_agency_id"),
+        counts=("requests_received", "release_notified", "transferred", "interview_allowed", "info_shared"),
+        labels={"year": "Year", "receiving_agency_id": "Agency"},
+        legal_basis="Cal. Gov. Code §§7283(d), 7283.1(d)",
+        legal_note="Interviews and information sharing are counted where the pack's decision allowed or "
+        "required them; whether they then happened is not in the history.",
+        query=q.truth_act_forum,
+    ),
+)
+
+BY_NAME = {spec.name: spec for spec in CATALOG}
+MAIN_TABLE = "detainers_by_period"

@@ -1,0 +1,175 @@
+"""Where a report's numbers come from: Parquet files, in-memory frames, or the ledger.
+
+Every source carries a *stamp* that lets anyone check a published figure: the
+ledger checkpoint (tree size, root hash, signature) it was exported at, or a
+SHA-256 of the Parquet files' bytes. Tables are opened on a backend (DuckDB by
+default, PySpark in local mode) as Ibis tables so the same expressions run on both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from accord.errors import InputError
+
+from .schema import TABLES
+
+BACKENDS = ("duckdb", "pyspark")
+
+
+def empty_frame(table: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=TABLES[table])
+
+
+def _table_files(root: Path, table: str) -> list[Path]:
+    """``ROOT/table.parquet`` or the chunks ``ROOT/table/*.parquet`` (how large histories are written)."""
+    single = root / f"{table}.parquet"
+    if single.is_file():
+        return [single]
+    folder = root / table
+    if folder.is_dir():
+        return sorted(folder.rglob("*.parquet"))
+    return []
+
+
+def _check_columns(table: str, names: list[str], source: str) -> None:
+    missing = [c for c in TABLES[table] if c not in names]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)} in the {table} table", source=source, field=missing[0])
+
+
+def hash_files(paths: list[Path]) -> str:
+    """SHA-256 over the files' names and bytes, in name order: the stamp of a Parquet history."""
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.name.encode() + b"\0")
+        with p.open("rb") as f:
+            while chunk := f.read(8 << 20):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def hash_frames(frames: dict[str, pl.DataFrame]) -> str:
+    """SHA-256 of the frames' content as JSON lines (row order included), for in-memory histories."""
+    h = hashlib.sha256()
+    for name in sorted(frames):
+        h.update(name.encode() + b"\0")
+        h.update(frames[name].write_ndjson().encode())
+    return h.hexdigest()
+
+
+@dataclass
+class History:
+    """The three history tables, as Parquet paths or polars frames, and the stamp identifying them."""
+
+    parquet: dict[str, list[Path]] = field(default_factory=dict)
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    stamp: dict[str, Any] = field(default_factory=dict)
+    _hash_thread: threading.Thread | None = None
+    _hash_result: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_parquet(cls, root: str | Path) -> "History":
+        """Open a history directory; hashing its bytes runs in the background while queries run."""
+        root = Path(root)
+        if not root.is_dir():
+            raise InputError("history directory not found", source=str(root))
+        parquet = {t: _table_files(root, t) for t in TABLES}
+        if not parquet["detainers"]:
+            raise InputError("no detainers.parquet or detainers/*.parquet", source=str(root), field="detainers")
+        for t, paths in parquet.items():
+            if paths:
+                _check_columns(t, pl.read_parquet_schema(paths[0]).names(), str(paths[0]))
+        hist = cls(parquet={t: p for t, p in parquet.items() if p})
+        files = [p for ps in hist.parquet.values() for p in ps]
+        hist.stamp = {"kind": "parquet", "files": [str(p.relative_to(root)) for p in sorted(files)]}
+        hist._hash_thread = threading.Thread(target=lambda: hist._hash_result.append(hash_files(files)), daemon=True)
+        hist._hash_thread.start()
+        return hist
+
+    @classmethod
+    def from_frames(cls, frames: dict[str, pl.DataFrame], stamp: dict[str, Any] | None = None) -> "History":
+        """In-memory history (synthetic or exported from the ledger); stamped with ``stamp`` or a content hash."""
+        if "detainers" not in frames:
+            raise InputError("a history needs a detainers table", field="detainers")
+        for t, f in frames.items():
+            if t not in TABLES:
+                raise InputError(f"unknown history table '{t}' (expected one of {', '.join(TABLES)})", field=t)
+            _check_columns(t, f.columns, t)
+        full = {t: frames.get(t, empty_frame(t)).select(list(TABLES[t])) for t in TABLES}
+        full = {t: f.cast(TABLES[t]) for t, f in full.items()}  # type: ignore[arg-type]
+        return cls(frames=full, stamp=stamp or {"kind": "frames", "sha256": hash_frames(full)})
+
+    def final_stamp(self) -> dict[str, Any]:
+        """The stamp, waiting for the background content hash of Parquet inputs if there is one."""
+        if self._hash_thread is not None:
+            self._hash_thread.join()
+            self._hash_thread = None
+            self.stamp = {**self.stamp, "sha256": self._hash_result[0]}
+        return self.stamp
+
+    def has_rows(self, table: str) -> bool:
+        if table in self.frames:
+            return self.frames[table].height > 0
+        import pyarrow.parquet as pq
+
+        return sum(pq.read_metadata(p).num_rows for p in self.parquet.get(table, [])) > 0
+
+    def open(self, con: Any) -> dict[str, Any]:
+        """Ibis tables for every history table on the connection ``con`` (DuckDB or PySpark)."""
+        import ibis
+
+        out = {}
+        for t in TABLES:
+            if t in self.parquet:
+                paths = [str(p) for p in self.parquet[t]]
+                out[t] = con.read_parquet(paths if len(paths) > 1 else paths[0], table_name=f"history_{t}")
+            else:
+                frame = self.frames.get(t, empty_frame(t))
+                out[t] = ibis.memtable(frame.to_arrow())
+        return out
+
+
+_SPARK: Any = None
+
+
+def spark_session() -> Any:
+    """One local PySpark session per process (UTC, no UI, few shuffle partitions: small data)."""
+    global _SPARK
+    if _SPARK is None:
+        from pyspark.sql import SparkSession
+
+        _SPARK = (
+            SparkSession.builder.master("local[2]")
+            .appName("accord-report")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+def connect(backend: str = "duckdb") -> Any:
+    """An Ibis connection; timestamps are read and grouped in UTC on every backend."""
+    import ibis
+
+    if backend == "duckdb":
+        con = ibis.duckdb.connect()
+        con.raw_sql("SET TimeZone = 'UTC'")
+        return con
+    if backend == "pyspark":
+        try:
+            session = spark_session()
+        except ImportError as exc:
+            raise InputError("the pyspark backend needs the 'spark' extra: pip install 'accord[spark]'", field="backend") from exc
+        return ibis.pyspark.connect(session)
+    raise InputError(f"unknown backend '{backend}' (expected one of {', '.join(BACKENDS)})", field="backend")

@@ -1,0 +1,144 @@
+"""Small-cell suppression: no published count below the threshold can be recovered.
+
+A published table is a set of count cells plus the sums it publishes (a Total row,
+a total column). Each published sum is a linear constraint ``total = sum(members)``.
+Suppressing only the small cells is not enough: a lone hidden cell in a row with a
+published total is the total minus the rest. So, after primary suppression
+(``0 < value < threshold``), we add complementary suppressions until
+
+* no constraint has exactly one hidden cell (the second-smallest cell of that
+  row/column is hidden too),
+* no constraint's hidden cells are all ones (zeros are published, so an attacker
+  knows a hidden cell is at least 1, and ``1 + 1 = 2`` would give both away), and
+* no hidden cell is determined by the published constraints as a linear system
+  (a "bridge" between two blocks of hidden cells is pinned even though every row
+  and column has two hidden cells); checked with the null space of the system.
+
+Zeros are published (common practice: a zero describes nobody), unless
+``suppress_zeros`` is set. Cells are hidden as ``None``; primary and complementary
+suppressions look the same, so neither can be told apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_THRESHOLD = 10
+
+Cell = Hashable
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A published sum: ``total`` equals the sum of ``members``."""
+
+    total: Cell
+    members: tuple[Cell, ...]
+
+    @property
+    def cells(self) -> tuple[Cell, ...]:
+        return (self.total, *self.members)
+
+
+def suppress_cells(
+    values: Mapping[Cell, int],
+    constraints: Sequence[Constraint],
+    threshold: int = DEFAULT_THRESHOLD,
+    *,
+    suppress_zeros: bool = False,
+) -> set[Cell]:
+    """Return the cells to hide so that no value below ``threshold`` can be recovered."""
+    if threshold < 1:
+        raise ValueError("threshold must be at least 1")
+    low = 0 if suppress_zeros else 1
+    hidden = {c for c, v in values.items() if low <= v < threshold}
+    if not hidden:
+        return hidden
+    constraints = [k for k in constraints if len(k.members) > 0]
+    while True:
+        added = _complete_constraints(values, constraints, hidden)
+        if added:
+            continue
+        pinned = _linearly_determined(values, constraints, hidden)
+        if not pinned:
+            return hidden
+        if not _protect(values, constraints, hidden, pinned):
+            return hidden  # everything that could be hidden already is
+
+
+def _smallest_visible(values: Mapping[Cell, int], cells: Iterable[Cell], hidden: set[Cell]) -> Cell | None:
+    """The smallest published cell among ``cells``, preferring non-zero ones (a zero protects nothing)."""
+    visible = [c for c in cells if c not in hidden]
+    if not visible:
+        return None
+    return min(visible, key=lambda c: (values[c] == 0, values[c], str(c)))
+
+
+def _complete_constraints(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell]) -> bool:
+    """Hide a second cell wherever one hidden cell (or only hidden ones) would be given away."""
+    changed = False
+    for k in constraints:
+        inside = [c for c in k.cells if c in hidden]
+        if not inside:
+            continue
+        members_hidden = [c for c in k.members if c in hidden]
+        lone = len(inside) == 1
+        # zeros are published, so each hidden member is >= 1: all-ones members are pinned
+        all_ones = (
+            k.total not in hidden
+            and len(members_hidden) >= 1
+            and sum(values[c] for c in members_hidden) <= len(members_hidden)
+        )
+        if lone or all_ones:
+            extra = _smallest_visible(values, k.cells, hidden)
+            if extra is not None:
+                hidden.add(extra)
+                changed = True
+    return changed
+
+
+def _linearly_determined(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell]) -> list[Cell]:
+    """Hidden cells whose value follows from the published sums alone (null-space test)."""
+    unknowns = sorted(hidden, key=str)
+    index = {c: i for i, c in enumerate(unknowns)}
+    rows = []
+    for k in constraints:
+        if not any(c in hidden for c in k.cells):
+            continue
+        row = np.zeros(len(unknowns))
+        if k.total in hidden:
+            row[index[k.total]] -= 1.0
+        for m in k.members:
+            if m in hidden:
+                row[index[m]] += 1.0
+        rows.append(row)
+    if not rows:
+        return []
+    a = np.vstack(rows)
+    _, s, vt = np.linalg.svd(a)
+    rank = int((s > 1e-9).sum())
+    null = vt[rank:]  # basis of the null space: directions the hidden cells can move together
+    if null.shape[0] == 0:
+        return list(unknowns)
+    movable = np.abs(null).max(axis=0) > 1e-9
+    return [c for c, m in zip(unknowns, movable, strict=True) if not m]
+
+
+def _protect(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell], pinned: list[Cell]) -> bool:
+    """Hide one more cell next to each pinned cell, in the constraint with fewest hidden cells."""
+    changed = False
+    for cell in pinned:
+        around = sorted(
+            (k for k in constraints if cell in k.cells),
+            key=lambda k: sum(c in hidden for c in k.cells),
+        )
+        for k in around:
+            extra = _smallest_visible(values, k.cells, hidden)
+            if extra is not None:
+                hidden.add(extra)
+                changed = True
+                break
+    return changed
