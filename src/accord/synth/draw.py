@@ -74,6 +74,7 @@ class Cohort:
     lifted: np.ndarray
     lift_us: np.ndarray  # valid where lifted
     pickup: np.ndarray  # ICE would pick up in time if allowed to
+    pickup_hours: np.ndarray  # hours after release eligibility ICE arrives when it does
     encounter: np.ndarray  # ICE would arrest this person after a release without transfer
     encounter_delay_us: np.ndarray
     category_mask: np.ndarray  # bit per CATEGORIES over the subject's convictions
@@ -203,7 +204,7 @@ def draw_cohort(rng: np.random.Generator, n: int, profile: Profile, first_index:
         form=form, box1=box1, box2=box2, pc_bases=pc, admin_warrant=admin, judge=judge,
         served=rng.random(n) < profile.served_on_subject_rate, reentered=reentered,
         tsdb=rng.random(n) < profile.tsdb_match_rate, claims_citizen=rng.random(n) < profile.claims_citizenship_rate,
-        lifted=lifted, lift_us=lift_us, pickup=rng.random(n) < profile.pickup_rate,
+        lifted=lifted, lift_us=lift_us, pickup=rng.random(n) < profile.pickup_rate, pickup_hours=rng.uniform(1.0, 30.0, size=n),
         encounter=rng.random(n) < profile.encounter_rate,
         encounter_delay_us=(rng.exponential(profile.encounter_mean_days, size=n) * US_PER_DAY).astype(np.int64),
         category_mask=mask,

@@ -139,6 +139,7 @@ def facts_frame(c: Cohort, profile: Profile, id_prefix: str) -> pl.DataFrame:
         pl.Series("_lifted_at", _ts(np.where(c.lifted, c.lift_us, 0))).alias("_lifted_at"),
         pl.Series("_lifted", c.lifted),
         pl.Series("_pickup", c.pickup),
+        pl.Series("_pickup_hours", c.pickup_hours),
         pl.Series("_encounter", c.encounter),
         pl.Series("_encounter_delay_us", c.encounter_delay_us),
     )

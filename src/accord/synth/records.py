@@ -9,12 +9,12 @@ agencies that primarily enforce immigration law, and a few from a foreign govern
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import polars as pl
 
-from accord.domain import Agency, LegalProcess, RecordRequest
+from accord.domain import Agency, Agreement, Certification, LegalProcess, RecordRequest
 from accord.domain.enums import AgencyKind, JudgeKind, LegalProcessKind, RecordAction, RecordKind, RequestPurpose
 
 from .draw import US_PER_DAY, US_PER_HOUR, to_us
@@ -22,6 +22,12 @@ from .objects import ts
 from .profile import Profile
 
 K, P = AgencyKind, RequestPurpose
+_NO_IMMIGRATION_USE = "ny_vtl_201_12_b_no_immigration_use"
+
+
+def _certified(signed: date, *also: str) -> tuple[Certification, ...]:
+    """VTL §201(12)(b) certification signed on ``signed`` (dates are assumptions: some sign late)."""
+    return tuple(Certification(kind=k, signed_on=signed) for k in (_NO_IMMIGRATION_USE, *also))
 
 
 @dataclass(frozen=True)
@@ -35,15 +41,20 @@ class Requester:
 DMV = Agency(agency_id="ny-dmv", name="New York State Department of Motor Vehicles", kind=K.DMV, jurisdiction="US-NY")
 
 REQUESTERS: tuple[Requester, ...] = (
-    Requester(Agency(agency_id="nypd", name="New York City Police Department", kind=K.POLICE, jurisdiction="US-NY-NYC"), 0.40,
+    Requester(Agency(agency_id="nypd", name="New York City Police Department", kind=K.POLICE, jurisdiction="US-NY-NYC",
+                     certifications=_certified(date(2020, 1, 10), "law_enforcement_use")), 0.40,
               ((P.CRIMINAL_INVESTIGATION, 0.85), (P.TRAFFIC_SAFETY, 0.15)), 0.05),
-    Requester(Agency(agency_id="nysp", name="New York State Police", kind=K.POLICE, jurisdiction="US-NY"), 0.14,
+    Requester(Agency(agency_id="nysp", name="New York State Police", kind=K.POLICE, jurisdiction="US-NY",
+                     certifications=_certified(date(2019, 12, 20), "law_enforcement_use")), 0.14,
               ((P.CRIMINAL_INVESTIGATION, 0.8), (P.TRAFFIC_SAFETY, 0.2)), 0.05),
-    Requester(Agency(agency_id="ny-courts", name="New York State Unified Court System", kind=K.COURTS, jurisdiction="US-NY"), 0.05,
+    Requester(Agency(agency_id="ny-courts", name="New York State Unified Court System", kind=K.COURTS, jurisdiction="US-NY",
+                     certifications=_certified(date(2019, 12, 16))), 0.05,
               ((P.OTHER, 1.0),)),
-    Requester(Agency(agency_id="nj-mvc", name="New Jersey Motor Vehicle Commission", kind=K.DMV, jurisdiction="US-NJ"), 0.10,
+    Requester(Agency(agency_id="nj-mvc", name="New Jersey Motor Vehicle Commission", kind=K.DMV, jurisdiction="US-NJ",
+                     certifications=_certified(date(2020, 2, 1))), 0.10,
               ((P.TRAFFIC_SAFETY, 0.7), (P.NATIONAL_DRIVER_REGISTER, 0.3))),
-    Requester(Agency(agency_id="fbi-nyfo", name="FBI New York Field Office", kind=K.FEDERAL_OTHER, jurisdiction="US"), 0.06,
+    Requester(Agency(agency_id="fbi-nyfo", name="FBI New York Field Office", kind=K.FEDERAL_OTHER, jurisdiction="US",
+                     certifications=_certified(date(2020, 1, 6), "law_enforcement_use")), 0.06,
               ((P.CRIMINAL_INVESTIGATION, 1.0),), 0.3),
     Requester(Agency(agency_id="cbp-nyc", name="U.S. Customs and Border Protection, New York Field Office",
                      kind=K.IMMIGRATION_ENFORCEMENT, jurisdiction="US", primarily_enforces_immigration=True), 0.09,
@@ -51,9 +62,12 @@ REQUESTERS: tuple[Requester, ...] = (
     Requester(Agency(agency_id="ice-ero-nyc", name="ICE Enforcement and Removal Operations, New York Field Office",
                      kind=K.IMMIGRATION_ENFORCEMENT, jurisdiction="US", primarily_enforces_immigration=True), 0.06,
               ((P.CIVIL_IMMIGRATION_ENFORCEMENT, 0.8), (P.CRIMINAL_IMMIGRATION_ENFORCEMENT, 0.2)), 0.2),
-    Requester(Agency(agency_id="rcmp", name="Royal Canadian Mounted Police", kind=K.FOREIGN_GOVERNMENT, jurisdiction="CA"), 0.02,
+    Requester(Agency(agency_id="rcmp", name="Royal Canadian Mounted Police", kind=K.FOREIGN_GOVERNMENT, jurisdiction="CA",
+                     certifications=_certified(date(2019, 12, 30), "law_enforcement_use"),
+                     agreements=(Agreement(kind="data_sharing", partner_agency_id="ny-dmv", effective_from=date(2015, 1, 1)),)), 0.02,
               ((P.CRIMINAL_INVESTIGATION, 1.0),)),
-    Requester(Agency(agency_id="nhtsa-ndr", name="NHTSA National Driver Register", kind=K.FEDERAL_OTHER, jurisdiction="US"), 0.08,
+    Requester(Agency(agency_id="nhtsa-ndr", name="NHTSA National Driver Register", kind=K.FEDERAL_OTHER, jurisdiction="US",
+                     certifications=_certified(date(2019, 12, 14))), 0.08,
               ((P.NATIONAL_DRIVER_REGISTER, 1.0),)),
 )
 RECORD_KINDS = (
@@ -112,6 +126,7 @@ def requests(d: RecordDraws, id_prefix: str) -> list[RecordRequest]:
         at: datetime = ts(d.requested_us[i])
         kind = _PROCESS[int(d.process[i])]
         judicial = kind in (LegalProcessKind.JUDICIAL_WARRANT, LegalProcessKind.COURT_ORDER)
+        judge = (JudgeKind.ARTICLE_III if i % 2 else JudgeKind.FEDERAL_MAGISTRATE) if judicial else JudgeKind.NONE
         action = ACTIONS[int(d.action[i])][0]
         out.append(RecordRequest(
             request_id=f"{id_prefix}R{d.first_index + i}", requester_agency_id=r.agency.agency_id,
@@ -119,7 +134,7 @@ def requests(d: RecordDraws, id_prefix: str) -> list[RecordRequest]:
             subject_person_id=None if action is RecordAction.BULK_READ else f"{id_prefix}P{int(d.subject[i])}",
             purpose=r.purposes[int(d.purpose[i])][0],
             legal_process=LegalProcess(
-                kind=kind, judge_kind=JudgeKind.FEDERAL_MAGISTRATE if judicial else JudgeKind.NONE,
+                kind=kind, judge_kind=judge,
                 court="U.S. District Court for the Eastern District of New York" if judicial else None, issued_on=at,
             ) if kind else None,
             requested_at=at, requester_reference=f"case-{d.first_index + i}",
@@ -127,7 +142,7 @@ def requests(d: RecordDraws, id_prefix: str) -> list[RecordRequest]:
     return out
 
 
-def requests_frame(d: RecordDraws, id_prefix: str, jurisdiction: str) -> pl.DataFrame:
+def requests_frame(d: RecordDraws, id_prefix: str) -> pl.DataFrame:
     """RECORD_REQUESTS rows (``accord.reports.schema``) before the gateway decides: outcome null."""
     from accord.reports.schema import RECORD_REQUESTS
 
@@ -141,7 +156,7 @@ def requests_frame(d: RecordDraws, id_prefix: str, jurisdiction: str) -> pl.Data
         "requester_kind": pl.Series([r.agency.kind.value for r in reqs]).gather(d.requester),
         "requester_primarily_enforces_immigration": pl.Series([r.agency.primarily_enforces_immigration for r in reqs]).gather(d.requester),
         "custodian_agency_id": pl.repeat(DMV.agency_id, n, eager=True),
-        "jurisdiction": pl.repeat(jurisdiction, n, eager=True),
+        "jurisdiction": pl.repeat(DMV.jurisdiction, n, eager=True),
         "record_kind": pl.Series([k.value for k, _ in RECORD_KINDS]).gather(d.record_kind),
         "action": pl.Series([a.value for a, _ in ACTIONS]).gather(d.action),
         "purpose": purposes.gather(offset[d.requester] + d.purpose),
