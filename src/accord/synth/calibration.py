@@ -89,3 +89,14 @@ class Check:
 
 def check(observed: dict[str, int], figures: tuple[Figure, ...] = NYC_2020_FIGURES) -> list[Check]:
     return [Check(f, observed[f.key]) for f in figures]
+
+
+def mean_figures(profile, seeds: range, pack_id: str = "nyc_doc") -> dict[str, float]:
+    """Average of each figure over ``seeds``: how the profile's free rates were tuned."""
+    from .year import decide_history, draw
+
+    runs = []
+    for s in seeds:
+        detainers, encounters = decide_history(draw(profile, s), pack_id)
+        runs.append(measure(detainers, encounters, profile.period_end, profile.encounter_window_days))
+    return {k: sum(r[k] for r in runs) / len(runs) for k in runs[0]}

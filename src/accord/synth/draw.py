@@ -141,11 +141,21 @@ def _convictions(rng: np.random.Generator, rows: np.ndarray, booked_day: np.ndar
         np.where(sentence == 3, np.where(felony, rng.lognormal(np.log(180), 0.5, size=k), rng.lognormal(np.log(30), 0.7, size=k)), 0),
     ).astype(np.int64)
     release = np.where(sentence >= 3, np.minimum(conv_day + length, bday - 1), -1)
-    yo = (rng.random(k) < 0.02) & ~_FEDERAL[off]
+    # Youthful-offender adjudications (not convictions under NY law, S1): extra records for some
+    # subjects, so they never replace a conviction that the published figures count.
+    yo_local = np.flatnonzero(rng.random(m) < 0.03)
+    yo_off = rng.choice(_BY_CAT[OffenseCategory.THEFT][0], size=len(yo_local))
+    yo_day = booked_day[yo_local] - 1 - (rng.uniform(8.0, 20.0, size=len(yo_local)) * 365.25).astype(np.int64)
+    local, off = np.concatenate([local, yo_local]), np.concatenate([off, yo_off])
+    conv_day = np.concatenate([conv_day, yo_day])
+    sentence = np.concatenate([sentence, np.full(len(yo_local), 2)])
+    release = np.concatenate([release, np.full(len(yo_local), -1)])
+    yo = np.concatenate([np.zeros(k, dtype=bool), np.ones(len(yo_local), dtype=bool)])
+    k = len(local)
     jur = np.where(_FEDERAL[off], len(CONVICTION_JURISDICTIONS) - 1, rng.choice(len(CONVICTION_JURISDICTIONS), size=k, p=_JUR_P))
     order = np.argsort(local, kind="stable")
     mask = np.zeros(m, dtype=np.int64)
-    np.bitwise_or.at(mask, local, 1 << _OFF_CAT_BIT[off])
+    np.bitwise_or.at(mask, local[~yo], 1 << _OFF_CAT_BIT[off[~yo]])
     return {
         "row": rows[local[order]], "offence": off[order], "day": conv_day[order], "release": release[order],
         "sentence": sentence[order], "yo": yo[order], "jur": jur[order], "mask": mask,

@@ -32,7 +32,7 @@ class Profile:
     category_incidence: dict[C, float]
     #: Share of detainers accompanied by a judicial warrant (federal criminal immigration
     #: warrant, e.g. 8 USC 1326). Rare in practice; tuned so the NYC pack honours ~25
-    #: (``accord.synth.calibration.tune``). Assumption.
+    #: (mean over 12 seeds with ``accord.synth.calibration.mean_figures``). Assumption.
     judicial_warrant_rate: float
     #: Judicial warrants are sought mostly for people previously removed who re-entered.
     judicial_warrant_reentry_boost: float = 12.0
@@ -101,10 +101,12 @@ NYC_2020 = Profile(
     detainers_with_history=_HISTORY,
     detainers_without_history=1800,
     category_incidence=_INCIDENCE,
-    judicial_warrant_rate=0.0035,
+    judicial_warrant_rate=0.006,
+    encounter_rate=0.216,
     notes={
         "period": "one year ending 13 Feb 2020 (letter date); the letter states no period",
         "detainers_without_history": "assumption: no NYC figure published",
-        "judicial_warrant_rate": "tuned so the NYC DOC pack honours ~25 detainers",
+        "judicial_warrant_rate": "tuned so the NYC DOC pack honours ~25 detainers a year on average",
+        "encounter_rate": "tuned so ~112 released people are arrested by ICE in the last three weeks",
     },
 )

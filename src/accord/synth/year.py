@@ -13,7 +13,8 @@ import numpy as np
 import polars as pl
 
 from accord.domain.enums import Action
-from accord.law import decide_batch, load_pack
+from accord.law.batch import decide_batch
+from accord.law.pack import load_pack
 from accord.law.facts import FACT_NAMES
 
 from .clock import hold_deadlines
