@@ -1,0 +1,219 @@
+"""CLI: ``accord access check|policies`` and ``accord notices due|sent``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from accord.errors import AccordError, InputError
+
+DbOption = Annotated[Optional[str], typer.Option(  # noqa: UP007 - typer reads Optional
+    "--db", help="Database URL or SQLite path [default: $ACCORD_DATABASE_URL or sqlite:///./accord.db]",
+    show_default=False)]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+PackOption = Annotated[Optional[str], typer.Option(  # noqa: UP007
+    "--pack", help="Pack id or directory [default: the pack whose custodian holds the records]", show_default=False)]
+
+out = Console()
+err = Console(stderr=True)
+access = typer.Typer(help="Decide requests for protected records (Cedar policies per law).", no_args_is_help=True)
+notices = typer.Typer(help="Notices the law owes people whose records were asked for.", no_args_is_help=True)
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    try:
+        yield
+    except AccordError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"not a date (YYYY-MM-DD): {text!r}", field=option) from None
+
+
+def _moment(text: str | None, option: str) -> datetime:
+    if text is None:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"not a date or date-time (ISO 8601): {text!r}", field=option) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _read_request(path: Path):
+    from .model import AccessRequest
+
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    try:
+        return AccessRequest.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or None
+        raise InputError(first["msg"], source=str(path), field=where) from None
+
+
+def _pack_for(pack: str | None, custodian_id: str):
+    from .packs import list_packs, load_pack
+
+    if pack is not None:
+        return load_pack(pack)
+    for name in list_packs():
+        p = load_pack(name)
+        if p.custodian_agency_id == custodian_id:
+            return p
+    raise InputError(f"no pack for custodian '{custodian_id}'; name one with --pack", field="request.custodian_agency_id")
+
+
+@access.command("check")
+def check(
+    request_file: Annotated[Path, typer.Argument(metavar="REQUEST.json", help='{"request": RecordRequest, "requester": Agency}')],
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Decide under the law in force on this date [default: the request's date].")] = None,  # noqa: UP007
+    db: DbOption = None,
+    record: Annotated[bool, typer.Option("--record/--no-record", help="Write the request, decision and notices to the ledger.")] = True,
+    pack: PackOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Decide one record request, explain it, and record it with the notices it owes."""
+    with _reported():
+        from .gateway import Gateway
+
+        areq = _read_request(request_file)
+        gw = Gateway(_pack_for(pack, areq.request.custodian_agency_id))
+        decision = gw.check(areq, _date(as_of, "--as-of"))
+        recorded = None
+        if record:
+            from accord.ledger import Ledger
+
+            from .audit import record_decision
+
+            with Ledger.open(db) as led:
+                recorded = record_decision(led, areq, decision)
+        if as_json:
+            data = decision.model_dump(mode="json")
+            if recorded is not None:
+                data["ledger"] = {"requested_seq": recorded.requested_seq, "decided_seq": recorded.decided_seq,
+                                  "notice_seqs": list(recorded.notice_seqs)}
+            out.print_json(json.dumps(data))
+            return
+        colour = "green" if decision.allowed else "red"
+        out.print(f"[bold {colour}]{decision.outcome.upper()}[/] {escape(decision.action)} of "
+                  f"{escape(decision.record_kind)} by {escape(decision.requester_agency_id)} "
+                  f"(pack {decision.pack} {decision.pack_version}, law of {decision.as_of})")
+        for p in decision.deciding:
+            out.print(f"  [bold]{escape(p.citation)}[/] ({escape(p.id)}): {escape(p.explanation)}")
+        for e in decision.errors:
+            out.print(f"  [red]evaluation error:[/] {escape(e)}")
+        for o in decision.obligations:
+            status = "recorded with this decision" if o.fulfilled_by_record else f"due by {o.due_by:%Y-%m-%d %H:%M} UTC"
+            out.print(f"  owes {o.kind.value} to {o.recipient.value}: {status} ({escape(o.citation)})")
+        if recorded is not None:
+            out.print(f"  ledger: request #{recorded.requested_seq}, decision #{recorded.decided_seq}"
+                      + (f", notices {', '.join(f'#{s}' for s in recorded.notice_seqs)}" if recorded.notice_seqs else ""))
+
+
+@access.command("policies")
+def policies(
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Show the policies in force on this date [default: today].")] = None,  # noqa: UP007
+    pack: Annotated[Optional[str], typer.Option("--pack", help="One pack [default: all].")] = None,  # noqa: UP007
+    as_json: JsonOption = False,
+) -> None:
+    """List the policies in force on a date, with citations and effective dates."""
+    with _reported():
+        from .packs import list_packs, load_pack
+
+        on = _date(as_of, "--as-of") or date.today()
+        rows = []
+        for name in [pack] if pack else list_packs():
+            p = load_pack(name)
+            w = p.window(on)
+            for pol in w.policies:
+                rows.append({"pack": p.id, "id": pol.id, "effect": "obligation" if pol.obligation else pol.effect,
+                             "citation": pol.citation, "effective_from": str(pol.effective_from),
+                             "effective_to": str(pol.effective_to) if pol.effective_to else None,
+                             "explanation": pol.explanation, "legal_note": pol.legal_note})
+        if as_json:
+            out.print_json(json.dumps(rows))
+            return
+        table = Table(title=f"Policies in force on {on}")
+        for col in ("pack", "id", "effect", "citation", "from", "to"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["pack"], r["id"], r["effect"], r["citation"], r["effective_from"], r["effective_to"] or "")
+        out.print(table)
+
+
+@notices.command("due")
+def due(
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge overdue at this moment [default: now].")] = None,  # noqa: UP007
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only notices past their deadline.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Notices owed and not yet sent: who is owed what, by when. Overdue ones are counted."""
+    with _reported():
+        from accord.ledger import Ledger
+
+        from .notices import notice_book
+
+        moment = _moment(as_of, "--as-of")
+        with Ledger.open(db) as led:
+            book = notice_book(led, moment)
+        shown = book.overdue if overdue else book.due
+        if as_json:
+            out.print_json(json.dumps({
+                "as_of": moment.isoformat(), "open": len(book.due), "overdue": len(book.overdue), "sent": book.sent_count,
+                "notices": [{**d.notice.model_dump(mode="json"), "overdue": d.overdue, "due_seq": d.due_seq} for d in shown]}))
+            return
+        table = Table(title=f"Notices owed as of {moment:%Y-%m-%d %H:%M %Z}")
+        for col in ("notice", "to", "person", "request", "due by (UTC)", "citation", ""):
+            table.add_column(col)
+        for d in shown:
+            n = d.notice
+            table.add_row(n.notice_id, n.recipient.value, n.person_id or "(all subjects)", n.about_request_id,
+                          f"{n.due_by:%Y-%m-%d %H:%M}", n.citation, "[bold red]OVERDUE[/]" if d.overdue else "")
+        out.print(table)
+        out.print(f"{len(book.due)} open, [bold red]{len(book.overdue)} overdue[/], {book.sent_count} sent")
+
+
+@notices.command("sent")
+def sent(
+    notice_id: Annotated[str, typer.Argument(metavar="ID", help="The notice id (from `accord notices due`).")],
+    at: Annotated[Optional[str], typer.Option("--at", help="When it was sent [default: now].")] = None,  # noqa: UP007
+    channel: Annotated[str, typer.Option("--channel", help="How it was sent (mail, email, ...).")] = "mail",
+    db: DbOption = None,
+) -> None:
+    """Record that a notice was sent."""
+    with _reported():
+        from accord.ledger import Ledger
+
+        from .notices import mark_sent
+
+        with Ledger.open(db) as led:
+            seq = mark_sent(led, notice_id, _moment(at, "--at"), channel)
+        out.print(f"notice {escape(notice_id)} recorded as sent (event #{seq})")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(access, name="access")
+    app.add_typer(notices, name="notices")
