@@ -12,7 +12,11 @@ published total is the total minus the rest. So, after primary suppression
   knows a hidden cell is at least 1, and ``1 + 1 = 2`` would give both away), and
 * no hidden cell is determined by the published constraints as a linear system
   (a "bridge" between two blocks of hidden cells is pinned even though every row
-  and column has two hidden cells); checked with the null space of the system.
+  and column has two hidden cells); checked with the null space of the system, and
+* no hidden small cell is pinned once bounds are added (each hidden cell >= 1):
+  an attacker's linear programme — smallest and largest value of the cell
+  consistent with everything published — must leave it a range. Published sums
+  are network constraints, so the LP bounds are the integer bounds.
 
 Zeros are published (common practice: a zero describes nobody), unless
 ``suppress_zeros`` is set. Cells are hidden as ``None``; primary and complementary
@@ -63,6 +67,8 @@ def suppress_cells(
         if added:
             continue
         pinned = _linearly_determined(values, constraints, hidden)
+        if not pinned:
+            pinned = _pinned_by_bounds(values, constraints, hidden, threshold)
         if not pinned:
             return hidden
         if not _protect(values, constraints, hidden, pinned):
@@ -125,6 +131,51 @@ def _linearly_determined(values: Mapping[Cell, int], constraints: Sequence[Const
         return list(unknowns)
     movable = np.abs(null).max(axis=0) > 1e-9
     return [c for c, m in zip(unknowns, movable, strict=True) if not m]
+
+
+def _pinned_by_bounds(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell], threshold: int) -> list[Cell]:
+    """Hidden small cells whose range, as the linear programme of an attacker finds it, is one value."""
+    from scipy.optimize import linprog
+
+    small = [c for c in hidden if 0 < values[c] < threshold]
+    if not small:
+        return []
+    unknowns = sorted(hidden, key=str)
+    index = {c: i for i, c in enumerate(unknowns)}
+    rows, rhs = [], []
+    for k in constraints:
+        row = np.zeros(len(unknowns))
+        b = 0.0
+        for c, sign in ((k.total, -1.0), *((m, 1.0) for m in k.members)):
+            if c in index:
+                row[index[c]] += sign
+            else:
+                b -= sign * values[c]
+        if row.any():
+            rows.append(row)
+            rhs.append(b)
+    if not rows:
+        return []
+    a_eq, b_eq = np.vstack(rows), np.array(rhs)
+    # the attacker's model: zeros are published, so hidden cells are >= 1; if no table fits that
+    # (a complementary zero is hidden), they fall back to >= 0
+    for lower in (1.0, 0.0):
+        bounds = [(lower, None)] * len(unknowns)
+        pinned = []
+        feasible = True
+        for cell in sorted(small, key=str):
+            cost = np.zeros(len(unknowns))
+            cost[index[cell]] = 1.0
+            low = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            if low.status == 2:  # infeasible under this model
+                feasible = False
+                break
+            high = linprog(-cost, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            if low.status == 0 and high.status == 0 and abs(high.x[index[cell]] - low.x[index[cell]]) < 0.5:
+                pinned.append(cell)
+        if feasible:
+            return pinned
+    return []
 
 
 def _protect(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell], pinned: list[Cell]) -> bool:
