@@ -3,8 +3,9 @@
 Nothing here restates a rule: each rule's condition is the one parsed from the pack,
 compiled by :func:`accord.law.expr.compile_pl`, and the exception tree is evaluated
 with the same precedence as :func:`accord.law.engine.decide` (a property test holds
-the two equal). Each node yields an integer: 0 = does not apply, -1 = unknown,
-otherwise 1 + the index of the deciding rule in ``pack.rules``.
+the two equal). Each action yields an integer: -1 = undecided (insufficient facts),
+otherwise 1 + the index of the deciding rule in ``pack.rules``. Within the tree each
+node carries the bit set of results still possible, exactly as ``engine._eval``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import polars as pl
 
 from accord.domain.enums import Action, Outcome
 
-from .engine import REQUESTED_BY_FORM, context
+from .engine import BIT, NA, REQUESTED_BY_FORM, context
 from .expr import compile_pl
 from .facts import FACT_SCHEMA
 from .pack import LawDateError, Pack, Rule
@@ -58,25 +59,42 @@ def decide_batch(frame: pl.DataFrame | pl.LazyFrame, pack: Pack, as_of: date | N
 
 
 def _codes(pack: Pack, on: date, law_date: pl.Expr) -> dict[Action, pl.Expr]:
-    """One Int32 expression per action for the law in force on ``on``."""
+    """One Int32 expression per action: the deciding rule's code, or -1 when undecided."""
     ctx = context(pack, on)
     rules = pack.rules_at(on)
     index = {r.id: i + 1 for i, r in enumerate(pack.rules)}
     kids: dict[str | None, list[Rule]] = {}
     for r in rules:
         kids.setdefault(r.exception_to, []).append(r)
+    i8 = pl.Int8
 
-    def node(r: Rule) -> pl.Expr:
+    def node(r: Rule) -> tuple[pl.Expr, pl.Expr]:
+        """(possible-results bit set, code of the rule sure to decide or null): as engine._eval."""
         c = compile_pl(r.condition, ctx, law_date)
-        own = pl.when(c).then(pl.lit(index[r.id], pl.Int32)).when(c.is_null()).then(pl.lit(-1, pl.Int32)).otherwise(pl.lit(0, pl.Int32))
-        ks = [node(k) for k in kids.get(r.id, ())]
-        if not ks:
-            return own
-        undecided = pl.any_horizontal([k == -1 for k in ks])
-        winner = pl.coalesce([pl.when(k > 0).then(k) for k in ks] + [own])
-        return pl.when(undecided).then(pl.lit(-1, pl.Int32)).otherwise(winner)
+        bit = BIT[r.outcome]
+        own = pl.when(c).then(pl.lit(bit, i8)).when(c.is_null()).then(pl.lit(bit | NA, i8)).otherwise(pl.lit(NA, i8))
+        possible: pl.Expr | None = None
+        through: pl.Expr | None = None
+        deciders = []
+        for k in kids.get(r.id, ()):
+            p, d = node(k)
+            contrib = p & pl.lit(~NA & 0x7F, i8)
+            possible = contrib if through is None else possible | pl.when(through).then(contrib).otherwise(pl.lit(0, i8))
+            applies_maybe_not = (p & pl.lit(NA, i8)) != 0
+            through = applies_maybe_not if through is None else through & applies_maybe_not
+            deciders.append(pl.when(~applies_maybe_not).then(d))
+        deciders.append(pl.when(c).then(pl.lit(index[r.id], pl.Int32)))
+        if possible is None:
+            return own, deciders[-1]
+        possible = possible | pl.when(through).then(own).otherwise(pl.lit(0, i8))
+        return possible, pl.coalesce(deciders)
 
-    return {r.action: node(r) for r in kids.get(None, ())}
+    out = {}
+    for root in kids.get(None, ()):
+        possible, decider = node(root)
+        decided = possible.is_in(list(BIT.values()))
+        out[root.action] = pl.when(decided).then(decider).otherwise(pl.lit(-1, pl.Int32))
+    return out
 
 
 def _per_row_codes(pack: Pack, law_date: pl.Expr) -> dict[Action, pl.Expr]:

@@ -3,11 +3,11 @@
 Each action has a tree of rules: an unconditional default and labelled exceptions to
 it (and to them). Evaluation, shared exactly with ``decide_batch``:
 
-* a rule's exceptions are looked at first; if any exception is *unknown* (a fact it
-  needs is null and could change the answer) the action is ``insufficient_facts``;
-* otherwise the first exception that applies decides;
-* otherwise the rule itself decides if its condition is true, is unknown if its
-  condition is unknown, and does not apply if it is false.
+* a rule's exceptions are looked at first, in order; the first that applies decides;
+* if none applies the rule itself decides when its condition is true;
+* a condition that is unknown (a fact it needs is null) makes both "applies" and
+  "does not apply" possible; the action is ``insufficient_facts`` exactly when more
+  than one outcome remains possible, and those unknown facts are named.
 
 Exceptions are independent of their parent's condition, as in Catala: an exception
 says "in this situation, not that".
@@ -35,7 +35,6 @@ REQUESTED_BY_FORM = {
     Action.NOTIFY_RELEASE: "requests_notify",
     Action.TRANSFER_AT_RELEASE: "requests_transfer",
 }
-UNKNOWN = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,28 +154,39 @@ def _walk(n: _Node):
         yield from _walk(k)
 
 
-def _eval(n: _Node, f: Mapping[str, Any], fired: list[str], unknown: list[_Node]) -> _Node | int | None:
-    """The deciding node, ``UNKNOWN``, or None when this subtree does not apply."""
-    winner: _Node | None = None
-    undecided = False
+NA, BIT = 1, {Outcome.REQUIRE: 2, Outcome.ALLOW: 4, Outcome.DENY: 8}
+BIT_OUTCOME = {v: k for k, v in BIT.items()}
+
+
+def _eval(n: _Node, f: Mapping[str, Any], fired: list[str], unknown: list[_Node]) -> tuple[int, _Node | None]:
+    """(possible results as a bit set, the rule sure to decide if any) for the subtree at ``n``.
+
+    Bits: NA (does not apply) and one per outcome. The first exception that applies wins,
+    so an exception that may or may not apply adds its outcome to the possibilities and
+    lets the later ones through; the subtree is decided when one outcome is possible.
+    """
+    possible, through, decider = 0, True, None
     for k in n.kids:
-        r = _eval(k, f, fired, unknown)
-        if type(r) is int:
-            undecided = True
-        elif r is not None and winner is None:
-            winner = r  # type: ignore[assignment]
+        p, r = _eval(k, f, fired, unknown)
+        if through:
+            possible |= p & ~NA
+            through = bool(p & NA)
+        if decider is None and not p & NA:
+            decider = r
     c = n.cond(f)
     if c is True:
         fired.append(n.rule.id)
+        own = BIT[n.rule.outcome]
+        if decider is None:
+            decider = n
     elif c is None:
         unknown.append(n)
-    if undecided:
-        return UNKNOWN
-    if winner is not None:
-        return winner
-    if c is True:
-        return n
-    return UNKNOWN if c is None else None
+        own = BIT[n.rule.outcome] | NA
+    else:
+        own = NA
+    if through:
+        possible |= own
+    return possible, decider
 
 
 # --- decide ----------------------------------------------------------------------------------------
@@ -225,8 +235,8 @@ def decide(case: DetainerCase | Mapping[str, Any], pack: Pack, as_of: date | Non
         read |= plan.facts[action]
         fired: list[str] = []
         unknown: list[_Node] = []
-        r = _eval(root, f, fired, unknown)
-        if isinstance(r, _Node):
+        possible, r = _eval(root, f, fired, unknown)
+        if possible in BIT_OUTCOME and r is not None:
             decisions[action] = ActionDecision(action, r.rule.outcome, r.rule.id, r.rule.citation, tuple(fired))
         else:
             missing = sorted({x for n in unknown for x in n.facts if f.get(x) is None})
