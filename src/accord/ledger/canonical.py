@@ -22,9 +22,9 @@ from pydantic import BaseModel
 
 from accord.errors import InputError
 
-# A number token (after ``:``, ``[`` or ``,``) with a fraction/exponent or 16+ digits.
-# Matches inside strings are harmless: they only send the value to the slow path.
-_NEEDS_REFERENCE = re.compile(r"[:\[,]-?\d+[.eE]|[:\[,]-?\d{16}")
+# A number token (at the start or after ``:``, ``[`` or ``,``) with a fraction/exponent or
+# 16+ digits. Matches inside strings are harmless: they only send the value to the slow path.
+_NEEDS_REFERENCE = re.compile(r"(?:^|[:\[,])-?\d+[.eE]|(?:^|[:\[,])-?\d{16}")
 _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
 
 
@@ -39,7 +39,20 @@ def to_json_ready(payload: Any) -> Any:
         if _holds_sets(type(payload)):
             _sort_sets(payload, data)
         return data
+    _check_keys(payload, "payload")
     return payload
+
+
+def _check_keys(value: Any, path: str) -> None:
+    """JSON object keys are strings; ``json.dumps`` would silently stringify (and mis-sort) others."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InputError(f"object key {key!r} is not a string", field=path)
+            _check_keys(item, f"{path}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_keys(item, f"{path}.{i}")
 
 
 def _annotation_holds_sets(tp: Any) -> bool:
@@ -70,7 +83,7 @@ def _sort_sets(model: BaseModel, data: dict[str, Any]) -> None:
 
 
 def canonical_text(value: Any) -> str:
-    """RFC 8785 canonical JSON of a JSON-ready value, as text."""
+    """RFC 8785 canonical JSON of a JSON-ready value (string keys only), as text."""
     try:
         text = _dumps(value)
     except (TypeError, ValueError):

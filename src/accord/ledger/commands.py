@@ -1,0 +1,235 @@
+"""CLI: ``accord init``, ``accord ingest``, ``accord events`` and ``accord audit verify|prove|consistency|checkpoint``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from accord.errors import AccordError, IntegrityError
+
+DbOption = Annotated[Optional[str], typer.Option(  # noqa: UP007 - typer reads Optional
+    "--db", help="Database URL or SQLite path [default: $ACCORD_DATABASE_URL or sqlite:///./accord.db]",
+    show_default=False)]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+out = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Print an AccordError as one message (no traceback) and exit with its code."""
+    try:
+        yield
+    except AccordError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _open(db: str | None):  # -> Ledger
+    from .store import Ledger
+
+    return Ledger.open(db)
+
+
+def init(db: DbOption = None) -> None:
+    """Create (or migrate) the ledger store and its checkpoint-signing key."""
+    with _reported():
+        from .signing import key_file_for
+
+        led = _open(db)
+        key_file = key_file_for(led.engine)
+        out.print(f"ledger ready at [bold]{escape(led.url)}[/] with {led.size} events")
+        out.print(f"checkpoint signing key: {escape(str(key_file)) if key_file else 'stored in the ledger_keys table'}")
+        led.close()
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
+def ingest(
+    file: Annotated[Path, typer.Argument(help="JSON Lines (.jsonl) or CSV (.csv) file of records.")],
+    db: DbOption = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl or csv [default: from the file name]")] = None,  # noqa: UP007
+    kind: Annotated[Optional[str], typer.Option("--kind", help="Event kind of every row of a CSV file, e.g. custody.booked")] = None,  # noqa: UP007
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest custody records, detainer requests, releases and other records.
+
+    JSON Lines: one {"kind": "custody.booked", "payload": {...}} per line (optional
+    "stream", "caused_by"). CSV: one kind per file (--kind); dotted columns for
+    nested fields, JSON in cells for lists. Every rejected row is reported as
+    FILE:LINE: field 'F': problem.
+
+    The file lands whole or not at all: every row is validated first, then all
+    are appended in ONE transaction. If any row is rejected, or the command is
+    interrupted, nothing from the file is recorded.
+    """
+    from . import ingest as ing
+
+    with _reported():
+        led = _open(db)
+        try:
+            with _progress() as bar:
+                checking = bar.add_task(f"validating {file.name}", total=None)
+                appending = bar.add_task("appending", total=None, visible=False)
+
+                def validated(n: int) -> None:
+                    if n % 1000 == 0:
+                        bar.update(checking, completed=n)
+
+                def appended(n: int) -> None:
+                    bar.update(checking, visible=False)
+                    bar.update(appending, advance=n, visible=True)
+
+                result = ing.ingest(led, file, fmt, kind, on_validated=validated, on_appended=appended)
+        finally:
+            led.close()
+    if as_json:
+        out.print_json(data={"file": str(file), "events": result.count, "first_seq": result.first_seq,
+                             "last_seq": result.last_seq})
+    elif result.count:
+        out.print(f"committed {result.count} events from {escape(file.name)}: seq {result.first_seq}..{result.last_seq}")
+    else:
+        out.print(f"{escape(file.name)} has no rows; nothing recorded")
+
+
+def events(
+    db: DbOption = None,
+    kind: Annotated[Optional[str], typer.Option(help="Only this kind, e.g. detainer.received")] = None,  # noqa: UP007
+    stream: Annotated[Optional[str], typer.Option(help="Only this stream, e.g. booking/B-1")] = None,  # noqa: UP007
+    from_seq: Annotated[int, typer.Option("--from", min=1, help="First seq")] = 1,
+    to_seq: Annotated[Optional[int], typer.Option("--to", min=1, help="Last seq")] = None,  # noqa: UP007
+    limit: Annotated[int, typer.Option(min=0, help="At most this many (0: no limit)")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line, with payloads.")] = False,
+) -> None:
+    """List recorded events in seq order, filtered by kind, stream and seq range."""
+    with _reported():
+        led = _open(db)
+        try:
+            found = led.events(kind=kind, stream=stream, after_seq=from_seq - 1, until_seq=to_seq, limit=limit or None)
+            if as_json:
+                for ev in found:
+                    sys.stdout.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")
+                return
+            table = Table("seq", "kind", "stream", "#", "caused by", "recorded at (UTC)", "leaf hash")
+            for ev in found:
+                table.add_row(str(ev.seq), ev.kind, escape(ev.stream), str(ev.stream_seq), str(ev.caused_by or ""),
+                              ev.recorded_at.strftime("%Y-%m-%d %H:%M:%S"), ev.leaf_hash.hex()[:16])
+            out.print(table)
+        finally:
+            led.close()
+
+
+audit = typer.Typer(help="Check the ledger: verify, prove inclusion or consistency, sign checkpoints.", no_args_is_help=True)
+
+
+def _load_checkpoints(paths: list[Path]) -> list:
+    from .records import Checkpoint
+
+    loaded = []
+    for p in paths:
+        try:
+            loaded.append(Checkpoint.from_dict(json.loads(p.read_text())))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            from accord.errors import InputError
+
+            raise InputError(f"not a checkpoint file ({exc.__class__.__name__})", source=str(p)) from None
+    return loaded
+
+
+@audit.command("verify")
+def verify(
+    db: DbOption = None,
+    against: Annotated[Optional[list[Path]], typer.Option("--against", help="Also check a published checkpoint JSON file (repeatable).")] = None,  # noqa: UP007
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute every leaf, the hash chain and the Merkle tree; name the first bad seq (exit 3 if any)."""
+    with _reported():
+        led = _open(db)
+        try:
+            external = _load_checkpoints(against or [])
+            with _progress() as bar:
+                task = bar.add_task("verifying", total=None)
+                report = led.verify(external, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        finally:
+            led.close()
+        if as_json:
+            out.print_json(data={"ok": report.ok, "size": report.size, "first_bad_seq": report.first_bad_seq,
+                                 "reason": report.reason, "root_hash": report.root_hash.hex(),
+                                 "checkpoints_checked": report.checkpoints_checked})
+        if not report.ok:
+            raise IntegrityError(f"ledger verification FAILED at seq {report.first_bad_seq}: {report.reason}")
+        if not as_json:
+            out.print(f"[green]ok[/]: {report.size} events, chain and Merkle tree verified, "
+                      f"{report.checkpoints_checked} checkpoint(s) matched; root {report.root_hash.hex()}")
+
+
+@audit.command("prove")
+def prove(
+    seq: Annotated[int, typer.Argument(min=1, help="Event to prove.")],
+    db: DbOption = None,
+    size: Annotated[Optional[int], typer.Option(help="Tree size to prove against [default: current]")] = None,  # noqa: UP007
+) -> None:
+    """Print an RFC 6962 inclusion proof (JSON) that event SEQ is in the tree."""
+    with _reported():
+        led = _open(db)
+        try:
+            proof = led.prove_inclusion(seq, size)
+        finally:
+            led.close()
+        out.print_json(data={**proof.to_dict(), "verified": proof.verify()})
+
+
+@audit.command("consistency")
+def consistency(
+    old_size: Annotated[int, typer.Argument(min=0, help="Size of the older tree (e.g. a checkpoint's).")],
+    new_size: Annotated[Optional[int], typer.Argument(help="Size of the newer tree [default: current]")] = None,  # noqa: UP007
+    db: DbOption = None,
+) -> None:
+    """Print an RFC 6962 consistency proof (JSON) between two tree sizes."""
+    with _reported():
+        led = _open(db)
+        try:
+            proof = led.prove_consistency(old_size, new_size)
+        finally:
+            led.close()
+        out.print_json(data={**proof.to_dict(), "verified": proof.verify()})
+
+
+@audit.command("checkpoint")
+def checkpoint(
+    db: DbOption = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the checkpoint JSON here, to publish.")] = None,  # noqa: UP007
+) -> None:
+    """Sign the current tree head (size, Merkle root) with the ledger's Ed25519 key and print it."""
+    with _reported():
+        led = _open(db)
+        try:
+            cp = led.checkpoint()
+        finally:
+            led.close()
+        data = cp.to_dict()
+        if out_file is not None:
+            out_file.write_text(json.dumps(data, indent=2) + "\n")
+        out.print_json(data=data)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("ingest")(ingest)
+    app.command("events")(events)
+    app.add_typer(audit, name="audit")
+

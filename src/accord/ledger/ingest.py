@@ -1,0 +1,249 @@
+"""Reading custody, detainer, release (and the other ingestable) records from JSON Lines or CSV.
+
+Row formats (one event per row):
+
+* **JSON Lines** (``.jsonl``/``.ndjson``): each non-blank line is
+  ``{"kind": "custody.booked", "payload": {...}}`` with optional ``"stream"``
+  and ``"caused_by"`` (seq of an earlier event). Kinds are those of
+  ``accord.domain.events.PAYLOAD_MODELS``; the payload is that model's JSON.
+* **CSV** (``.csv``): one kind per file, named with ``--kind``. A header names
+  payload fields; nested fields use dotted columns (``legal_process.kind``);
+  lists and sets are JSON in their cell (``charges`` = ``[{"...": ...}]``).
+  Empty cells take the field's default. The stream is derived from the payload.
+
+Validation is strict (no coercion, no unknown fields) and every rejected row is
+reported as ``FILE:LINE: field 'F': problem``. A file lands whole or not at all:
+all rows are validated first, then appended in ONE transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import json
+import types
+import typing
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+
+from accord.domain.events import PAYLOAD_MODELS
+from accord.errors import InputError
+
+from .records import NewEvent
+from .streams import STREAM_PATTERN
+
+INGESTABLE = tuple(str(k) for k in PAYLOAD_MODELS)
+MAX_REPORTED_ERRORS = 50
+
+
+class IngestErrors(InputError):
+    """Several rows were rejected; ``errors`` lists each (line, field, problem). Nothing was written."""
+
+    def __init__(self, source: str, errors: list[InputError], total: int) -> None:
+        self.errors, self.total = errors, total
+        more = f"\n... and {total - len(errors)} more" if total > len(errors) else ""
+        lines = "\n".join(str(e) for e in errors)
+        super().__init__(f"{total} row(s) rejected, nothing was written:\n{lines}{more}", source=None)
+        self.source = source
+
+
+def _row_model(kind: str, model: type[BaseModel]) -> type[BaseModel]:
+    return create_model(  # type: ignore[call-overload]
+        "Row_" + kind.replace(".", "_"),
+        __config__=ConfigDict(strict=True, extra="forbid", frozen=True),
+        kind=(Literal[kind], ...),  # type: ignore[valid-type]
+        payload=(model, ...),
+        stream=(str | None, None),
+        caused_by=(int | None, Field(default=None, ge=1)),
+    )
+
+
+_ROWS = {kind: _row_model(kind, model) for kind, model in zip(INGESTABLE, PAYLOAD_MODELS.values())}
+_ROW = TypeAdapter(Annotated[Union[tuple(_ROWS.values())], Field(discriminator="kind")])  # noqa: UP007
+
+
+def _first_error(exc: ValidationError, source: str, line: int, drop_tag: bool) -> InputError:
+    err = exc.errors(include_input=False, include_url=False)[0]
+    loc = list(err["loc"])[1:] if drop_tag and err["loc"] else list(err["loc"])
+    field = ".".join(str(p) for p in loc) or None
+    msg = err["msg"]
+    if err["type"] == "union_tag_invalid":
+        field, msg = "kind", f"unknown kind; ingestable kinds are {', '.join(INGESTABLE)}"
+    elif err["type"] == "union_tag_not_found":
+        field, msg = "kind", "missing; each line is {\"kind\": ..., \"payload\": {...}}"
+    elif err["type"] == "json_invalid":
+        field, msg = None, f"not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})"
+    elif err["type"] == "model_type" and not loc:
+        msg = "each line must be a JSON object {\"kind\": ..., \"payload\": {...}}"
+    return InputError(msg, source=source, line=line, field=field)
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, NewEvent | InputError]]:
+    source = path.name
+    with path.open("rb") as fh:
+        for line_no, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                row = _ROW.validate_json(raw)
+            except ValidationError as exc:
+                yield line_no, _first_error(exc, source, line_no, drop_tag=True)
+                continue
+            if row.stream is not None and STREAM_PATTERN.fullmatch(row.stream) is None:
+                yield line_no, InputError("must be 1-256 letters, digits or . _ : - /", source=source, line=line_no, field="stream")
+                continue
+            yield line_no, NewEvent(row.kind, row.payload, row.stream, row.caused_by)
+
+
+def _strip(tp: Any) -> Any:
+    """The type under ``Optional``/``Annotated``."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def _is_text(tp: Any) -> bool:
+    tp = _strip(tp)
+    return isinstance(tp, type) and issubclass(tp, (str, enum.Enum, dt.date, dt.datetime, dt.time))
+
+
+def _column_plan(model: type[BaseModel], header: list[str], source: str) -> list[tuple[list[str], bool]]:
+    plan = []
+    for col in header:
+        path = col.strip().split(".")
+        cls: Any = model
+        for i, part in enumerate(path):
+            fields = cls.model_fields if isinstance(cls, type) and issubclass(cls, BaseModel) else {}
+            if part not in fields:
+                raise InputError("no such field in " + model.__name__, source=source, line=1, field=col)
+            cls = _strip(fields[part].annotation)
+        plan.append((path, _is_text(cls)))
+    return plan
+
+
+def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, NewEvent | InputError]]:
+    source = path.name
+    model = PAYLOAD_MODELS[kind]  # type: ignore[index]
+    adapter = TypeAdapter(model)
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        plan = _column_plan(model, header, source)
+        for cells in reader:
+            line_no = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(plan):
+                yield line_no, InputError(f"has {len(cells)} cells, the header has {len(plan)}", source=source, line=line_no)
+                continue
+            data: dict[str, Any] = {}
+            problem = None
+            for (keys, text), cell, col in zip(plan, cells, header):
+                if cell == "":
+                    continue
+                if text:
+                    value: Any = cell
+                else:
+                    try:
+                        value = json.loads(cell)
+                    except ValueError:
+                        problem = InputError("is not a JSON value (numbers, true/false, lists and objects are JSON in CSV cells)",
+                                             source=source, line=line_no, field=col)
+                        break
+                target = data
+                for k in keys[:-1]:
+                    target = target.setdefault(k, {})
+                target[keys[-1]] = value
+            if problem is not None:
+                yield line_no, problem
+                continue
+            try:
+                payload = adapter.validate_json(json.dumps(data))
+            except ValidationError as exc:
+                yield line_no, _first_error(exc, source, line_no, drop_tag=False)
+                continue
+            yield line_no, NewEvent(kind, payload)
+
+
+def detect_format(path: Path, fmt: str | None) -> str:
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if fmt in ("jsonl", "ndjson", "json"):
+        return "jsonl"
+    if fmt == "csv":
+        return "csv"
+    raise InputError(f"cannot tell the format of '{path.name}'; use --format jsonl or --format csv", field="format")
+
+
+def rows(path: Path, fmt: str | None = None, kind: str | None = None) -> Iterator[tuple[int, NewEvent | InputError]]:
+    """Each row as ``(line, NewEvent)`` or ``(line, InputError)``; never raises for a bad row."""
+    if not path.is_file():
+        raise InputError("no such file", source=str(path))
+    if detect_format(path, fmt) == "jsonl":
+        if kind is not None:
+            raise InputError("--kind is for CSV files; JSON Lines rows name their own kind", field="kind")
+        return _jsonl_rows(path)
+    if kind not in INGESTABLE:
+        raise InputError(f"CSV needs --kind, one of {', '.join(INGESTABLE)}", field="kind")
+    return _csv_rows(path, kind)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    count: int
+    first_seq: int
+    last_seq: int
+
+
+def validate(path: Path, fmt: str | None = None, kind: str | None = None,
+             on_row: Callable[[int], None] | None = None) -> int:
+    """Check every row; returns the row count or raises :class:`IngestErrors` listing the rejected rows."""
+    errors: list[InputError] = []
+    total_bad = count = 0
+    for _, item in rows(path, fmt, kind):
+        count += 1
+        if isinstance(item, InputError):
+            total_bad += 1
+            if len(errors) < MAX_REPORTED_ERRORS:
+                errors.append(item)
+        if on_row is not None:
+            on_row(count)
+    if total_bad:
+        raise IngestErrors(path.name, errors, total_bad)
+    return count
+
+
+def ingest(ledger: Any, path: Path, fmt: str | None = None, kind: str | None = None, chunk_size: int = 5000,
+           on_validated: Callable[[int], None] | None = None, on_appended: Callable[[int], None] | None = None) -> IngestResult:
+    """Validate the whole file, then append it in one transaction (all rows or none)."""
+    count = validate(path, fmt, kind, on_validated)
+
+    def chunks() -> Iterator[list[NewEvent]]:
+        batch: list[NewEvent] = []
+        for line_no, item in rows(path, fmt, kind):
+            if isinstance(item, InputError):  # the file changed since validation
+                raise item
+            batch.append(item)
+            if len(batch) >= chunk_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    first, last = ledger.append_chunks(chunks(), on_chunk=on_appended, source=path.name)
+    return IngestResult(count if first else 0, first, last)

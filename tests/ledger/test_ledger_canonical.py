@@ -1,0 +1,97 @@
+"""Canonical JSON: byte-identical to the rfc8785 reference for any JSON value, and stable for domain models."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accord.errors import InputError
+from accord.ledger.canonical import canonical_json, canonical_text
+
+
+
+def json_values_with(floats: st.SearchStrategy[float]) -> st.SearchStrategy[object]:
+    scalars = st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1) | floats | st.text()
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+        max_leaves=25,
+    )
+
+
+json_values = json_values_with(st.floats(allow_nan=False, allow_infinity=False))
+# Integral floats >= 2**53 print as integers that the reference then refuses to read back.
+round_trippable = json_values_with(st.floats(min_value=-1e15, max_value=1e15))
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_matches_rfc8785_reference(value: object) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:  # e.g. lone surrogates: we must refuse too
+        with pytest.raises(InputError):
+            canonical_text(value)
+        return
+    assert canonical_json(value) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), round_trippable, max_size=6))
+def test_parsing_canonical_output_gives_back_the_value(value: dict) -> None:
+    try:
+        text = canonical_text(value)
+    except InputError:
+        return
+    back = json.loads(text)
+    assert canonical_text(back) == text  # idempotent
+
+
+def test_rfc8785_examples() -> None:
+    """RFC 8785 §3.2.2 (numbers, escapes) and §3.2.3 (UTF-16 key order) examples."""
+    value = {
+        "numbers": [333333333.33333329, 1e30, 4.50, 2e-3, 0.000000000000000000000000001],
+        "string": "\u20ac$\u000f\u000aA'\u0042\u0022\u005c\\\"/",
+        "literals": [None, True, False],
+    }
+    assert canonical_json(value) == (
+        b'{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+        b'"string":"\xe2\x82\xac$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    )
+    keys = {"\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh",
+            "1": "One", "\U0001f600": "Emoji: Grinning Face", "\u0080": "Control", "\u00f6": "Latin Small Letter O With Diaeresis"}
+    order = [k for k in json.loads(canonical_text(keys))]
+    assert order == ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]
+
+
+@pytest.mark.parametrize("bad", [{"x": math.nan}, {"x": math.inf}, {"x": 2**60}, {1: "int key"}, {"x": object()}])
+def test_values_outside_json_are_refused_with_the_field_named(bad: dict) -> None:
+    with pytest.raises(InputError, match="payload"):
+        canonical_json(bad)
+
+
+def test_sets_in_models_have_one_byte_form_across_processes(samples) -> None:
+    """frozenset iteration order follows PYTHONHASHSEED; the canonical bytes must not."""
+    script = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "import conftest\n"
+        "from accord.ledger.canonical import canonical_json\n"
+        "print(canonical_json(conftest.make_samples()['detainer.received']).hex())\n"
+    )
+    from pathlib import Path
+
+    here = str(Path(__file__).parent)
+    outs = {
+        subprocess.run([sys.executable, "-c", script % here], capture_output=True, text=True, check=True,
+                       env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(outs) == 1
+    assert bytes.fromhex(outs.pop().strip()) == canonical_json(samples["detainer.received"])
