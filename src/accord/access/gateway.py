@@ -111,6 +111,9 @@ class Gateway:
             p = window.by_id.get(m.group(1)) if m else None
             if p is not None and p.obligation is not None and p not in obligated:
                 obligated.append(p)
+        order = window.order
+        fired.sort(key=lambda p: order[p.id])  # Cedar reports reasons in no fixed order
+        obligated.sort(key=lambda p: order[p.id])
         allowed = decision.allowed and not errors
         if allowed:
             deciding = [_ref(p) for p in fired if p.effect == "permit"]

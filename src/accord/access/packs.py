@@ -76,6 +76,7 @@ class PolicyWindow:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_id", {p.id: p for p in self.policies})
+        object.__setattr__(self, "order", {p.id: i for i, p in enumerate(self.policies)})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,164 @@
+"""The gateway: fail closed on evaluation errors, the 3-day notice, earlier rules before a law."""
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import cedarpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accord.access.gateway import Gateway
+from accord.access.model import AccessRequest
+from accord.access.packs import load_pack
+from accord.domain.enums import JudgeKind, LegalProcessKind, RecordAction, RecordKind, RequestPurpose
+
+NY = ZoneInfo("America/New_York")
+ICE = {"agency_id": "ice-ero", "name": "ICE ERO", "kind": "immigration_enforcement", "jurisdiction": "US",
+       "primarily_enforces_immigration": True}
+NYPD = {"agency_id": "nypd", "name": "NYPD", "kind": "police", "jurisdiction": "US-NY-NYC",
+        "certifications": [{"kind": "ny_vtl_201_12_b_no_immigration_use", "signed_on": "2020-01-02"}]}
+
+
+def request(requester: dict, *, when: datetime, record_kind: str = "dmv_standard_license", action: str = "read",
+            purpose: str = "criminal_investigation", process: dict | None = None, subject: bool = True,
+            rid: str = "R-1", custodian: str = "ny-dmv") -> AccessRequest:
+    req = {"request_id": rid, "requester_agency_id": requester["agency_id"], "custodian_agency_id": custodian,
+           "record_kind": record_kind, "action": action, "purpose": purpose, "requested_at": when.isoformat(),
+           "subject_person_id": "person-9" if subject else None}
+    if process is not None:
+        req["legal_process"] = process
+    return AccessRequest.model_validate_json(json.dumps({"request": req, "requester": requester}))
+
+
+FAILING_FORBID_PACK = """
+@id("t.permit_all") @citation("Test permit") @explanation("Permits everything.") @effective_from("2000-01-01")
+permit (principal, action in Accord::Action::"access", resource);
+
+@id("t.broken_forbid") @citation("Test forbid") @explanation("Errors at evaluation: the product overflows.")
+@effective_from("2000-01-01")
+forbid (principal, action in Accord::Action::"access", resource)
+when { context.request_time.toTime().toMilliseconds() * 9223372036854775 > 0 };
+"""
+
+
+def _write_pack(tmp_path: Path, text: str) -> Path:
+    d = tmp_path / "failing"
+    d.mkdir()
+    (d / "pack.yaml").write_text(
+        "id: failing\ntitle: t\nversion: '1'\ncustodian_agency_id: ny-dmv\njurisdiction: US\ntimezone: UTC\n"
+        "default_deny: {citation: none, explanation: none}\npolicies: [p.cedar]\n")
+    (d / "p.cedar").write_text(text)
+    return d
+
+
+def test_a_forbid_that_errors_denies_instead_of_being_skipped(tmp_path: Path) -> None:
+    pack = load_pack(str(_write_pack(tmp_path, FAILING_FORBID_PACK)))  # validates at load
+    areq = request(NYPD, when=datetime(2021, 5, 5, 13, tzinfo=NY))
+    gw = Gateway(pack)
+    # Cedar on its own skips the erroring forbid and lets the request through ...
+    window = pack.window(date(2021, 5, 5))
+    raw = cedarpy.is_authorized(gw._cedar_requests(areq)[0], window.policy_set,
+                                gw._entities_for(areq, date(2021, 5, 5)), gw._schema)
+    assert raw.allowed and raw.diagnostics.errors
+    # ... the gateway denies and records why.
+    decision = gw.check(areq)
+    assert decision.outcome == "deny"
+    assert any("t.broken_forbid" in e and "overflow" in e for e in decision.errors)
+    assert [p.id for p in decision.deciding] == ["accord.evaluation_error"]
+
+
+def test_an_erroring_obligation_is_treated_as_owed(tmp_path: Path) -> None:
+    text = FAILING_FORBID_PACK.split("@id(\"t.broken_forbid\")")[0] + """
+@id("t.notice") @citation("Test notice") @explanation("e") @effective_from("2000-01-01")
+@obligation("subject_record_request") @recipient("subject") @within_days("3")
+permit (principal, action == Accord::Action::"owe_notices", resource)
+when { context.request_time.toTime().toMilliseconds() * 9223372036854775 > 0 };
+"""
+    decision = Gateway(load_pack(str(_write_pack(tmp_path, text)))).check(
+        request(NYPD, when=datetime(2021, 5, 5, 13, tzinfo=NY)))
+    assert decision.outcome == "deny" and decision.errors
+    assert [o.policy_id for o in decision.notices()] == ["t.notice"]
+
+
+purposes = st.sampled_from(list(RequestPurpose))
+kinds = st.sampled_from([k for k in RecordKind if k is not RecordKind.CUSTODY_RECORD])
+actions = st.sampled_from(list(RecordAction))
+processes = st.one_of(st.none(), st.builds(lambda k, j, s: {"kind": k.value, "judge_kind": j.value, "specific_records_only": s},
+                                           st.sampled_from(list(LegalProcessKind)), st.sampled_from(list(JudgeKind)), st.booleans()))
+days = st.dates(min_value=date(2019, 12, 14), max_value=date(2026, 12, 31))
+
+
+@settings(max_examples=150, deadline=None)
+@given(purpose=purposes, kind=kinds, action=actions, process=processes, day=days, subject=st.booleans())
+def test_ny_3_day_notice_is_owed_for_every_immigration_agency_request_allowed_or_not(
+        purpose, kind, action, process, day, subject) -> None:
+    gw = Gateway("ny_dmv")
+    when = datetime.combine(day, datetime.min.time(), NY).replace(hour=23, minute=30)
+    decision = gw.check(request(ICE, when=when, record_kind=kind.value, action=action.value,
+                                purpose=purpose.value, process=process, subject=subject))
+    notices = [o for o in decision.notices() if o.kind.value == "subject_record_request"]
+    assert len(notices) == 1, decision
+    local_due = notices[0].due_by.astimezone(gw.pack.timezone)
+    assert local_due.date() == day + timedelta(days=3)
+    assert notices[0].citation == "N.Y. VTL §201(12)(a)"
+    assert notices[0].person_id == ("person-9" if subject else None)
+
+
+def test_both_outcomes_owe_the_notice() -> None:
+    gw = Gateway("ny_dmv")
+    when = datetime(2021, 2, 1, 10, tzinfo=NY)
+    denied = gw.check(request(ICE, when=when, purpose="civil_immigration_enforcement"))
+    allowed = gw.check(request(ICE, when=when, process={"kind": "judicial_warrant", "judge_kind": "article_iii"}))
+    assert (denied.outcome, allowed.outcome) == ("deny", "allow")
+    assert [o.kind for o in denied.notices()] == [o.kind for o in allowed.notices()]
+
+
+def test_police_requests_owe_no_subject_notice() -> None:
+    decision = Gateway("ny_dmv").check(request(NYPD, when=datetime(2021, 2, 1, 10, tzinfo=NY)))
+    assert decision.outcome == "allow" and decision.notices() == ()
+
+
+def test_dates_before_each_law_use_the_earlier_rules() -> None:
+    gw = Gateway("ny_dmv")
+    ice = lambda d, **kw: gw.check(request(ICE, when=datetime.combine(d, datetime.min.time(), NY).replace(hour=12), **kw))  # noqa: E731
+    before = ice(date(2019, 12, 13), purpose="civil_immigration_enforcement")
+    assert before.outcome == "allow" and before.notices() == () and before.law_in_force_to == date(2019, 12, 14)
+    assert ice(date(2019, 12, 14), purpose="civil_immigration_enforcement").outcome == "deny"
+    # trusted-traveler vetting: refused under the 2019 text, allowed once Part YYY is in force
+    assert ice(date(2020, 4, 2), purpose="trusted_traveler_vetting").citations == (
+        "N.Y. VTL §201(12)(a), as added by L.2019 ch. 37",)
+    assert ice(date(2020, 4, 3), purpose="trusted_traveler_vetting").outcome == "allow"
+    # MA: 940 CMR 37.04 is not applied before its date
+    ma = Gateway("ma_rmv")
+    on = lambda d: ma.check(request(ICE, when=datetime.combine(d, datetime.min.time(), NY).replace(hour=12),  # noqa: E731
+                                    purpose="civil_immigration_enforcement", custodian="ma-rmv"))
+    assert on(date(2023, 6, 30)).outcome == "allow"
+    assert on(date(2023, 7, 1)).citations == ("940 CMR 37.04",)
+
+
+def test_as_of_decides_under_another_date_s_law() -> None:
+    gw = Gateway("ny_dmv")
+    areq = request(ICE, when=datetime(2020, 2, 10, 12, tzinfo=NY), purpose="trusted_traveler_vetting")
+    assert gw.check(areq).outcome == "deny"
+    assert gw.check(areq, as_of=date(2020, 8, 1)).outcome == "allow"
+
+
+def test_check_many_equals_check_one_by_one() -> None:
+    gw = Gateway("ny_dmv")
+    reqs = [request(a, when=datetime(2020, m, 3, 9, tzinfo=NY), purpose=p, rid=f"R-{i}")
+            for i, (a, m, p) in enumerate([(ICE, 1, "trusted_traveler_vetting"), (NYPD, 1, "criminal_investigation"),
+                                           (ICE, 8, "trusted_traveler_vetting"), (NYPD, 8, "traffic_safety")])]
+    assert gw.check_many(reqs) == [gw.check(r) for r in reqs]
+
+
+def test_requester_must_match_the_request() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    doc = {"request": {"request_id": "R", "requester_agency_id": "someone-else", "custodian_agency_id": "ny-dmv",
+                       "record_kind": "dmv_photo", "purpose": "other", "requested_at": "2021-01-01T00:00:00Z"},
+           "requester": NYPD}
+    with pytest.raises(ValidationError, match="requester.agency_id"):
+        AccessRequest.model_validate_json(json.dumps(doc))
