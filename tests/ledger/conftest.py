@@ -99,3 +99,9 @@ def run_accord(*args: str, env: dict[str, str] | None = None, timeout: float = 1
     """Run the real CLI in a subprocess (as a person would)."""
     return subprocess.run([sys.executable, "-c", "from accord.cli import main; main()", *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})}, cwd=Path(__file__).parent)
+
+
+@pytest.fixture
+def sample_factory():
+    """``make_samples(i)``: the i-th synthetic set (distinct ids per i)."""
+    return make_samples

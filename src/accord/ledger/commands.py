@@ -23,7 +23,7 @@ DbOption = Annotated[Optional[str], typer.Option(  # noqa: UP007 - typer reads O
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay on one line for grep and logs
 
 
 @contextmanager
