@@ -42,6 +42,7 @@ class Gateway:
         self._base = cedarpy.Entities.from_json_str(json.dumps(RECORD_ENTITIES), self._schema)
         self._entities: OrderedDict[Any, cedarpy.Entities] = OrderedDict()
         self._cache_size = cache_size
+        self._owed: dict[tuple, cedarpy.AuthzResult] = {}
 
     # -- public -------------------------------------------------------------------------------
     def as_of(self, areq: AccessRequest) -> date:
@@ -59,16 +60,46 @@ class Gateway:
             on = as_of or self.as_of(areq)
             window = self.pack.window(on)
             entities = self._entities_for(areq, on)
-            prepared.append((on, window, entities, self._cedar_requests(areq)))
+            decision_req, owed_req = self._cedar_requests(areq)
+            key = self._owed_key(window, entities, owed_req)
+            owed = self._owed.get(key) if key is not None else None
+            prepared.append((on, window, entities, decision_req, owed_req if owed is None else None, owed, key))
             groups.setdefault((id(window), id(entities)), []).append(i)
         out: list[AccessDecision | None] = [None] * len(areqs)
         for members in groups.values():
-            _, window, entities, _ = prepared[members[0]]
-            batch = [r for i in members for r in prepared[i][3]]
-            results = cedarpy.is_authorized_batch(batch, window.policy_set, entities, self._schema)
-            for k, i in enumerate(members):
-                out[i] = self._interpret(areqs[i], prepared[i][0], window, results[2 * k], results[2 * k + 1])
+            _, window, entities = prepared[members[0]][:3]
+            batch = []
+            for i in members:
+                batch.append(prepared[i][3])
+                if prepared[i][4] is not None:
+                    batch.append(prepared[i][4])
+            results = iter(cedarpy.is_authorized_batch(batch, window.policy_set, entities, self._schema))
+            for i in members:
+                on, _, _, _, asked, owed, key = prepared[i]
+                decision = next(results)
+                if asked is not None:
+                    owed = next(results)
+                    if key is not None and not owed.diagnostics.errors:
+                        if len(self._owed) >= self._cache_size:
+                            self._owed.clear()
+                        self._owed[key] = owed
+                out[i] = self._interpret(areqs[i], on, window, decision, owed)
         return out  # type: ignore[return-value]
+
+    def _owed_key(self, window: PolicyWindow, entities: cedarpy.Entities, owed_req: dict) -> tuple | None:
+        """Memo key for the owe_notices answer: everything it can read except the request time.
+
+        Only used when no obligation policy in force reads ``context.request_time``; the entities
+        handle already fixes the requester (and the certificates chosen for the date).
+        """
+        if not window.obligations_time_free:
+            return None
+        ctx = owed_req["context"]
+        lp = ctx.get("legal_process")
+        ag = ctx.get("agreement")
+        return (id(window), id(entities), owed_req["resource"]["id"], ctx["requested_action"], ctx["purpose"],
+                ctx["has_subject"], ctx["notice_would_impede_investigation"],
+                None if lp is None else tuple(lp.values()), None if ag is None else json.dumps(ag, sort_keys=True))
 
     # -- Cedar inputs ---------------------------------------------------------------------------
     def _entities_for(self, areq: AccessRequest, on: date) -> cedarpy.Entities:
@@ -82,6 +113,7 @@ class Gateway:
             self._entities[key] = handle
             if len(self._entities) > self._cache_size:
                 self._entities.popitem(last=False)
+                self._owed.clear()  # memo keys hold handle ids
         return handle
 
     def _cedar_requests(self, areq: AccessRequest) -> tuple[dict, dict]:

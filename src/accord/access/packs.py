@@ -77,6 +77,11 @@ class PolicyWindow:
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_id", {p.id: p for p in self.policies})
         object.__setattr__(self, "order", {p.id: i for i, p in enumerate(self.policies)})
+        obligations = [p for p in self.policies if p.obligation is not None]
+        object.__setattr__(self, "has_obligations", bool(obligations))
+        # The owe_notices answer may be memoised when no obligation policy reads the request time.
+        object.__setattr__(self, "obligations_time_free",
+                           not any("request_time" in json.dumps(p.est) for p in obligations))
 
 
 @dataclass(frozen=True)
