@@ -105,3 +105,9 @@ def run_accord(*args: str, env: dict[str, str] | None = None, timeout: float = 1
 def sample_factory():
     """``make_samples(i)``: the i-th synthetic set (distinct ids per i)."""
     return make_samples
+
+
+@pytest.fixture
+def accord_cli():
+    """``accord_cli(*args, env=...)``: run the real CLI in a subprocess."""
+    return run_accord

@@ -124,10 +124,14 @@ def events(
                 for ev in found:
                     sys.stdout.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")
                 return
-            table = Table("seq", "kind", "stream", "#", "caused by", "recorded at (UTC)", "leaf hash")
+            table = Table("seq")
+            table.add_column("kind", no_wrap=True)
+            table.add_column("stream", no_wrap=True)
+            for name in ("#", "caused by", "recorded at (UTC)", "leaf hash"):
+                table.add_column(name)
             for ev in found:
                 table.add_row(str(ev.seq), ev.kind, escape(ev.stream), str(ev.stream_seq), str(ev.caused_by or ""),
-                              ev.recorded_at.strftime("%Y-%m-%d %H:%M:%S"), ev.leaf_hash.hex()[:16])
+                              ev.recorded_at.strftime("%Y-%m-%d %H:%M:%S"), ev.leaf_hash.hex()[:12])
             out.print(table)
         finally:
             led.close()

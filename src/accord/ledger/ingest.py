@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
+import pydantic
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
 from accord.domain.events import PAYLOAD_MODELS
@@ -115,8 +116,16 @@ def _strip(tp: Any) -> Any:
             return tp
 
 
+#: pydantic's date/time marker types are not subclasses of ``datetime`` at run time.
+_TEXT_MARKERS = (pydantic.AwareDatetime, pydantic.NaiveDatetime, pydantic.PastDate, pydantic.FutureDate,
+                 pydantic.PastDatetime, pydantic.FutureDatetime)
+
+
 def _is_text(tp: Any) -> bool:
+    """Does this field take its CSV cell as a JSON string (rather than a JSON value)?"""
     tp = _strip(tp)
+    if tp in _TEXT_MARKERS:
+        return True
     return isinstance(tp, type) and issubclass(tp, (str, enum.Enum, dt.date, dt.datetime, dt.time))
 
 
