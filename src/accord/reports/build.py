@@ -70,6 +70,8 @@ def compute_tables(
         if names is not None and spec.name not in names:
             continue
         raw = con.to_polars(spec.query(tables, params))
+        if spec.post is not None:
+            raw = spec.post(raw)
         raw = raw.select([*spec.keys, *spec.counts]).sort(list(spec.keys))
         _check_partition(spec.name, raw, spec)
         out[spec.name] = raw

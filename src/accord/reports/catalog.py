@@ -50,13 +50,14 @@ CATALOG: tuple[TableSpec, ...] = (
     TableSpec(
         name="detainers_by_reason",
         title="Detainers by the rule that decided them",
-        description="Each rule of the jurisdiction's law pack that fired, with its citation. A detainer counts once "
+        description="Each rule of the law pack that fired, with its citation. A detainer counts once "
         "under every rule that fired for it, so rows do not add up to the number of detainers.",
-        keys=("rule_id", "citation"),
+        keys=("pack_id", "rule_id", "citation"),
         counts=OUTCOME_COUNTS,
-        labels={**OUTCOME_LABELS, "rule_id": "Rule", "citation": "Citation"},
+        labels={**OUTCOME_LABELS, "pack_id": "Law pack", "rule_id": "Rule", "citation": "Citation"},
         rows_additive=False,
         query=q.detainers_by_reason,
+        post=q.rule_citations,
     ),
     TableSpec(
         name="detainers_by_offence",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -53,9 +54,31 @@ class HtmlTable:
 
 @functools.cache
 def vega_bundle() -> str:
+    """The vega-embed bundle (with Vega and Vega-Lite) that ``vl-convert-python`` ships.
+
+    Bundling takes seconds, so the result is cached per vl-convert version under
+    ``$ACCORD_CACHE_DIR`` (default ``~/.cache/accord``); the file is only a cache.
+    """
+    import os
+    from importlib.metadata import version
+
     import vl_convert
 
-    return vl_convert.javascript_bundle()
+    cache_dir = Path(os.environ.get("ACCORD_CACHE_DIR") or Path.home() / ".cache" / "accord")
+    path = cache_dir / f"vega-embed-bundle-vlc{version('vl-convert-python')}.js"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    bundle = vl_convert.javascript_bundle()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(bundle, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: bundle again next time
+    return bundle
 
 
 def _cell(value: Any, numeric: bool) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import polars as pl
 from ibis import _
 
 from .schema import DISPOSITIONS
@@ -68,13 +69,28 @@ def _outcome_counts() -> dict[str, Any]:
 
 
 def detainers_by_reason(h: dict[str, Any], p: QueryParams) -> Any:
-    """Detainers by each rule that fired (a detainer counts once per distinct rule)."""
+    """Detainers by each rule that fired, per law pack (a detainer counts once per distinct rule)."""
     d = h["detainers"]
-    pairs = d.mutate(rc=d.decision_rules.zip(d.decision_citations).unique()).mutate(rc=_.rc.unnest())
     return (
-        pairs.mutate(rule_id=_.rc.f1, citation=_.rc.f2)
-        .group_by(["rule_id", "citation"])
+        d.mutate(rule_id=d.decision_rules.unique().unnest())
+        .group_by(["pack_id", "rule_id"])
         .aggregate(**_outcome_counts())
+    )
+
+
+def rule_citations(raw: pl.DataFrame) -> pl.DataFrame:
+    """Add each rule's citation from its law pack (the history lists rule ids; the pack says what they cite)."""
+    cites: dict[tuple[str, str], str] = {}
+    for pack_id in raw["pack_id"].drop_nulls().unique().to_list():
+        try:
+            from accord.law import load_pack
+
+            pack = load_pack(pack_id)
+        except Exception:  # an unknown or retired pack: show the rule id alone
+            continue
+        cites.update({(pack_id, r.id): r.citation for r in pack.rules})
+    return raw.with_columns(
+        citation=pl.Series([cites.get((p, r), "(not in a shipped pack)") for p, r in zip(raw["pack_id"], raw["rule_id"], strict=True)], dtype=pl.String)
     )
 
 

@@ -164,14 +164,17 @@ def _pinned_by_bounds(values: Mapping[Cell, int], constraints: Sequence[Constrai
         pinned = []
         feasible = True
         for cell in sorted(small, key=str):
+            # the true table is feasible, so the cell is pinned iff nothing else is: try below, then above it
             cost = np.zeros(len(unknowns))
             cost[index[cell]] = 1.0
             low = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
             if low.status == 2:  # infeasible under this model
                 feasible = False
                 break
+            if low.status == 0 and low.fun < values[cell] - 0.5:
+                continue
             high = linprog(-cost, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-            if low.status == 0 and high.status == 0 and abs(high.x[index[cell]] - low.x[index[cell]]) < 0.5:
+            if high.status == 0 and -high.fun < values[cell] + 0.5:
                 pinned.append(cell)
         if feasible:
             return pinned
@@ -192,4 +195,11 @@ def _protect(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidd
                 hidden.add(extra)
                 changed = True
                 break
+    if not changed:
+        # the pinned cells' own sums are all hidden: widen to any published sum that touches a hidden cell
+        near = {c for k in constraints if any(x in hidden for x in k.cells) for c in k.cells}
+        extra = _smallest_visible(values, near, hidden)
+        if extra is not None:
+            hidden.add(extra)
+            changed = True
     return changed

@@ -39,6 +39,8 @@ class TableSpec:
     chart: str = "bar"  # "stacked" (partition_cols by row), "bar" (first count by row), "" (no chart)
     #: which history tables the query needs; a table is skipped when one is empty
     needs: tuple[str, ...] = ("detainers",)
+    #: polars step after the query (e.g. looking up a rule's citation in its pack)
+    post: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
     def label(self, col: str) -> str:
         return self.labels.get(col, col.replace("_", " ").capitalize())

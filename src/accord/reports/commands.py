@@ -1,0 +1,102 @@
+"""``accord report build`` and ``accord report verify``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from accord.errors import AccordError, InputError
+
+from .suppress import DEFAULT_THRESHOLD
+
+report_app = typer.Typer(help="Transparency reports: build them from the ledger or a history, verify published ones.",
+                         no_args_is_help=True)
+err = Console(stderr=True)
+out = Console()
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="Ledger database URL (e.g. sqlite:///accord.db).")]
+HistoryOpt = Annotated[Path | None, typer.Option("--history", help="Directory of history Parquet files.")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="duckdb (default) or pyspark (local mode).")]
+
+
+def _one_source(db: str | None, history: Path | None) -> None:
+    if (db is None) == (history is None):
+        raise InputError("give exactly one of --db URL or --history DIR", field="db")
+
+
+@report_app.command("build")
+def build(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write report.html, CSV and JSON into.")],
+    db: DbOpt = None,
+    history: HistoryOpt = None,
+    threshold: Annotated[int, typer.Option("--threshold", help="Hide counts from 1 to N-1.")] = DEFAULT_THRESHOLD,
+    backend: BackendOpt = "duckdb",
+    period: Annotated[str, typer.Option("--period", help="month, quarter or year.")] = "month",
+) -> None:
+    """Compute every report table, suppress small cells, and write HTML, CSV and JSON stamped with the source."""
+    try:
+        _one_source(db, history)
+        from .build import build_report
+        from .source import History
+
+        with err.status("Computing report tables..."):
+            if db is not None:
+                from accord.ledger import Ledger
+
+                from .export import history_from_ledger
+
+                with Ledger.open(db) as led:
+                    source = history_from_ledger(led)
+            else:
+                assert history is not None
+                source = History.from_parquet(history)
+            result = build_report(source, out_dir, threshold=threshold, backend=backend, period=period)
+    except AccordError as e:
+        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
+        raise typer.Exit(e.exit_code) from None
+    table = Table(title=f"Report written to {result.out_dir}", show_lines=False)
+    table.add_column("Table")
+    table.add_column("Rows", justify="right")
+    table.add_column("Suppressed cells", justify="right")
+    for name, t in result.tables.items():
+        table.add_row(name, str(t.frame.height), str(t.hidden))
+    out.print(table)
+    out.print(f"HTML: {result.html}")
+    stamp = result.stamp
+    if stamp.get("kind") == "ledger":
+        out.print(f"Source: ledger checkpoint, tree size {stamp['tree_size']}, root {stamp['root_hash']}")
+    else:
+        out.print(f"Source: {stamp.get('kind')} sha256 {stamp.get('sha256')}")
+
+
+@report_app.command("verify")
+def verify(
+    report_dir: Annotated[Path, typer.Argument(help="A directory written by 'accord report build'.")],
+    db: DbOpt = None,
+    history: HistoryOpt = None,
+    backend: BackendOpt = "duckdb",
+) -> None:
+    """Recompute every published table from its source and compare; exit 3 on any difference."""
+    try:
+        _one_source(db, history)
+        from .verify import ReportMismatchError, verify_report
+
+        with err.status("Recomputing the report from its source..."):
+            result = verify_report(report_dir, db_url=db, history_dir=history, backend=backend)
+        for name in result.tables_checked:
+            mark = "[red]differs[/red]" if name in result.mismatches else "[green]matches[/green]"
+            out.print(f"{name}: {mark}" + (f" — {result.mismatches[name]}" if name in result.mismatches else ""))
+        if not result.ok:
+            raise ReportMismatchError(f"{len(result.mismatches)} of {len(result.tables_checked)} tables differ from their source")
+    except AccordError as e:
+        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
+        raise typer.Exit(e.exit_code) from None
+    out.print(f"[green]All {len(result.tables_checked)} tables match their source.[/green]")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(report_app, name="report")

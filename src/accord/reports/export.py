@@ -1,0 +1,67 @@
+"""Ledger -> history tables, at a signed checkpoint, so a report names exactly what it counted.
+
+The row-building (facts from the recorded person, booking and detainer; outcomes from
+``decision.made`` and ``access.decided``; dispositions from custody and detainer events)
+lives in ``accord.synth.export.history_from_ledger``, written first for the demo; this
+module reads it through a view of the ledger cut at the checkpoint's tree size, so a
+report can be recomputed later from a ledger that has grown since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+
+from accord.errors import IntegrityError
+
+from .source import History
+
+
+class LedgerPrefix:
+    """The first ``size`` events of a ledger, with the ``events`` API of ``Ledger``."""
+
+    def __init__(self, ledger: Any, size: int) -> None:
+        self._ledger, self.size = ledger, size
+
+    def events(self, kind: str | None = None, stream: str | None = None, after_seq: int = 0,
+               limit: int | None = None) -> Iterator[Any]:
+        return self._ledger.events(kind=kind, stream=stream, after_seq=after_seq, limit=limit, until_seq=self.size)
+
+
+def history_frames(ledger: Any, size: int) -> dict[str, pl.DataFrame]:
+    """The three history tables built from the first ``size`` events."""
+    from accord.synth.export import history_from_ledger
+
+    tables, _encounters = history_from_ledger(LedgerPrefix(ledger, size))  # type: ignore[arg-type]
+    return tables
+
+
+def ledger_stamp(checkpoint: Any) -> dict[str, Any]:
+    d = checkpoint.to_dict()
+    return {"kind": "ledger", "tree_size": d["size"], "root_hash": d["root_hash"], "signature": d["signature"],
+            "public_key": d["public_key"], "key_id": d["key_id"], "origin": d["origin"], "created_at": d["created_at"]}
+
+
+def history_from_ledger(ledger: Any) -> History:
+    """Sign a checkpoint of the ledger now and export the history it covers, stamped with it."""
+    cp = ledger.checkpoint()
+    return History.from_frames(history_frames(ledger, cp.size), stamp=ledger_stamp(cp))
+
+
+def history_at_stamp(ledger: Any, stamp: dict[str, Any]) -> History:
+    """The history a published report was computed from, after checking the ledger still has that tree."""
+    from accord.ledger import Checkpoint
+    from accord.ledger.signing import signature_valid
+
+    size = int(stamp["tree_size"])
+    if size > ledger.size:
+        raise IntegrityError(f"the report counts {size} events but this ledger has only {ledger.size}")
+    root = ledger.root_hash(size).hex()
+    if root != stamp["root_hash"]:
+        raise IntegrityError(f"this ledger's first {size} events have root {root}, the report says {stamp['root_hash']}")
+    cp = Checkpoint.from_dict({**stamp, "size": size})
+    if not signature_valid(cp.public_key, cp.signature, cp.note()):
+        raise IntegrityError("the checkpoint signature in the report does not verify against its public key")
+    return History.from_frames(history_frames(ledger, size), stamp=stamp)

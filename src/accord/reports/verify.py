@@ -1,0 +1,121 @@
+"""``accord report verify``: recompute a published report from its source and compare every table.
+
+The manifest names the source (a ledger checkpoint, or the SHA-256 of Parquet files)
+and the parameters (threshold, period). We rebuild the history from that source, run
+the same queries and suppression, and compare each CSV as published, cell by cell.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from accord.errors import InputError, IntegrityError
+
+from .build import MANIFEST, compute_tables
+from .catalog import BY_NAME
+from .queries import QueryParams
+from .source import History, hash_files
+from .table import publish
+
+
+class ReportMismatchError(IntegrityError):
+    """A published figure differs from the one recomputed from its source."""
+
+
+@dataclass
+class VerifyResult:
+    tables_checked: list[str] = field(default_factory=list)
+    mismatches: dict[str, str] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+def read_manifest(report_dir: Path) -> dict[str, Any]:
+    path = report_dir / MANIFEST
+    if not path.is_file():
+        raise InputError("not a report directory: manifest.json is missing", source=str(report_dir))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"manifest is not JSON ({exc.msg})", source=str(path), line=exc.lineno) from exc
+    for key in ("source", "params", "tables"):
+        if key not in manifest:
+            raise InputError("missing key in manifest", source=str(path), field=key)
+    return manifest
+
+
+def _source_history(manifest: dict[str, Any], db_url: str | None, history_dir: str | Path | None) -> History:
+    stamp = manifest["source"]
+    kind = stamp.get("kind")
+    if kind == "ledger":
+        if not db_url:
+            raise InputError("this report was computed from a ledger: give --db URL", field="db")
+        from accord.ledger import Ledger
+
+        from .export import history_at_stamp
+
+        with Ledger.open(db_url) as led:
+            return history_at_stamp(led, stamp)
+    if kind == "parquet":
+        if not history_dir:
+            raise InputError("this report was computed from Parquet files: give --history DIR", field="history")
+        history = History.from_parquet(history_dir)
+        digest = history.final_stamp()["sha256"]
+        if digest != stamp.get("sha256"):
+            raise IntegrityError(f"the Parquet files hash to {digest}, the report says {stamp.get('sha256')}")
+        return history
+    raise InputError(f"a report from a '{kind}' source cannot be recomputed (no ledger or files to read)", field="source")
+
+
+def _first_difference(published: pl.DataFrame, recomputed: pl.DataFrame) -> str:
+    if published.columns != recomputed.columns:
+        return f"columns differ: {published.columns} vs {recomputed.columns}"
+    if published.height != recomputed.height:
+        return f"{published.height} rows published, {recomputed.height} recomputed"
+    for i, (a, b) in enumerate(zip(published.iter_rows(), recomputed.iter_rows(), strict=True)):
+        if a != b:
+            diff = [f"{c}: published {x!r}, recomputed {y!r}" for c, x, y in zip(published.columns, a, b, strict=True) if x != y]
+            return f"row {i + 1} ({a[0]}): " + "; ".join(diff)
+    return ""
+
+
+def _read_published(path: Path, like: pl.DataFrame) -> pl.DataFrame:
+    if not path.is_file():
+        raise InputError("published table file is missing", source=str(path))
+    schema = {c: pl.String if like.schema[c] == pl.String else pl.Int64 for c in like.columns}
+    try:
+        frame = pl.read_csv(path, comment_prefix="#", schema_overrides=schema)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"cannot read the published table: {exc}", source=str(path)) from exc
+    return frame.with_columns([pl.col(c).fill_null("") for c, t in schema.items() if t == pl.String])
+
+
+def verify_report(report_dir: str | Path, *, db_url: str | None = None, history_dir: str | Path | None = None,
+                  backend: str = "duckdb") -> VerifyResult:
+    """Recompute every table of the report at ``report_dir`` and compare it with what was published."""
+    report_dir = Path(report_dir)
+    manifest = read_manifest(report_dir)
+    params = manifest["params"]
+    names = [n for n, t in manifest["tables"].items() if not t.get("extra")]
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise InputError(f"unknown table(s) {', '.join(unknown)}: made by another Accord version?", field="tables")
+    history = _source_history(manifest, db_url, history_dir)
+    raw = compute_tables(history, backend=backend, params=QueryParams(period=params.get("period", "month")), names=names)
+    result = VerifyResult(source=manifest["source"])
+    for name in names:
+        recomputed = publish(raw[name], BY_NAME[name], int(params["threshold"])).frame
+        published = _read_published(report_dir / manifest["tables"][name]["csv"], recomputed)
+        result.tables_checked.append(name)
+        diff = _first_difference(published, recomputed)
+        if diff:
+            result.mismatches[name] = diff
+    return result
