@@ -79,7 +79,7 @@ class Cohort:
     encounter_delay_us: np.ndarray
     category_mask: np.ndarray  # bit per CATEGORIES over the subject's convictions
     # convictions (long)
-    conv_row: np.ndarray
+    conv_row: np.ndarray  # row of the cohort (0-based, not offset by first_index)
     conv_offence: np.ndarray
     conv_day: np.ndarray
     conv_release_day: np.ndarray  # incarceration end, -1 when none

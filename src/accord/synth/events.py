@@ -2,7 +2,7 @@
 
 Every event carries the key of the event that caused it (a decision is caused by its
 detainer, an access decision by its request, a notice by the decision that owes it). Events
-are appended a day at a time, causes before effects, so each ``caused_by`` is the stored
+are appended a week at a time, causes before effects, so each ``caused_by`` is the stored
 sequence number of an event already in the ledger.
 """
 
@@ -101,14 +101,19 @@ def record_events(requests: list, decisions: list, period_end: datetime, seed: i
                               f"notice-sent/{nid}", f"notice/{nid}")
 
 
-def append_in_order(led: Ledger, planned: list[Planned], on_progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Append ``planned`` a day at a time, causes first; returns key -> stored seq."""
+def append_in_order(led: Ledger, planned: list[Planned], on_progress: Callable[[int], None] | None = None,
+                    window_days: int = 7) -> dict[str, int]:
+    """Append ``planned`` a window of days at a time (one transaction per window and causal depth).
+
+    Within a window, events with no cause go first, then those they caused, and so on, each
+    group in time order; so every ``caused_by`` names a stored event. Returns key -> seq.
+    """
     depth: dict[str, int] = {}
     for p in sorted(planned, key=lambda p: p.at):
         depth[p.key] = depth.get(p.cause, -1) + 1 if p.cause else 0
     groups: dict[tuple[int, int], list[Planned]] = defaultdict(list)
     for p in planned:
-        groups[(_us(p.at) // US_PER_DAY, depth[p.key])].append(p)
+        groups[(_us(p.at) // (US_PER_DAY * window_days), depth[p.key])].append(p)
     seqs: dict[str, int] = {}
     for key in sorted(groups):
         batch = sorted(groups[key], key=lambda p: p.at)

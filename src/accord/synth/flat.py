@@ -69,7 +69,7 @@ def facts_frame(c: Cohort, profile: Profile, id_prefix: str) -> pl.DataFrame:
     """FACTS + history columns (before any decision) + latent ``_`` columns for what happens next."""
     n = len(c)
     real = ~c.conv_yo  # YO adjudications are not convictions (S1)
-    rows, off = c.conv_row - c.first_index, c.conv_offence
+    rows, off = c.conv_row, c.conv_offence
     lookback = np.where(c.conv_release_day >= 0, c.conv_release_day, c.conv_day)
 
     def any_(flag: np.ndarray) -> np.ndarray:

@@ -103,7 +103,7 @@ def _charge(c: Cohort, k: int, booking_id: str, n: int, arrested: datetime) -> C
 def cases(c: Cohort, profile: Profile, id_prefix: str) -> list[Case]:
     """Domain objects for every detainer of the cohort, in row order."""
     n = len(c)
-    conv_start = np.searchsorted(c.conv_row, np.arange(c.first_index, c.first_index + n + 1))
+    conv_start = np.searchsorted(c.conv_row, np.arange(n + 1))
     charge_start = np.searchsorted(c.charge_row, np.arange(n + 1))
     in_ca = profile.jurisdiction.startswith("US-CA")  # California Sex and Arson Registry
     out: list[Case] = []

@@ -1,0 +1,129 @@
+"""`accord synth ...` (synthetic histories, calibration) and `accord simulate` (what-if under two packs)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from accord.errors import AccordError, InputError
+
+synth_app = typer.Typer(help="Synthetic populations calibrated to published figures.", no_args_is_help=True)
+_err = Console(stderr=True)
+
+
+def _fail(err: AccordError) -> typer.Exit:
+    _err.print(f"[red]error:[/] {err}")
+    return typer.Exit(err.exit_code)
+
+
+@synth_app.command("history")
+def history_cmd(
+    out: Path = typer.Argument(..., help="Directory to write detainers/, record_requests/, encounters/ Parquet chunks into."),
+    rows: int = typer.Option(9326, "--rows", help="Number of detainers (the NYC year has 9,326)."),
+    seed: int = typer.Option(0, "--seed"),
+    pack: str = typer.Option("nyc_doc", "--pack", help="Law pack that decides each detainer."),
+    chunk_rows: int = typer.Option(1_000_000, "--chunk-rows", help="Rows per Parquet file (bounds memory)."),
+) -> None:
+    """Write a synthetic NYC-shaped history to Parquet, chunk by chunk, decided under PACK."""
+    from .parquet import write_history
+    from .profile import NYC_2020
+
+    try:
+        stats = write_history(out, NYC_2020, rows, seed=seed, pack_id=pack, chunk_rows=chunk_rows, id_prefix="nyc-")
+    except AccordError as err:
+        raise _fail(err) from None
+    Console().print(f"Wrote {stats.rows:,} detainers, {stats.record_requests:,} record requests and {stats.encounters:,} "
+                    f"encounters in {stats.chunks} chunk(s), {stats.bytes / 2**20:,.1f} MiB, to [bold]{stats.out}[/]")
+
+
+@synth_app.command("check")
+def check_cmd(seed: int = typer.Option(0, "--seed"), pack: str = typer.Option("nyc_doc", "--pack")) -> None:
+    """Generate the NYC year, decide it under PACK and compare with the published figures (DOMAIN.md §10)."""
+    from .calibration import check, measure
+    from .profile import NYC_2020
+    from .year import decide_history, draw
+
+    try:
+        detainers, encounters = decide_history(draw(NYC_2020, seed), pack)
+    except AccordError as err:
+        raise _fail(err) from None
+    checks = check(measure(detainers, encounters, NYC_2020.period_end, NYC_2020.encounter_window_days))
+    table = Table(title=f"NYC year (seed {seed}) decided under {pack}")
+    for col in ("Figure", "Accepted", "Counted", ""):
+        table.add_column(col, justify="left" if col == "Figure" else "right")
+    for c in checks:
+        table.add_row(c.figure.label, c.figure.describe(), f"{c.value:,}", "[green]✓[/]" if c.ok else "[red]✗[/]")
+    Console().print(table)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+def load_history(source: str) -> pl.LazyFrame:
+    """A detainers history: a ledger URL (exported), a Parquet file, or a history directory."""
+    if "://" in source:
+        from accord.ledger import Ledger
+
+        from .export import history_from_ledger
+
+        with Ledger.open(source) as led:
+            tables, _ = history_from_ledger(led)
+        return tables["detainers"].lazy()
+    path = Path(source)
+    if path.is_dir():
+        files = sorted((path / "detainers").glob("*.parquet")) or sorted(path.glob("detainers.parquet")) or sorted(path.glob("*.parquet"))
+    elif path.is_file():
+        files = [path]
+    else:
+        raise InputError("no such file, directory or ledger URL", source=source, field="history")
+    if not files:
+        raise InputError("no Parquet files found (expected detainers/*.parquet)", source=source, field="history")
+    return pl.scan_parquet(files)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(synth_app, name="synth")
+
+    @app.command()
+    def simulate(
+        history: str = typer.Option(..., "--history", help="Ledger URL, Parquet history directory or Parquet file."),
+        pack: str = typer.Option(..., "--pack", help="The law to replay the history under."),
+        against: str = typer.Option(..., "--against", help="The law to compare with (e.g. the one actually in force)."),
+        as_of: str | None = typer.Option(None, "--as-of", help="Decide every row under the law of this date (default: each row's received date)."),
+        top: int = typer.Option(15, "--top", help="Rule combinations to list."),
+        json_out: Path | None = typer.Option(None, "--json", help="Also write the tables as JSON here."),
+    ) -> None:
+        """Replay every detainer of a history under two packs and show what would differ, and which rules drove it."""
+        from .whatif import compare
+
+        try:
+            on = date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise _fail(InputError(f"'{as_of}' is not a date (YYYY-MM-DD)", field="as_of")) from None
+        try:
+            w = compare(load_history(history), against, pack, as_of=on)
+        except AccordError as err:
+            raise _fail(err) from None
+        except pl.exceptions.PolarsError as err:
+            raise _fail(InputError(f"cannot read the history: {str(err).splitlines()[0]}", source=history)) from None
+        console = Console()
+        t = Table(title=f"What if: {w.pack_b} instead of {w.pack_a}", title_justify="left")
+        for col in w.table.columns[1:]:
+            t.add_column(col, justify="left" if col == "label" else "right")
+        for row in w.table.iter_rows():
+            t.add_row(*(f"{v:+,}" if i == len(row) - 2 else (f"{v:,}" if isinstance(v, int) else str(v)) for i, v in enumerate(row[1:])))
+        console.print(t)
+        d = Table(title="Which rules drove the difference", title_justify="left")
+        for col in ("action", f"{w.pack_a}: rule", "outcome", f"{w.pack_b}: rule", "outcome", "detainers"):
+            d.add_column(col, justify="right" if col == "detainers" else "left")
+        for r in w.rule_drivers.head(top).iter_rows(named=True):
+            d.add_row(r["action"], r["rule_a"] or "-", r["outcome_a"] or "-", r["rule_b"] or "-", r["outcome_b"] or "-", f"{r['detainers']:,}")
+        console.print(d)
+        if json_out:
+            json_out.write_text(json.dumps({"pack_a": w.pack_a, "pack_b": w.pack_b, "table": w.table.to_dicts(),
+                                            "rule_drivers": w.rule_drivers.to_dicts()}, indent=1))
