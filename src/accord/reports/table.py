@@ -86,6 +86,6 @@ def publish(raw: pl.DataFrame, spec: TableSpec, threshold: int = DEFAULT_THRESHO
     cols = []
     for c in spec.counts:
         mask = [(r, c) in hidden for r in range(n)]
-        cols.append(pl.when(pl.Series(mask)).then(None).otherwise(pl.col(c)).alias(c))
+        cols.append(pl.when(pl.Series(mask, dtype=pl.Boolean)).then(None).otherwise(pl.col(c)).alias(c))
     published = frame.with_columns(cols) if cols else frame
     return PublishedTable(spec=spec, frame=published, hidden=len(hidden), threshold=threshold)
