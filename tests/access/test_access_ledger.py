@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from accord.access.audit import record_decision, record_decisions
 from accord.access.gateway import Gateway
-from accord.access.model import AccessDecision, AccessRequest
+from accord.access.model import AccessRequest
 from accord.access.notices import mark_sent, notice_book
 from accord.cli import app
 from accord.domain import Notice, RecordRequest
@@ -46,8 +46,7 @@ def test_denied_request_is_in_the_ledger_as_surely_as_an_allowed_one(db_url: str
             assert requested.kind == "record.requested" and decided.kind == "access.decided"
             assert RecordRequest.model_validate_json(requested.payload_json) == areq.request
             assert decided.caused_by == rec.requested_seq and decided.stream == f"record/{areq.request.request_id}"
-            stored = AccessDecision.model_validate_json(decided.payload_json)
-            assert stored == gw.check(areq)
+            assert decided.payload == gw.check(areq).ledger_payload()
             (notice_seq,) = rec.notice_seqs
             due = led.get(notice_seq)
             assert due.kind == "notice.due" and due.caused_by == rec.requested_seq

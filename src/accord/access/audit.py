@@ -53,7 +53,8 @@ def notices_for(decision: AccessDecision) -> list[Notice]:
 
 
 def _decision_events(decision: AccessDecision, requested_seq: int) -> list[NewEvent]:
-    out = [NewEvent(EventKind.ACCESS_DECIDED.value, decision, record_stream(decision.request_id), requested_seq)]
+    out = [NewEvent(EventKind.ACCESS_DECIDED.value, decision.ledger_payload(), record_stream(decision.request_id),
+                    requested_seq)]
     out += [NewEvent(EventKind.NOTICE_DUE.value, n, None, requested_seq) for n in notices_for(decision)]
     return out
 

@@ -25,6 +25,8 @@ from .entities import RECORD_ENTITIES, agency_entities, chosen_certifications, r
 from .model import AccessDecision, AccessRequest, Obligation, PolicyRef
 from .packs import Pack, PolicyInfo, PolicyWindow, load_pack, schema
 
+_RECORD_ATTRS = {e["uid"]["id"]: e["attrs"] for e in RECORD_ENTITIES if e["uid"]["type"] == "Accord::Record"}
+_ABSENT = object()
 _ERRORED_POLICY = re.compile(r"policy `([^`]+)`")
 EVALUATION_ERROR = PolicyRef(
     id="accord.evaluation_error", effect="error",
@@ -43,6 +45,7 @@ class Gateway:
         self._entities: OrderedDict[Any, cedarpy.Entities] = OrderedDict()
         self._cache_size = cache_size
         self._owed: dict[tuple, cedarpy.AuthzResult] = {}
+        self._principals: dict[int, dict] = {}  # entities handle id -> the requester's Cedar entity
 
     # -- public -------------------------------------------------------------------------------
     def as_of(self, areq: AccessRequest) -> date:
@@ -61,7 +64,7 @@ class Gateway:
             window = self.pack.window(on)
             entities = self._entities_for(areq, on)
             decision_req, owed_req = self._cedar_requests(areq)
-            key = self._owed_key(window, entities, owed_req)
+            key = self._owed_key(window, self._principals[id(entities)], owed_req)
             owed = self._owed.get(key) if key is not None else None
             prepared.append((on, window, entities, decision_req, owed_req if owed is None else None, owed, key))
             groups.setdefault((id(window), id(entities)), []).append(i)
@@ -86,20 +89,26 @@ class Gateway:
                 out[i] = self._interpret(areqs[i], on, window, decision, owed)
         return out  # type: ignore[return-value]
 
-    def _owed_key(self, window: PolicyWindow, entities: cedarpy.Entities, owed_req: dict) -> tuple | None:
-        """Memo key for the owe_notices answer: everything it can read except the request time.
+    def _owed_key(self, window: PolicyWindow, principal: dict, owed_req: dict) -> tuple | None:
+        """Memo key for the owe_notices answer: the values the window's obligation policies read.
 
-        Only used when no obligation policy in force reads ``context.request_time``; the entities
-        handle already fixes the requester (and the certificates chosen for the date).
+        Sound because Cedar's answer depends only on those values (see :class:`ReadSet`); when
+        the policies use the context or the requester whole, nothing is memoised.
         """
-        if not window.obligations_time_free:
+        reads = window.obligation_reads
+        if "context" in reads.whole or "action" in reads.whole:
             return None
-        ctx = owed_req["context"]
-        lp = ctx.get("legal_process")
-        ag = ctx.get("agreement")
-        return (id(window), id(entities), owed_req["resource"]["id"], ctx["requested_action"], ctx["purpose"],
-                ctx["has_subject"], ctx["notice_would_impede_investigation"],
-                None if lp is None else tuple(lp.values()), None if ag is None else json.dumps(ag, sort_keys=True))
+        ctx, resource = owed_req["context"], _RECORD_ATTRS[owed_req["resource"]["id"]]
+        key: list[Any] = [id(window)]
+        if "principal" in reads.whole:
+            key.append(json.dumps(principal, sort_keys=True))
+        if "resource" in reads.whole:
+            key.append(owed_req["resource"]["id"])
+        for var, attr in sorted(reads.attrs):
+            source = principal["attrs"] if var == "principal" else resource if var == "resource" else ctx
+            value = source.get(attr, _ABSENT)
+            key.append(value if isinstance(value, (str, bool, int)) else json.dumps(value, sort_keys=True))
+        return tuple(key)
 
     # -- Cedar inputs ---------------------------------------------------------------------------
     def _entities_for(self, areq: AccessRequest, on: date) -> cedarpy.Entities:
@@ -111,9 +120,10 @@ class Gateway:
             delta = json.dumps(agency_entities(agency, picks, self.pack.timezone))
             handle = self._base.with_added_json_str(delta, self._schema)
             self._entities[key] = handle
+            self._principals[id(handle)] = json.loads(delta)[0]
             if len(self._entities) > self._cache_size:
-                self._entities.popitem(last=False)
-                self._owed.clear()  # memo keys hold handle ids
+                _, old = self._entities.popitem(last=False)
+                self._principals.pop(id(old), None)
         return handle
 
     def _cedar_requests(self, areq: AccessRequest) -> tuple[dict, dict]:

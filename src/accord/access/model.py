@@ -48,7 +48,7 @@ class PolicyRef(_Out):
     id: str
     effect: Literal["permit", "forbid", "default_deny", "error"]
     citation: str
-    explanation: str
+    explanation: str = ""  # not in the ledger payload (fixed by pack version + id)
     legal_note: str | None = None
 
 
@@ -63,7 +63,7 @@ class Obligation(_Out):
     days: int
     business_days: bool
     citation: str
-    explanation: str
+    explanation: str = ""
     #: True when the ledger entry itself discharges it (the requester-identity log).
     fulfilled_by_record: bool = False
 
@@ -93,9 +93,20 @@ class AccessDecision(_Out):
     def citations(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(p.citation for p in self.deciding))
 
+    def ledger_payload(self) -> dict:
+        """The ``access.decided`` payload: everything but the policies' prose.
+
+        Explanations and legal notes are fixed by ``pack``, ``pack_version`` and the policy id
+        (``accord access policies`` prints them), so each event carries ids and citations only.
+        """
+        return self.model_dump(mode="json", exclude=_PROSE)
+
     def notices(self) -> tuple[Obligation, ...]:
         """Obligations that are notices to send (not discharged by the record itself)."""
         return tuple(o for o in self.obligations if not o.fulfilled_by_record)
+
+
+_PROSE = {"deciding": {"__all__": {"explanation", "legal_note"}}, "obligations": {"__all__": {"explanation"}}}
 
 
 def utc_iso(moment: datetime) -> str:

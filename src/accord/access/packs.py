@@ -66,6 +66,50 @@ class PolicyInfo:
 
 
 @dataclass(frozen=True)
+class ReadSet:
+    """What a group of policies can read: attributes of principal, resource and context, and
+    which of those variables they use whole (scope constraints, ``in``, ``==``).
+
+    Two requests that agree on everything read get the same answer from those policies, which
+    is what makes memoising the ``owe_notices`` answer sound.
+    """
+
+    attrs: frozenset[tuple[str, str]]
+    whole: frozenset[str]
+
+    @classmethod
+    def of(cls, bodies: list[dict]) -> "ReadSet":
+        attrs: set[tuple[str, str]] = set()
+        whole: set[str] = set()
+        for body in bodies:
+            for var in ("principal", "resource"):
+                if body[var].get("op") != "All":
+                    whole.add(var)
+            if body["action"].get("op") != "==":
+                whole.add("action")
+            for cond in body.get("conditions", []):
+                _walk(cond["body"], attrs, whole)
+        return cls(frozenset(attrs), frozenset(whole))
+
+
+def _walk(node: Any, attrs: set, whole: set) -> None:
+    if isinstance(node, dict):
+        for op in (".", "has"):
+            inner = node.get(op)
+            if isinstance(inner, dict) and isinstance(inner.get("left"), dict) and "Var" in inner["left"]:
+                attrs.add((inner["left"]["Var"], inner["attr"]))
+                return
+        if "Var" in node:
+            whole.add(node["Var"])
+            return
+        for v in node.values():
+            _walk(v, attrs, whole)
+    elif isinstance(node, list):
+        for v in node:
+            _walk(v, attrs, whole)
+
+
+@dataclass(frozen=True)
 class PolicyWindow:
     """The policies in force from ``start`` (inclusive) to ``end`` (exclusive; None = open)."""
 
@@ -79,9 +123,7 @@ class PolicyWindow:
         object.__setattr__(self, "order", {p.id: i for i, p in enumerate(self.policies)})
         obligations = [p for p in self.policies if p.obligation is not None]
         object.__setattr__(self, "has_obligations", bool(obligations))
-        # The owe_notices answer may be memoised when no obligation policy reads the request time.
-        object.__setattr__(self, "obligations_time_free",
-                           not any("request_time" in json.dumps(p.est) for p in obligations))
+        object.__setattr__(self, "obligation_reads", ReadSet.of([p.est for p in obligations]))
 
 
 @dataclass(frozen=True)
