@@ -45,6 +45,10 @@ class Gateway:
         self._entities: OrderedDict[Any, cedarpy.Entities] = OrderedDict()
         self._cache_size = cache_size
         self._owed: dict[tuple, cedarpy.AuthzResult] = {}
+        self._refs = {p.id: _ref(p) for p in self.pack.policies}
+        self._default_deny = PolicyRef(id=f"{self.pack.id}.default_deny", effect="default_deny",
+                                       citation=self.pack.default_deny_citation,
+                                       explanation=self.pack.default_deny_explanation)
         self._principals: dict[int, dict] = {}  # entities handle id -> the requester's Cedar entity
 
     # -- public -------------------------------------------------------------------------------
@@ -157,19 +161,19 @@ class Gateway:
         fired.sort(key=lambda p: order[p.id])  # Cedar reports reasons in no fixed order
         obligated.sort(key=lambda p: order[p.id])
         allowed = decision.allowed and not errors
+        refs = self._refs
         if allowed:
-            deciding = [_ref(p) for p in fired if p.effect == "permit"]
+            deciding = [refs[p.id] for p in fired if p.effect == "permit"]
         else:
-            deciding = [_ref(p) for p in fired if p.effect == "forbid"]
+            deciding = [refs[p.id] for p in fired if p.effect == "forbid"]
             if errors:
                 deciding.append(EVALUATION_ERROR)
             elif not deciding:
-                deciding.append(PolicyRef(id=f"{self.pack.id}.default_deny", effect="default_deny",
-                                          citation=self.pack.default_deny_citation,
-                                          explanation=self.pack.default_deny_explanation))
+                deciding.append(self._default_deny)
         outcome = "allow" if allowed else "deny"
         req = areq.request
-        return AccessDecision(
+        # Every value below is built here from validated inputs, so skip re-validation (hot path).
+        return AccessDecision.model_construct(
             request_id=req.request_id, requester_agency_id=req.requester_agency_id,
             custodian_agency_id=req.custodian_agency_id, record_kind=req.record_kind.value,
             action=req.action.value, outcome=outcome, pack=self.pack.id, pack_version=self.pack.version,

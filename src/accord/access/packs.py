@@ -143,10 +143,12 @@ class Pack:
     windows: tuple[PolicyWindow, ...]
     directory: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_starts", [w.start or date.min for w in self.windows])
+
     def window(self, on: date) -> PolicyWindow:
         """The window whose policies are in force on ``on``."""
-        starts = [w.start or date.min for w in self.windows]
-        return self.windows[bisect.bisect_right(starts, on) - 1]
+        return self.windows[bisect.bisect_right(self._starts, on) - 1]
 
     def in_force(self, on: date) -> tuple[PolicyInfo, ...]:
         return self.window(on).policies
