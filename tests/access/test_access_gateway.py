@@ -167,3 +167,12 @@ def test_requester_must_match_the_request() -> None:
            "requester": NYPD}
     with pytest.raises(ValidationError, match="requester.agency_id"):
         AccessRequest.model_validate_json(json.dumps(doc))
+
+
+def test_check_picks_the_pack_of_the_custodian_holding_the_records() -> None:
+    from accord.access import check
+
+    when = datetime(2024, 3, 5, 10, tzinfo=NY)
+    assert check(request(ICE, when=when, purpose="civil_immigration_enforcement")).pack == "ny_dmv"
+    ma = check(request(ICE, when=when, purpose="civil_immigration_enforcement", custodian="ma-rmv"))
+    assert (ma.pack, ma.citations) == ("ma_rmv", ("940 CMR 37.04",))

@@ -74,15 +74,9 @@ def _read_request(path: Path):
 
 
 def _pack_for(pack: str | None, custodian_id: str):
-    from .packs import list_packs, load_pack
+    from .packs import load_pack, pack_for_custodian
 
-    if pack is not None:
-        return load_pack(pack)
-    for name in list_packs():
-        p = load_pack(name)
-        if p.custodian_agency_id == custodian_id:
-            return p
-    raise InputError(f"no pack for custodian '{custodian_id}'; name one with --pack", field="request.custodian_agency_id")
+    return load_pack(pack) if pack is not None else pack_for_custodian(custodian_id)
 
 
 @access.command("check")

@@ -23,7 +23,7 @@ from accord.domain.enums import NoticeKind, Recipient
 from .deadlines import due_by
 from .entities import RECORD_ENTITIES, agency_entities, chosen_certifications, request_context
 from .model import AccessDecision, AccessRequest, Obligation, PolicyRef
-from .packs import Pack, PolicyInfo, PolicyWindow, load_pack, schema
+from .packs import Pack, PolicyInfo, PolicyWindow, load_pack, pack_for_custodian, schema
 
 _RECORD_ATTRS = {e["uid"]["id"]: e["attrs"] for e in RECORD_ENTITIES if e["uid"]["type"] == "Accord::Record"}
 _ABSENT = object()
@@ -206,9 +206,10 @@ def _ref(p: PolicyInfo) -> PolicyRef:
                      legal_note=p.legal_note)
 
 
-def check(areq: AccessRequest, as_of: date | None = None, *, pack: Pack | str = "ny_dmv") -> AccessDecision:
-    """Decide one request (convenience; keep a :class:`Gateway` to reuse parsed handles)."""
-    return gateway_for(pack).check(areq, as_of)
+def check(areq: AccessRequest, as_of: date | None = None, *, pack: Pack | str | None = None) -> AccessDecision:
+    """Decide one request under its custodian's pack (or ``pack``); gateways are kept and reused."""
+    chosen = pack if pack is not None else pack_for_custodian(areq.request.custodian_agency_id)
+    return gateway_for(chosen).check(areq, as_of)
 
 
 _GATEWAYS: dict[str, Gateway] = {}

@@ -169,6 +169,16 @@ def list_packs() -> list[str]:
     return sorted(p.parent.name for p in PACKS_DIR.glob("*/pack.yaml"))
 
 
+def pack_for_custodian(custodian_agency_id: str) -> Pack:
+    """The bundled pack of the agency that holds the records (the law of the jurisdiction that holds them)."""
+    for name in list_packs():
+        p = load_pack(name)
+        if p.custodian_agency_id == custodian_agency_id:
+            return p
+    raise PolicyError(f"no pack for custodian '{custodian_agency_id}'; name one with --pack "
+                      f"({', '.join(list_packs())})")
+
+
 def load_pack(pack: str, **overrides: Any) -> Pack:
     """Load a bundled pack by id, or a pack directory by path (for tests and custodians' own packs).
 
