@@ -34,7 +34,7 @@ def _table_files(root: Path, table: str) -> list[Path]:
         return [single]
     folder = root / table
     if folder.is_dir():
-        return sorted(folder.rglob("*.parquet"))
+        return sorted(folder.glob("*.parquet"))
     return []
 
 
@@ -128,8 +128,10 @@ class History:
         out = {}
         for t in TABLES:
             if t in self.parquet:
-                paths = [str(p) for p in self.parquet[t]]
-                out[t] = con.read_parquet(paths if len(paths) > 1 else paths[0], table_name=f"history_{t}")
+                paths = self.parquet[t]
+                # one file, or a folder of chunks as a glob (both backends read a glob; PySpark takes no list)
+                where = str(paths[0]) if len(paths) == 1 else str(paths[0].parent / "*.parquet")
+                out[t] = con.read_parquet(where, table_name=f"history_{t}")
             else:
                 frame = self.frames.get(t, empty_frame(t))
                 out[t] = ibis.memtable(frame.to_arrow())

@@ -1,0 +1,54 @@
+"""The same Ibis expressions on DuckDB and on PySpark (local mode) give the same report, table by table."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from accord.reports.build import compute_tables
+from accord.reports.catalog import BY_NAME
+from accord.reports.queries import QueryParams
+from accord.reports.sample import sample_history, write_sample_parquet
+from accord.reports.source import History
+from accord.reports.table import publish
+
+pytest.importorskip("pyspark", reason="pyspark not installed (pip install 'accord[spark]')")
+if shutil.which("java") is None:
+    pytest.skip("java not found: PySpark needs a JVM", allow_module_level=True)
+
+pytestmark = pytest.mark.spark
+
+
+def _same(a: pl.DataFrame, b: pl.DataFrame) -> bool:
+    keys = [c for c in a.columns if a.schema[c] == pl.String]
+    b = b.select(a.columns).cast({c: a.schema[c] for c in a.columns})
+    return a.sort(keys).equals(b.sort(keys))
+
+
+@pytest.fixture(scope="module")
+def history() -> History:
+    return History.from_frames(sample_history(2500, seed=5))
+
+
+def test_every_table_is_identical_on_duckdb_and_pyspark(history):
+    duck = compute_tables(history, backend="duckdb", params=QueryParams(period="quarter"))
+    spark = compute_tables(history, backend="pyspark", params=QueryParams(period="quarter"))
+    assert duck.keys() == spark.keys()
+    for name in duck:
+        assert duck[name].height > 0, name
+        assert _same(duck[name], spark[name]), f"{name} differs:\n{duck[name]}\n{spark[name]}"
+        # and so is what gets published
+        assert publish(duck[name], BY_NAME[name]).frame.equals(publish(spark[name], BY_NAME[name]).frame)
+
+
+def test_parquet_history_reads_the_same_on_both(tmp_path: Path):
+    list(write_sample_parquet(tmp_path, 1200, chunk=500, seed=9))
+    history = History.from_parquet(tmp_path)
+    names = ["detainers_by_period", "detainers_by_offence"]
+    duck = compute_tables(history, backend="duckdb", names=names)
+    spark = compute_tables(history, backend="pyspark", names=names)
+    for name in names:
+        assert _same(duck[name], spark[name]), name
