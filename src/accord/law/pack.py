@@ -24,7 +24,8 @@ import yaml
 from accord.domain.enums import Action, NoticeKind, Outcome, Recipient
 from accord.errors import InputError, NotFoundError
 
-from .expr import Node, parse
+from .expr import Node
+from .expr import parse as _parse
 from .facts import FACT_SCHEMA
 
 PACK_DIR = Path(__file__).parent / "packs"
@@ -189,6 +190,12 @@ class _PackBuilder:
     raw: dict[str, Any]
     source: str
 
+    def parse(self, text: str, *, facts: Any, predicates: Any, where: str) -> Node:
+        try:
+            return _parse(text, facts=facts, predicates=predicates, where=where)
+        except InputError as exc:
+            raise PackError(str(exc).removeprefix(f"field '{where}': "), source=self.source, field=where) from None
+
     def err(self, msg: str, fld: str) -> PackError:
         return PackError(msg, source=self.source, field=fld)
 
@@ -209,7 +216,7 @@ class _PackBuilder:
         citations = {str(k): (v or {}) for k, v in (raw.get("citations") or {}).items()}
         params = {name: self.parameter(name, spec) for name, spec in (raw.get("parameters") or {}).items()}
         pred_texts = {str(k): str(v) for k, v in (raw.get("predicates") or {}).items()}
-        preds = {k: parse(v, facts=FACT_SCHEMA, predicates=pred_texts, where=f"predicates.{k}") for k, v in pred_texts.items()}
+        preds = {k: self.parse(v, facts=FACT_SCHEMA, predicates=pred_texts, where=f"predicates.{k}") for k, v in pred_texts.items()}
         rules = tuple(self.rule(i, spec, citations, pred_texts) for i, spec in enumerate(self.need(raw, "rules", "")))
         notices = tuple(self.notice(i, spec, citations, pred_texts) for i, spec in enumerate(raw.get("notices") or ()))
         pack = Pack(
@@ -282,7 +289,7 @@ class _PackBuilder:
             effective_from=self.date(self.need(spec, "effective_from", where), f"{where}.effective_from"),
             effective_to=self.date(to, f"{where}.effective_to") if to else None,
             condition_text=text,
-            condition=parse(text, facts=FACT_SCHEMA, predicates=preds, where=f"{where}.condition"),
+            condition=self.parse(text, facts=FACT_SCHEMA, predicates=preds, where=f"{where}.condition"),
             exception_to=spec.get("exception_to"),
             legal_note=str(spec.get("legal_note", "")).strip(),
         )
@@ -312,7 +319,7 @@ class _PackBuilder:
             due_from=due_from,
             due_hours=spec.get("due_hours", 0),
             business_days=bool(spec.get("business_days", False)),
-            condition=parse(str(cond), facts=FACT_SCHEMA, predicates=preds, where=f"{where}.condition") if cond else None,
+            condition=self.parse(str(cond), facts=FACT_SCHEMA, predicates=preds, where=f"{where}.condition") if cond else None,
             effective_from=self.date(spec["effective_from"], f"{where}.effective_from") if spec.get("effective_from") else date.min,
             effective_to=self.date(to, f"{where}.effective_to") if to else None,
         )
