@@ -176,13 +176,16 @@ beside this file, each stamped with the same source.</footer>
 </main>
 <script>
 const ACCORD_CHARTS = {{ charts|safe }};
-window.accordChartsRendered = 0;
-window.accordChartErrors = [];
-for (const [name, spec] of Object.entries(ACCORD_CHARTS)) {
+const accordErrors = [];
+window.addEventListener("error", (e) => { accordErrors.push(String(e.message)); document.body.dataset.chartErrors = accordErrors.length; });
+Promise.allSettled(Object.entries(ACCORD_CHARTS).map(([name, spec]) =>
   vegaEmbed("#chart-" + name, spec, {actions: false, renderer: "svg"})
-    .then(() => { window.accordChartsRendered += 1; document.getElementById("chart-" + name).dataset.rendered = "1"; })
-    .catch((err) => { window.accordChartErrors.push(name + ": " + err); console.error(err); });
-}
+    .then(() => { document.getElementById("chart-" + name).dataset.rendered = "1"; })
+    .catch((err) => { accordErrors.push(name + ": " + err); console.error(err); throw err; })
+)).then((results) => {
+  document.body.dataset.chartsRendered = results.filter((r) => r.status === "fulfilled").length;
+  document.body.dataset.chartErrors = accordErrors.length;
+});
 </script>
 </body>
 </html>
