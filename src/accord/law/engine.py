@@ -247,6 +247,10 @@ def decide(case: DetainerCase | Mapping[str, Any], pack: Pack, as_of: date | Non
     hold = decisions.get(Action.HOLD_PAST_RELEASE)
     if hold is not None and hold.outcome in (Outcome.ALLOW, Outcome.REQUIRE) and f.get("release_eligible_at") is not None:
         until = hold_until(f["release_eligible_at"], pack, on)
+    if as_of is None:
+        read.add("received_at")  # it chose the law version
+    if until is not None:
+        read.add("release_eligible_at")  # the hold clock starts there
     notices = _notices(plan, f, decisions, request_id, person_id, until)
     return CaseDecision(
         pack_id=pack.id,

@@ -1,0 +1,69 @@
+"""Decisions as ledger events: ``decision.made`` caused by the ``detainer.received`` it answers.
+
+The decision, and the notices it says the law requires, are appended in one
+transaction, each pointing at the detainer event, so a reader of the ledger can walk
+from any notice or decision back to the request (``accord explain``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord.domain import DetainerRequest
+from accord.domain.events import EventKind
+from accord.errors import InputError, NotFoundError
+
+from .case import DetainerCase
+from .engine import CaseDecision
+
+
+def detainer_stream(request_id: str) -> str:
+    return f"detainer/{request_id}"
+
+
+def find_detainer_event(ledger: Any, request_id: str) -> Any | None:
+    """The first ``detainer.received`` event recorded for ``request_id``, if any."""
+    for ev in ledger.events(kind=EventKind.DETAINER_RECEIVED.value, stream=detainer_stream(request_id), limit=1):
+        return ev
+    return None
+
+
+def record_decision(ledger: Any, case: DetainerCase, decision: CaseDecision) -> tuple[Any, Any, list[Any]]:
+    """Append (if new) the detainer, then the decision and its notices; returns (detainer, decision, notices) events."""
+    from accord.ledger import NewEvent
+
+    req = case.detainer.request_id
+    stream = detainer_stream(req)
+    received = find_detainer_event(ledger, req)
+    if received is None:
+        received = ledger.append(EventKind.DETAINER_RECEIVED.value, case.detainer, stream=stream)
+    elif _recorded_detainer(received) != case.detainer:
+        raise InputError(
+            f"detainer {req} is already recorded (seq {received.seq}) with different contents; record a correction instead",
+            field="detainer",
+        )
+    batch = [NewEvent(EventKind.DECISION_MADE.value, decision.to_payload(), stream, received.seq)]
+    batch += [NewEvent(EventKind.NOTICE_DUE.value, n, None, received.seq) for n in decision.notices]
+    written = ledger.append_many(batch)
+    return received, written[0], written[1:]
+
+
+def _recorded_detainer(ev: Any) -> DetainerRequest:
+    """The recorded payload as a model, so spelling differences (Z vs +00:00) do not count."""
+    return DetainerRequest.model_validate_json(ev.payload_json)
+
+
+def decision_events_for(ledger: Any, seq: int) -> tuple[Any, list[Any]]:
+    """Given any event seq: (the detainer.received event, its decision.made events).
+
+    A ``decision.made`` or ``notice.due`` event leads to its detainer via ``caused_by``.
+    """
+    ev = ledger.get(seq)
+    if ev.kind in (EventKind.DECISION_MADE.value, EventKind.NOTICE_DUE.value) and ev.caused_by:
+        ev = ledger.get(ev.caused_by)
+    if ev.kind != EventKind.DETAINER_RECEIVED.value:
+        raise NotFoundError(f"event {seq} is a {ev.kind}, not a detainer or a decision; nothing to explain")
+    decisions = [d for d in ledger.events(kind=EventKind.DECISION_MADE.value, stream=ev.stream) if d.caused_by == ev.seq]
+    if ledger.get(seq).kind == EventKind.DECISION_MADE.value:
+        decisions = [d for d in decisions if d.seq == seq]
+    return ev, decisions
