@@ -58,6 +58,7 @@ CATALOG: tuple[TableSpec, ...] = (
         rows_additive=False,
         query=q.detainers_by_reason,
         post=q.rule_citations,
+        chart_keys=("rule_id",),
     ),
     TableSpec(
         name="detainers_by_offence",

@@ -24,14 +24,17 @@ def chart_spec(table: PublishedTable) -> dict[str, Any] | None:
     spec = table.spec
     if not spec.chart or not spec.counts or not spec.keys:
         return None
-    frame = table.frame.filter(pl.col(spec.keys[0]) != TOTAL_LABEL).with_columns(row=_row_label(table.frame, spec.keys))
+    keys = spec.chart_keys or spec.keys
+    frame = table.frame.filter(pl.col(spec.keys[0]) != TOTAL_LABEL).with_columns(row=_row_label(table.frame, keys))
     if frame.height == 0:
         return None
-    row_title = " · ".join(spec.label(k) for k in spec.keys)
+    row_title = " · ".join(spec.label(k) for k in keys)
     if spec.chart == "stacked" and spec.partition_cols:
         cols = list(spec.partition_cols)
         long = frame.select(["row", *cols]).unpivot(index="row", on=cols, variable_name="measure", value_name="count")
         long = long.drop_nulls("count").filter(pl.col("count") > 0)
+        if long.height == 0:
+            return None  # everything hidden or zero: an empty chart says nothing
         long = long.with_columns(measure=pl.col("measure").replace_strict({c: spec.label(c) for c in cols}))
         order = [spec.label(c) for c in cols]
         base = alt.Chart(alt.Data(values=long.to_dicts()))
@@ -49,6 +52,8 @@ def chart_spec(table: PublishedTable) -> dict[str, Any] | None:
     else:
         col = spec.counts[0]
         data = frame.select(["row", col]).drop_nulls(col).rename({col: "count"})
+        if data.filter(pl.col("count") > 0).height == 0:
+            return None
         chart = alt.Chart(alt.Data(values=data.to_dicts())).mark_bar(color=PALETTE[1]).encode(
             alt.Y("row:N", title=row_title, sort="-x"),
             alt.X("count:Q", title=spec.label(col)),
