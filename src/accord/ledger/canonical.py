@@ -1,31 +1,36 @@
 """RFC 8785 (JSON Canonicalization Scheme) bytes for event payloads.
 
-The ``rfc8785`` package is the reference. Because it is pure Python and costs
-about 9 µs for a small record, ``canonical_json`` first tries the C-accelerated
-``json.dumps(sort_keys=True)``, whose output is byte-identical to RFC 8785 when
-the text is ASCII (code-point and UTF-16 key orders agree, no lone surrogates)
-and holds no non-integer or over-long number (the only places the two differ:
-ES6 float formatting and the 2**53 integer domain). Anything else goes through
+The ``rfc8785`` package is the reference. Because it is pure Python (about 9 µs
+for a small record) ``canonical_text`` first serialises with ``orjson`` and
+sorted keys, whose output is byte-identical to RFC 8785 when it is ASCII
+(code-point and UTF-16 key orders agree; no lone surrogates) and holds no
+non-integer or over-long number (the only places the two differ: ES6 float
+formatting and the 2**53 integer domain). Anything else goes through
 ``rfc8785``. A Hypothesis property test pins the equivalence.
 """
 
 from __future__ import annotations
 
-import json
+import math
 import re
 import typing
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import rfc8785
 from pydantic import BaseModel
 
 from accord.errors import InputError
 
-# A number token (at the start or after ``:``, ``[`` or ``,``) with a fraction/exponent or
-# 16+ digits. Matches inside strings are harmless: they only send the value to the slow path.
-_NEEDS_REFERENCE = re.compile(r"(?:^|[:\[,])-?\d+[.eE]|(?:^|[:\[,])-?\d{16}")
-_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+# A number token (after ``:``, ``[`` or ``,``) with a fraction/exponent or 16+ digits; a
+# top-level scalar is checked apart. Matches inside strings are harmless: they only send
+# the value to the slow path. (The pattern starts with a character class on purpose: an
+# ``^`` alternative makes the scan ~20x slower.)
+_NEEDS_REFERENCE = re.compile(rb"[:\[,]-?\d+[.eE]|[:\[,]-?\d{16}")
+_OBJECT_OR_ARRAY = (ord("{"), ord("["))
+_SORTED = orjson.OPT_SORT_KEYS
+_dumps = orjson.dumps
 
 
 def to_json_ready(payload: Any) -> Any:
@@ -35,24 +40,27 @@ def to_json_ready(payload: Any) -> Any:
     changes from process to process; they are sorted so one fact has one byte form.
     """
     if isinstance(payload, BaseModel):
-        data = payload.model_dump(mode="json")
+        data = payload.__pydantic_serializer__.to_python(payload, mode="json")
         if _holds_sets(type(payload)):
             _sort_sets(payload, data)
         return data
-    _check_keys(payload, "payload")
+    _check_json_ready(payload, "payload")
     return payload
 
 
-def _check_keys(value: Any, path: str) -> None:
-    """JSON object keys are strings; ``json.dumps`` would silently stringify (and mis-sort) others."""
+def _check_json_ready(value: Any, path: str) -> None:
+    """Object keys are strings and numbers finite: orjson would silently stringify (and mis-sort)
+    other keys and write NaN as null."""
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InputError(f"object key {key!r} is not a string", field=path)
-            _check_keys(item, f"{path}.{key}")
+            _check_json_ready(item, f"{path}.{key}")
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            _check_keys(item, f"{path}.{i}")
+            _check_json_ready(item, f"{path}.{i}")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"{value} is not a JSON number", field=path)
 
 
 def _annotation_holds_sets(tp: Any) -> bool:
@@ -82,18 +90,23 @@ def _sort_sets(model: BaseModel, data: dict[str, Any]) -> None:
                     _sort_sets(item, item_data)
 
 
-def canonical_text(value: Any) -> str:
-    """RFC 8785 canonical JSON of a JSON-ready value (string keys only), as text."""
+def canonical_bytes(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of a JSON-ready value (string keys only)."""
     try:
-        text = _dumps(value)
-    except (TypeError, ValueError):
-        text = None
-    if text is not None and text.isascii() and _NEEDS_REFERENCE.search(text) is None:
-        return text
+        out = _dumps(value, option=_SORTED)
+    except (TypeError, ValueError, RecursionError):  # orjson.JSONEncodeError is a TypeError
+        out = None
+    if out is not None and out[0] in _OBJECT_OR_ARRAY and out.isascii() and _NEEDS_REFERENCE.search(out) is None:
+        return out
     try:
-        return rfc8785.dumps(value).decode("utf-8")
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as exc:
         raise InputError(f"payload is not canonicalisable JSON: {exc.__class__.__name__}", field="payload") from None
+
+
+def canonical_text(value: Any) -> str:
+    """:func:`canonical_bytes` as text (what the ledger stores)."""
+    return canonical_bytes(value).decode("utf-8")
 
 
 def canonical_json(payload: Any) -> bytes:
@@ -102,4 +115,4 @@ def canonical_json(payload: Any) -> bytes:
     >>> canonical_json({"b": [1, 2.5, None], "a": "é"})
     b'{"a":"\\xc3\\xa9","b":[1,2.5,null]}'
     """
-    return canonical_text(to_json_ready(payload)).encode("utf-8")
+    return canonical_bytes(to_json_ready(payload))

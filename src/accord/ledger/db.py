@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from collections.abc import Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -74,6 +75,29 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     with engine.connect().execution_options(accord_write=True) as conn:
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def raw_write_transaction(engine: Engine) -> Iterator[Any]:
+    """The append hot path: a pooled DBAPI connection, ``BEGIN IMMEDIATE`` on SQLite, commit on exit.
+
+    Skips SQLAlchemy's per-transaction machinery (about a third of a single
+    append's CPU time); yields a DBAPI cursor.
+    """
+    pooled = engine.raw_connection()
+    try:
+        dbapi = pooled.driver_connection
+        cur = dbapi.cursor()
+        if engine.dialect.name == "sqlite":
+            cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            dbapi.rollback()
+            raise
+        dbapi.commit()
+    finally:
+        pooled.close()
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from accord.errors import InputError, IntegrityError, NotFoundError
 
 from . import merkle
-from .db import make_engine, read_connection, resolve_url, write_transaction
+from .db import make_engine, raw_write_transaction, read_connection, resolve_url, write_transaction
 from .migrate import ensure_schema
 from .records import Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
 from .schema import NODE_LEVEL_STEP, checkpoints
@@ -93,8 +93,7 @@ class Ledger:
 
     def _write(self, chunks: Iterable[list], on_chunk: Callable[[int], None] | None = None,
                collect: list[tuple] | None = None) -> tuple[int, int]:
-        with write_transaction(self.engine) as conn:
-            cur = _dbapi(conn).cursor()
+        with raw_write_transaction(self.engine) as cur:
             cur.execute(self.sql.lock_head)
             row = cur.fetchone()
             if row is None:

@@ -37,7 +37,8 @@ def entry_bytes(seq: int, stream: str, stream_seq: int, kind: str, caused_by: in
 
 
 def utc_stamp(moment: datetime | None = None) -> str:
-    return (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """``2026-03-02T09:30:00.000000Z``: fixed width, so text order is time order."""
+    return (moment or datetime.now(UTC)).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def prepare(events: Iterable[NewEvent], source: str = "event") -> list[Prepared]:
