@@ -17,8 +17,12 @@ from rich.table import Table
 
 from accord.errors import AccordError, InputError
 
-out = Console()
 err = Console(stderr=True, soft_wrap=True)
+
+
+def _console() -> Console:
+    """Made per command so the terminal width (``COLUMNS``) is read when the command runs."""
+    return Console()
 
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Apply the law in force on this date (YYYY-MM-DD) [default: the day the detainer was received]", show_default=False)]  # noqa: UP007
 DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL or SQLite path [default: $ACCORD_DATABASE_URL or sqlite:///./accord.db]", show_default=False)]  # noqa: UP007
@@ -49,6 +53,7 @@ def packs_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
     """List the shipped packs."""
     from .pack import list_packs, load_pack
 
+    out = _console()
     with _reported():
         packs = [load_pack(p) for p in list_packs()]
         if as_json:
@@ -66,6 +71,7 @@ def packs_show(pack: Annotated[str, typer.Argument(help="Pack id, e.g. nyc_doc")
     """Rules in force (with citations and exceptions), parameters with their legal references and notes."""
     from .pack import load_pack
 
+    out = _console()
     with _reported():
         p = load_pack(pack)
         on = _date(as_of) or p.boundaries[-1]
@@ -120,6 +126,7 @@ def decide_cmd(
     from .engine import decide
     from .pack import load_pack
 
+    out = _console()
     with _reported():
         p = load_pack(pack)
         case = _load_case(case_file)
@@ -156,6 +163,7 @@ def explain_cmd(
 
     from .record import decision_events_for
 
+    out = _console()
     with _reported():
         led = Ledger.open(db)
         try:
