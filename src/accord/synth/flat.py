@@ -43,17 +43,26 @@ def covered_crime(offence: int) -> bool:
     return bool(_COVERED[offence])
 
 
-def _segments(rows: np.ndarray, n: int, values: np.ndarray, how: str) -> np.ndarray:
-    """Per detainer row: any (bool) or max (int, -1 when none) of ``values`` over its convictions."""
-    out = np.full(n, -1 if how == "max" else 0, dtype=np.int64)
-    if len(rows) == 0:
-        return out.astype(bool) if how == "any" else out
-    uniq, starts = np.unique(rows, return_index=True)
-    if how == "any":
-        out[uniq] = np.add.reduceat(values.astype(np.int64), starts)
-        return out > 0
-    out[uniq] = np.maximum.reduceat(values.astype(np.int64), starts)
-    return out
+class _Segments:
+    """Per-detainer reductions over long arrays sorted by detainer row (computed once per cohort)."""
+
+    def __init__(self, rows: np.ndarray, n: int):
+        self.n = n
+        self.starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1] if len(rows) else np.zeros(0, dtype=np.int64)
+        self.uniq = rows[self.starts] if len(rows) else self.starts
+
+    def any(self, values: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n, dtype=bool)
+        if len(self.starts):
+            out[self.uniq] = np.add.reduceat(values.astype(np.int32), self.starts) > 0
+        return out
+
+    def max(self, values: np.ndarray) -> np.ndarray:
+        """Max per row; -1 where a row has no values."""
+        out = np.full(self.n, -1, dtype=np.int64)
+        if len(self.starts):
+            out[self.uniq] = np.maximum.reduceat(values.astype(np.int64), self.starts)
+        return out
 
 
 def _dates(days: np.ndarray) -> pl.Series:
@@ -72,23 +81,24 @@ def facts_frame(c: Cohort, profile: Profile, id_prefix: str) -> pl.DataFrame:
     rows, off = c.conv_row, c.conv_offence
     lookback = np.where(c.conv_release_day >= 0, c.conv_release_day, c.conv_day)
 
+    seg = _Segments(rows, n)
+
     def any_(flag: np.ndarray) -> np.ndarray:
-        return _segments(rows, n, real & flag[off], "any")
+        return seg.any(real & flag[off])
 
     def latest(flag: np.ndarray, day: np.ndarray) -> np.ndarray:
-        return _segments(rows, n, np.where(real & flag[off], day, -1), "max")
+        return seg.max(np.where(real & flag[off], day, -1))
 
     form = c.form
     legacy_hold = (form == 1) | (form == 2)
-    pc_charge = _segments(c.charge_row, n, c.charge_pc_found, "any")
+    pc_charge = _Segments(c.charge_row, n).any(c.charge_pc_found)
     registrant = any_(_SEX_FELONY) if profile.jurisdiction.startswith("US-CA") else np.zeros(n, dtype=bool)
     idx = np.arange(c.first_index, c.first_index + n)
     ids = pl.Series(idx).cast(pl.String)
-    judge = np.array(["none", *JUDGE_KINDS[1:]], dtype=object)[c.judge]
     frame = pl.DataFrame(
         {
             "detainer_id": ids,
-            "form": pl.Series(np.array(FORMS, dtype=object)[form], dtype=pl.String),
+            "form": pl.Series(FORMS).gather(form),
             "issuing_component": pl.repeat("ICE", n, eager=True),
             "requests_hold": c.box1 | legacy_hold,
             "requests_notify": c.box1 | c.box2 | legacy_hold | (form == 3),
@@ -96,12 +106,10 @@ def facts_frame(c: Cohort, profile: Profile, id_prefix: str) -> pl.DataFrame:
             "received_at": _ts(c.received_us),
             "release_eligible_at": _ts(c.eligible_us),
             "arrested_at": _ts(c.booked_us),
-            "judicial_warrant_judge_kind": pl.Series(judge, dtype=pl.String),
-            "judicial_warrant_basis": pl.Series(np.where(c.judge > 0, "federal_criminal_immigration", "none").astype(object), dtype=pl.String),
+            "judicial_warrant_judge_kind": pl.Series(["none", *JUDGE_KINDS[1:]]).gather(c.judge),
+            "judicial_warrant_basis": pl.Series(["none", "federal_criminal_immigration"]).gather((c.judge > 0).astype(np.int64)),
             "judicial_pc_determination_only": np.zeros(n, dtype=bool),
-            "administrative_warrant_form": pl.Series(
-                np.where(form == 0, np.array(["none", *ADMIN_WARRANTS[1:]], dtype=object)[c.admin_warrant], "none"), dtype=pl.String
-            ),
+            "administrative_warrant_form": pl.Series(["none", *ADMIN_WARRANTS[1:]]).gather(np.where(form == 0, c.admin_warrant, 0)),
             "served_on_subject": c.served,
             "outstanding_federal_felony_warrant": c.judge > 0,
             "terrorist_screening_match": c.tsdb,
@@ -132,10 +140,10 @@ def facts_frame(c: Cohort, profile: Profile, id_prefix: str) -> pl.DataFrame:
         (pl.lit(id_prefix + "B") + pl.col("detainer_id")).alias("booking_id"),
         pl.lit(profile.jurisdiction).alias("jurisdiction"),
         pl.lit(profile.receiving_agency_id).alias("receiving_agency_id"),
-        pl.Series("facility", np.array(profile.facilities, dtype=object)[c.facility], dtype=pl.String),
+        pl.Series(list(profile.facilities)).gather(c.facility).alias("facility"),
         pl.lit(profile.issuing_office).alias("issuing_office"),
         _CATEGORY_LISTS.gather(c.category_mask),
-        pl.Series("has_criminal_history", c.has_history & _segments(rows, n, real, "any")),
+        pl.Series("has_criminal_history", c.has_history & seg.any(real)),
         pl.Series("_lifted_at", _ts(np.where(c.lifted, c.lift_us, 0))).alias("_lifted_at"),
         pl.Series("_lifted", c.lifted),
         pl.Series("_pickup", c.pickup),

@@ -61,15 +61,20 @@ def decide_frame(facts: pl.DataFrame, pack_id: str) -> pl.DataFrame:
     new = [c for c in decided.columns if c not in facts.columns]
     out = pl.concat([facts, decided.select(new)], how="horizontal")
     rule_cols = [f"rule_{a.value}" for a in Action]
-    citation = {r.id: r.citation for r in pack.rules}
     out = out.with_columns(
-        pl.concat_list(rule_cols).list.drop_nulls().list.unique(maintain_order=True).alias("decision_rules"),
         *(pl.col(f"decision_{a.value}").cast(pl.String) for a in Action),
         pl.lit(pack.id).alias("pack_id"),
         pl.lit(pack.version).alias("pack_version"),
-    ).with_columns(
-        pl.col("decision_rules").list.eval(pl.element().replace_strict(citation, return_dtype=pl.String)).list.unique(maintain_order=True).alias("decision_citations"),
     )
+    # Few distinct rule combinations: build their lists once and join them back (fast at 100 M rows).
+    combos = out.select(rule_cols).unique()
+    citation = {r.id: r.citation for r in pack.rules}
+    rules = [[r for r in row if r is not None] for row in combos.iter_rows()]
+    combos = combos.with_columns(
+        pl.Series("decision_rules", rules, dtype=pl.List(pl.String)),
+        pl.Series("decision_citations", [list(dict.fromkeys(citation[r] for r in rs)) for rs in rules], dtype=pl.List(pl.String)),
+    )
+    out = out.join(combos, on=rule_cols, how="left", nulls_equal=True, maintain_order="left")
     held = out["decision_hold_past_release"].is_in(["allow", "require"]).fill_null(False)
     law_date = out["received_at"].dt.convert_time_zone(pack.timezone).dt.date()
     deadline = hold_deadlines(out["release_eligible_at"].filter(held), law_date.filter(held), pack)
