@@ -40,10 +40,13 @@ def hold_until(release_eligible_at: datetime, pack: Pack, as_of: date, *, mode: 
     """Latest moment a hold may last, in the pack's zone; ``mode`` overrides the pack's parameter."""
     if release_eligible_at.tzinfo is None:
         raise InputError("must be timezone-aware", field="release_eligible_at")
-    params = pack.params_at(as_of)
+    return clock_until(release_eligible_at, pack.params_at(as_of), pack.tz, mode=mode)
+
+
+def clock_until(release_eligible_at: datetime, params: dict, tz: ZoneInfo, *, mode: str | None = None) -> datetime:
+    """:func:`hold_until` with the pack's parameters already resolved (the engine's fast path)."""
     mode = mode or params.get("hold_clock_mode", "clock_hours")
     hours = float(params.get("hold_hours", 48))
-    tz = pack.tz
     if mode == "clock_hours":
         return (release_eligible_at + timedelta(hours=hours)).astimezone(tz)
     if mode != "excluding_weekends_holidays":

@@ -24,7 +24,7 @@ from accord.domain import Notice
 from accord.domain.enums import Action, Outcome
 
 from .case import DetainerCase
-from .clock import hold_until
+from .clock import clock_until
 from .expr import LAW_DATE, Context, PyFn, compile_py, inline
 from .facts import facts_from_case
 from .pack import Pack, Rule
@@ -37,7 +37,7 @@ REQUESTED_BY_FORM = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ActionDecision:
     action: Action
     outcome: Outcome
@@ -57,7 +57,7 @@ class ActionDecision:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CaseDecision:
     """What the law says about one detainer on one date, with everything needed to explain it."""
 
@@ -116,6 +116,7 @@ class Plan:
     params: dict[str, Any]
     notices: tuple[Any, ...]
     notice_conds: tuple[PyFn | None, ...]
+    summaries: dict[str, str]
 
 
 def context(pack: Pack, on: date) -> Context:
@@ -145,7 +146,7 @@ def _compile(pack: Pack, on: date) -> Plan:
     facts = {a: frozenset().union(*(n.facts for n in _walk(root))) for a, root in roots.items()}
     notices = tuple(n for n in pack.notices if n.in_force(on))
     conds = tuple(compile_py(n.condition, ctx) if n.condition is not None else None for n in notices)
-    return Plan(roots, facts, ctx.params, notices, conds)
+    return Plan(roots, facts, ctx.params, notices, conds, {r.id: r.summary for r in rules})
 
 
 def _walk(n: _Node):
@@ -218,8 +219,8 @@ def decide(case: DetainerCase | Mapping[str, Any], pack: Pack, as_of: date | Non
     if on is None:
         return _all_unknown(pack, facts, request_id)
     plan = plan_for(pack, on)
-    f = dict(facts)
-    f[LAW_DATE] = on
+    f = facts if isinstance(case, DetainerCase) else dict(facts)  # facts_from_case made a fresh dict
+    f[LAW_DATE] = on  # type: ignore[index]
     decisions: dict[Action, ActionDecision] = {}
     read: set[str] = set()
     for action, root in plan.roots.items():
@@ -242,11 +243,11 @@ def decide(case: DetainerCase | Mapping[str, Any], pack: Pack, as_of: date | Non
             missing = sorted({x for n in unknown for x in n.facts if f.get(x) is None})
             decisions[action] = ActionDecision(action, Outcome.INSUFFICIENT_FACTS, None, None, tuple(fired), tuple(missing))
     citations = tuple(dict.fromkeys(d.citation for d in decisions.values() if d.citation))
-    summaries = {d.rule_id: _rule(pack, d.rule_id).summary for d in decisions.values() if d.rule_id}
+    summaries = {d.rule_id: plan.summaries[d.rule_id] for d in decisions.values() if d.rule_id}
     until = None
     hold = decisions.get(Action.HOLD_PAST_RELEASE)
     if hold is not None and hold.outcome in (Outcome.ALLOW, Outcome.REQUIRE) and f.get("release_eligible_at") is not None:
-        until = hold_until(f["release_eligible_at"], pack, on)
+        until = clock_until(f["release_eligible_at"], plan.params, pack.tz)
     if as_of is None:
         read.add("received_at")  # it chose the law version
     if until is not None:
@@ -264,10 +265,6 @@ def decide(case: DetainerCase | Mapping[str, Any], pack: Pack, as_of: date | Non
         hold_until=until,
         rule_summaries=summaries,
     )
-
-
-def _rule(pack: Pack, rule_id: str) -> Rule:
-    return next(r for r in pack.rules if r.id == rule_id)
 
 
 def _all_unknown(pack: Pack, facts: Mapping[str, Any], request_id: str | None) -> CaseDecision:
