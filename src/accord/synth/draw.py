@@ -46,6 +46,13 @@ _CHARGE_CAT_P = {
 }
 
 
+def pick(rng: np.random.Generator, options: np.ndarray, size: int, p: np.ndarray) -> np.ndarray:
+    """``rng.choice(options, size, p=p)`` by inverse CDF: the same distribution, much faster."""
+    cdf = np.cumsum(p, dtype=np.float64)
+    idx = np.searchsorted(cdf / cdf[-1], rng.random(size), side="right")
+    return np.asarray(options)[np.minimum(idx, len(cdf) - 1)]
+
+
 def to_us(dt: datetime) -> int:
     return int(dt.timestamp() * 1_000_000)
 
@@ -101,7 +108,7 @@ def _received_times(rng: np.random.Generator, n: int, start_us: int, end_us: int
     days = np.arange(start_day, end_day)
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday -> Monday = 0
     w = np.where(weekday < 5, 1.0, 0.4)
-    day = rng.choice(days, size=n, p=w / w.sum())
+    day = pick(rng, days, n, w)
     tod = rng.uniform(7.0, 21.0, size=n) * US_PER_HOUR
     return np.clip(day * US_PER_DAY + tod.astype(np.int64), start_us, end_us - 1)
 
@@ -111,7 +118,7 @@ def _convictions(rng: np.random.Generator, rows: np.ndarray, booked_day: np.ndar
     m = len(rows)
     has = {c: rng.random(m) < incidence.get(c, 0.0) for c in CATEGORIES}
     none = ~np.logical_or.reduce([has[c] for c in CATEGORIES])
-    fallback = rng.choice(3, size=m, p=[0.4, 0.3, 0.3])  # someone with a history has some conviction
+    fallback = pick(rng, np.arange(3), m, np.array([0.4, 0.3, 0.3]))  # someone with a history has some conviction
     for k, c in enumerate((OffenseCategory.DRUGS, OffenseCategory.THEFT, OffenseCategory.OTHER)):
         has[c] = has[c] | (none & (fallback == k))
     parts_row, parts_off = [], []
@@ -121,7 +128,7 @@ def _convictions(rng: np.random.Generator, rows: np.ndarray, booked_day: np.ndar
         r = np.repeat(idx, count)
         offs, w = _BY_CAT[c]
         parts_row.append(r)
-        parts_off.append(rng.choice(offs, size=len(r), p=w / w.sum()))
+        parts_off.append(pick(rng, offs, len(r), w))
     local = np.concatenate(parts_row)
     off = np.concatenate(parts_off)
     k = len(local)
@@ -152,7 +159,7 @@ def _convictions(rng: np.random.Generator, rows: np.ndarray, booked_day: np.ndar
     release = np.concatenate([release, np.full(len(yo_local), -1)])
     yo = np.concatenate([np.zeros(k, dtype=bool), np.ones(len(yo_local), dtype=bool)])
     k = len(local)
-    jur = np.where(_FEDERAL[off], len(CONVICTION_JURISDICTIONS) - 1, rng.choice(len(CONVICTION_JURISDICTIONS), size=k, p=_JUR_P))
+    jur = np.where(_FEDERAL[off], len(CONVICTION_JURISDICTIONS) - 1, pick(rng, np.arange(len(CONVICTION_JURISDICTIONS)), k, _JUR_P))
     order = np.argsort(local, kind="stable")
     mask = np.zeros(m, dtype=np.int64)
     np.bitwise_or.at(mask, local[~yo], 1 << _OFF_CAT_BIT[off[~yo]])
@@ -177,7 +184,7 @@ def draw_cohort(rng: np.random.Generator, n: int, profile: Profile, first_index:
 
     received_day = received // US_PER_DAY
     legacy = received_day < I247A_SINCE
-    form = np.where(legacy, rng.choice([1, 2, 3, 4], size=n, p=[0.3, 0.5, 0.15, 0.05]), 0)
+    form = np.where(legacy, pick(rng, np.array([1, 2, 3, 4]), n, np.array([0.3, 0.5, 0.15, 0.05])), 0)
     box2 = (form == 0) & (rng.random(n) < profile.box2_share)
     box1 = (form == 0) & ~box2
     reentered = rng.random(n) < profile.reentered_share
@@ -199,12 +206,12 @@ def draw_cohort(rng: np.random.Generator, n: int, profile: Profile, first_index:
     n_charges = 1 + rng.poisson(0.5, size=n)
     charge_row = np.repeat(np.arange(n), n_charges)
     cats = list(_CHARGE_CAT_P)
-    charge_cat = rng.choice(len(cats), size=len(charge_row), p=np.array(list(_CHARGE_CAT_P.values())) / sum(_CHARGE_CAT_P.values()))
+    charge_cat = pick(rng, np.arange(len(cats)), len(charge_row), np.array(list(_CHARGE_CAT_P.values())))
     charge_off = np.empty(len(charge_row), dtype=np.int64)
     for k, c in enumerate(cats):
         sel = np.flatnonzero(charge_cat == k)
         offs, w = _BY_CAT[c]
-        charge_off[sel] = rng.choice(offs, size=len(sel), p=w / w.sum())
+        charge_off[sel] = pick(rng, offs, len(sel), w)
     pc_found = _OFF_LEVEL[charge_off] & (rng.random(len(charge_row)) < 0.6)
 
     return Cohort(
