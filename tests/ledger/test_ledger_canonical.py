@@ -6,14 +6,16 @@ import json
 import math
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from accord.errors import InputError
-from accord.ledger.canonical import canonical_json, canonical_text
+from accord.ledger.canonical import canonical_json, canonical_payload, canonical_text
 
 
 
@@ -95,3 +97,31 @@ def test_sets_in_models_have_one_byte_form_across_processes(samples) -> None:
     }
     assert len(outs) == 1
     assert bytes.fromhex(outs.pop().strip()) == canonical_json(samples["detainer.received"])
+
+
+class _Measured(BaseModel):
+    label: str
+    hours: float
+    count: int
+    tags: frozenset[str] = frozenset()
+    nested: list[dict[str, float]] = []
+
+
+class _Textual(BaseModel):
+    label: str
+    when: datetime
+    flag: bool = False
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.builds(_Measured, label=st.text(), hours=st.floats(allow_nan=False, allow_infinity=False),
+                 count=st.integers(-(2**53) + 1, 2**53 - 1), tags=st.frozensets(st.text(max_size=3), max_size=4),
+                 nested=st.lists(st.dictionaries(st.text(max_size=3), st.floats(allow_nan=False, allow_infinity=False), max_size=3), max_size=3)),
+       st.builds(_Textual, label=st.text(), when=st.datetimes(timezones=st.just(UTC))))
+def test_model_payloads_match_rfc8785_with_or_without_numeric_fields(measured: _Measured, textual: _Textual) -> None:
+    """Models without numeric fields skip the number scan; both kinds must still equal the reference."""
+    for model in (measured, textual):
+        data = model.model_dump(mode="json")
+        if "tags" in data:
+            data["tags"] = sorted(data["tags"], key=lambda t: rfc8785.dumps(t))
+        assert canonical_payload(model).encode() == rfc8785.dumps(data)

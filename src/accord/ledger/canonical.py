@@ -11,6 +11,8 @@ formatting and the 2**53 integer domain). Anything else goes through
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import math
 import re
 import typing
@@ -19,6 +21,7 @@ from typing import Any
 
 import orjson
 import rfc8785
+import pydantic
 from pydantic import BaseModel
 
 from accord.errors import InputError
@@ -31,6 +34,47 @@ _NEEDS_REFERENCE = re.compile(rb"[:\[,]-?\d+[.eE]|[:\[,]-?\d{16}")
 _OBJECT_OR_ARRAY = (ord("{"), ord("["))
 _SORTED = orjson.OPT_SORT_KEYS
 _dumps = orjson.dumps
+
+
+def pydantic_markers() -> tuple[type, ...]:
+    """pydantic's date/time marker types (not subclasses of ``datetime`` at run time)."""
+    return (pydantic.AwareDatetime, pydantic.NaiveDatetime, pydantic.PastDate, pydantic.FutureDate,
+            pydantic.PastDatetime, pydantic.FutureDatetime)
+
+
+_SAFE_LEAVES = (str, bool, type(None), dt.date, dt.datetime, dt.time, *pydantic_markers())
+
+
+def _annotation_has_numbers(tp: Any) -> bool:
+    """Could a value of this type dump to a JSON number (the one thing the fast path must scan for)?"""
+    if tp is Any:
+        return True
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _annotation_has_numbers(typing.get_args(tp)[0])
+    if origin is typing.Literal:
+        return any(isinstance(a, (int, float)) and not isinstance(a, bool) for a in typing.get_args(tp))
+    if origin is not None:
+        return any(_annotation_has_numbers(a) for a in typing.get_args(tp) if a is not Ellipsis)
+    if isinstance(tp, type):
+        if issubclass(tp, BaseModel):
+            return _has_numbers(tp)
+        if issubclass(tp, enum.Enum):
+            return not all(isinstance(m.value, str) for m in tp)
+        return not issubclass(tp, _SAFE_LEAVES)
+    return not isinstance(tp, (str, bool)) and tp is not None  # Literal values, forward refs: be careful
+
+
+@lru_cache(maxsize=None)
+def _has_numbers(cls: type[BaseModel]) -> bool:
+    return any(_annotation_has_numbers(f.annotation) for f in cls.model_fields.values())
+
+
+def canonical_payload(payload: Any) -> str:
+    """Canonical JSON text of an event payload (a pydantic model or a JSON-ready dict)."""
+    data = to_json_ready(payload)
+    scan = not isinstance(payload, BaseModel) or _has_numbers(type(payload))
+    return canonical_bytes(data, scan).decode("utf-8")
 
 
 def to_json_ready(payload: Any) -> Any:
@@ -90,13 +134,19 @@ def _sort_sets(model: BaseModel, data: dict[str, Any]) -> None:
                     _sort_sets(item, item_data)
 
 
-def canonical_bytes(value: Any) -> bytes:
-    """RFC 8785 canonical JSON of a JSON-ready value (string keys only)."""
+def canonical_bytes(value: Any, scan_numbers: bool = True) -> bytes:
+    """RFC 8785 canonical JSON of a JSON-ready value (string keys only).
+
+    ``scan_numbers=False`` is for values known to hold no JSON number (a model
+    without numeric fields), which skips the regular-expression scan.
+    """
     try:
         out = _dumps(value, option=_SORTED)
     except (TypeError, ValueError, RecursionError):  # orjson.JSONEncodeError is a TypeError
         out = None
-    if out is not None and out[0] in _OBJECT_OR_ARRAY and out.isascii() and _NEEDS_REFERENCE.search(out) is None:
+    if out is not None and out[0] in _OBJECT_OR_ARRAY and out.isascii() and (
+        not scan_numbers or _NEEDS_REFERENCE.search(out) is None
+    ):
         return out
     try:
         return rfc8785.dumps(value)

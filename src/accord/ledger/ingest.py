@@ -19,6 +19,7 @@ all rows are validated first, then appended in ONE transaction.
 from __future__ import annotations
 
 import csv
+import itertools
 import datetime as dt
 import enum
 import json
@@ -37,6 +38,7 @@ from accord.errors import InputError
 
 from .records import NewEvent
 from .streams import STREAM_PATTERN
+from .writer import gc_paused
 
 INGESTABLE = tuple(str(k) for k in PAYLOAD_MODELS)
 MAX_REPORTED_ERRORS = 50
@@ -243,16 +245,16 @@ def ingest(ledger: Any, path: Path, fmt: str | None = None, kind: str | None = N
     count = validate(path, fmt, kind, on_validated)
 
     def chunks() -> Iterator[list[NewEvent]]:
-        batch: list[NewEvent] = []
-        for line_no, item in rows(path, fmt, kind):
-            if isinstance(item, InputError):  # the file changed since validation
-                raise item
-            batch.append(item)
-            if len(batch) >= chunk_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        parsed = rows(path, fmt, kind)
+        while True:
+            with gc_paused():
+                batch = list(itertools.islice(parsed, chunk_size))
+            if not batch:
+                return
+            for _, item in batch:
+                if isinstance(item, InputError):  # the file changed since validation
+                    raise item
+            yield [item for _, item in batch]  # type: ignore[misc]
 
     first, last = ledger.append_chunks(chunks(), on_chunk=on_appended, source=path.name)
     return IngestResult(count if first else 0, first, last)

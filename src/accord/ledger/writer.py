@@ -7,15 +7,19 @@ DBAPI cursor of the SQLAlchemy connection that holds the write lock.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from accord.domain.events import EventKind
 from accord.errors import InputError, IntegrityError
 
-from .canonical import canonical_text, to_json_ready
+from pydantic import BaseModel
+
+from .canonical import canonical_payload
 from .merkle import CompactRange
 from .records import NewEvent
 from .schema import NODE_LEVEL_STEP
@@ -41,24 +45,45 @@ def utc_stamp(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC around bulk loops that only make acyclic objects (tuples, str, bytes).
+
+    With tens of thousands of fresh containers alive, generation scans cost
+    30-50 % of the loop; reference counting still frees everything.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def prepare(events: Iterable[NewEvent], source: str = "event") -> list[Prepared]:
     """Check and canonicalise events before any lock is taken; errors name the event's position."""
+    with gc_paused():
+        return _prepare(events, source)
+
+
+def _prepare(events: Iterable[NewEvent], source: str) -> list[Prepared]:
     out: list[Prepared] = []
     streams_ok: set[str] = set()
     append = out.append
     for i, ev in enumerate(events, 1):
         try:
             kind = _KNOWN_KINDS.get(ev.kind) or check_kind(ev.kind)
-            data = to_json_ready(ev.payload)
-            if type(data) is not dict:
+            payload = ev.payload
+            if not isinstance(payload, (BaseModel, dict)):
                 raise InputError("payload must be a JSON object or a pydantic model", field="payload")
-            stream = ev.stream or default_stream(kind, data)
+            stream = ev.stream or default_stream(kind, payload)
             if stream not in streams_ok:
                 streams_ok.add(check_stream(stream))
             cb = ev.caused_by
             if cb is not None and (type(cb) is not int or cb < 1):
                 raise InputError("caused_by must be the seq (>= 1) of an earlier event", field="caused_by")
-            append((kind, stream, cb, canonical_text(data)))
+            append((kind, stream, cb, canonical_payload(payload)))
         except InputError as exc:
             raise InputError(str(exc).removeprefix(f"field '{exc.field}': ") if exc.field else str(exc),
                              source=source, line=i, field=exc.field) from None
@@ -87,6 +112,10 @@ class ChainWriter:
 
     def add(self, prepared: list[Prepared]) -> list[tuple]:
         """Insert one chunk; returns its rows (seq, stream, stream_seq, kind, caused_by, recorded_at, payload, leaf, chain)."""
+        with gc_paused():
+            return self._add(prepared)
+
+    def _add(self, prepared: list[Prepared]) -> list[tuple]:
         self._load_stream_heads({p[1] for p in prepared})
         sha = hashlib.sha256
         seq, chain, stream_next, rec = self.size, self.chain, self.stream_next, self.recorded_at
