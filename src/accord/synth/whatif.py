@@ -77,8 +77,17 @@ def decided_both(frame: pl.DataFrame | pl.LazyFrame, a: Pack, b: Pack, as_of: da
     return decide_batch(lf, b, as_of).rename({c: f"b_{c}" for c in outs})
 
 
-def compare(frame: pl.DataFrame | pl.LazyFrame, pack_a: Pack | str, pack_b: Pack | str, as_of: date | None = None) -> WhatIf:
-    """Decide ``frame`` under both packs and compare (see :class:`WhatIf`)."""
+def counts(frame: pl.DataFrame | pl.LazyFrame, pack: Pack | str, as_of: date | None = None, engine: str = "auto") -> dict[str, int]:
+    """The side-by-side metrics under one pack (what ``compare`` computes for each side)."""
+    p = _resolve(pack)
+    lf = decide_batch(frame.lazy().select(FACT_NAMES), p, as_of)
+    row = lf.select(_metrics("")).collect(engine=engine).row(0, named=True)
+    return {k: int(v) for k, v in row.items()}
+
+
+def compare(frame: pl.DataFrame | pl.LazyFrame, pack_a: Pack | str, pack_b: Pack | str, as_of: date | None = None,
+            engine: str = "auto") -> WhatIf:
+    """Decide ``frame`` under both packs and compare (see :class:`WhatIf`); ``engine`` as in ``LazyFrame.collect``."""
     a, b = _resolve(pack_a), _resolve(pack_b)
     both = decided_both(frame, a, b, as_of)
     counts_q = both.select(_metrics("a_") + _metrics("b_"))
@@ -97,7 +106,7 @@ def compare(frame: pl.DataFrame | pl.LazyFrame, pack_a: Pack | str, pack_b: Pack
             for act, req in _REQUESTED.items()
         ]
     )
-    counts, drivers = pl.collect_all([counts_q, drivers_q])
+    counts, drivers = pl.collect_all([counts_q, drivers_q], engine=engine)
     row = counts.row(0, named=True)
     name_a, name_b = a.id, (b.id if b.id != a.id else f"{b.id} (b)")
     table = pl.DataFrame(

@@ -57,7 +57,7 @@ def decide_frame(facts: pl.DataFrame, pack_id: str) -> pl.DataFrame:
     Each row is decided under the law in force on the day it was received (``as_of=None``).
     """
     pack = load_pack(pack_id)
-    decided = decide_batch(facts.select(FACT_NAMES), pack, as_of=None)
+    decided = decide_batch(facts.lazy().select(FACT_NAMES), pack, as_of=None).collect()
     new = [c for c in decided.columns if c not in facts.columns]
     out = pl.concat([facts, decided.select(new)], how="horizontal")
     rule_cols = [f"rule_{a.value}" for a in Action]
