@@ -49,13 +49,16 @@ def test_streams_sequences_filters_and_caused_by(db_url: str, samples) -> None:
     released = led.append("custody.released", samples["custody.released"], caused_by=decision.seq)
     assert (decision.stream, decision.stream_seq, decision.caused_by) == ("detainer/D-0", 2, 2)
     assert (released.stream, released.stream_seq) == ("booking/B-0", 2)
+    # a decision without a stream joins the stream of the event that caused it
+    explained = led.append("decision.made", {"outcome": "allow"}, caused_by=released.seq)
+    assert (explained.stream, explained.stream_seq, explained.caused_by) == ("booking/B-0", 3, 4)
 
     batch = led.append_many([NewEvent("notice.due", samples["notice.due"], caused_by=released.seq),
                              NewEvent("notice.sent", samples["notice.sent"])])
-    assert [(e.seq, e.stream, e.stream_seq) for e in batch] == [(5, "notice/N-0", 1), (6, "notice/N-0", 2)]
+    assert [(e.seq, e.stream, e.stream_seq) for e in batch] == [(6, "notice/N-0", 1), (7, "notice/N-0", 2)]
 
     assert [e.seq for e in led.events(kind="custody.released")] == [4]
-    assert [e.seq for e in led.events(stream="booking/B-0")] == [1, 4]
+    assert [e.seq for e in led.events(stream="booking/B-0")] == [1, 4, 5]
     assert [e.seq for e in led.events(after_seq=2, limit=2)] == [3, 4]
     assert [e.seq for e in led.events(after_seq=1, until_seq=3)] == [2, 3]
     assert led.get(3).payload == {"outcome": "deny", "rule_ids": ["nyc.9-131.b"]}
@@ -67,7 +70,7 @@ def test_streams_sequences_filters_and_caused_by(db_url: str, samples) -> None:
         led.append("decision.made", {"outcome": "deny"})  # no stream can be derived
     with pytest.raises(InputError, match="stream"):
         led.append("decision.made", {"outcome": "deny"}, stream="has space")
-    assert led.size == 6  # the rejected appends left nothing behind
+    assert led.size == 7  # the rejected appends left nothing behind
     assert led.verify().ok
     led.close()
 

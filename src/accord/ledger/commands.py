@@ -86,13 +86,16 @@ def ingest(
                 checking = bar.add_task(f"validating {file.name}", total=None)
                 appending = bar.add_task("appending", total=None, visible=False)
 
+                seen = [0]
+
                 def validated(n: int) -> None:
+                    seen[0] = n
                     if n % 1000 == 0:
                         bar.update(checking, completed=n)
 
                 def appended(n: int) -> None:
                     bar.update(checking, visible=False)
-                    bar.update(appending, advance=n, visible=True)
+                    bar.update(appending, total=seen[0], advance=n, visible=True)
 
                 result = ing.ingest(led, file, fmt, kind, on_validated=validated, on_appended=appended)
         finally:

@@ -18,6 +18,7 @@ from .records import Checkpoint, ConsistencyProof, InclusionProof, NewEvent, Sto
 from .schema import NODE_LEVEL_STEP, checkpoints
 from .signing import key_file_for, load_or_create_signer
 from .sql import Statements
+from .streams import STREAM_OF_KIND
 from .writer import ChainWriter, prepare, utc_stamp
 
 _PAGE = 2000
@@ -59,18 +60,43 @@ class Ledger:
     # -- writing ----------------------------------------------------------------------------
     def append(self, kind: str, payload: BaseModel | dict[str, Any], stream: str | None = None,
                caused_by: int | None = None) -> StoredEvent:
-        """Append one event in its own durable transaction. ``stream=None`` derives it from the payload."""
+        """Append one event in its own durable transaction.
+
+        ``stream=None`` derives it from the payload (``booking/<booking_id>``, ...) or,
+        for kinds without such a rule, takes the stream of the ``caused_by`` event.
+        """
         return self.append_many([NewEvent(kind, payload, stream, caused_by)])[0]
 
     def append_many(self, events: Iterable[NewEvent]) -> list[StoredEvent]:
-        """Append events in one transaction: all are recorded, in order, or none is."""
-        prepared = prepare(events)
+        """Append events in one transaction: all are recorded, in order, or none is.
+
+        An event without a stream whose kind names none (e.g. ``decision.made``)
+        joins the stream of the event it is ``caused_by``.
+        """
+        prepared = prepare(self._inherit_streams(list(events)))
         if not prepared:
             return []
         rows: list[tuple] = []
         self._write([prepared], collect=rows)
         stamp = self._stamp_of(rows[0][5])
         return [StoredEvent(r[0], r[1], r[2], r[3], r[6], r[4], stamp, r[7], r[8]) for r in rows]
+
+    def _inherit_streams(self, events: list[NewEvent]) -> list[NewEvent]:
+        orphans = {ev.caused_by for ev in events
+                   if ev.stream is None and ev.caused_by is not None and str(ev.kind) not in STREAM_OF_KIND}
+        if not orphans:
+            return events
+        streams: dict[int, str] = {}
+        for seq in orphans:
+            if isinstance(seq, int) and seq >= 1:
+                for cause in self.events(after_seq=seq - 1, until_seq=seq):
+                    streams[seq] = cause.stream
+        out = []
+        for ev in events:
+            if ev.stream is None and ev.caused_by in streams and str(ev.kind) not in STREAM_OF_KIND:
+                ev = NewEvent(ev.kind, ev.payload, streams[ev.caused_by], ev.caused_by)  # type: ignore[index]
+            out.append(ev)
+        return out
 
     def append_chunks(self, chunks: Iterable[Sequence[NewEvent]], on_chunk: Callable[[int], None] | None = None,
                       source: str = "event") -> tuple[int, int]:
