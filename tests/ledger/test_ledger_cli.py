@@ -141,7 +141,9 @@ def test_ingest_csv_with_dotted_and_json_columns(db_url: str, samples, tmp_path:
     led.close()
 
 
-@pytest.mark.parametrize("args", [["audit", "prove", "99"], ["events", "--db", "mysql://x/y"], ["ingest", "missing.jsonl"]])
+@pytest.mark.parametrize("args", [["audit", "prove", "99"], ["events", "--db", "mysql://x/y"], ["ingest", "missing.jsonl"],
+                                  ["init", "--db", "/nonexistent/dir/accord.db"],
+                                  ["events", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"]])
 def test_errors_are_one_line_without_traceback(args: list[str], tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'a.db'}"
     full = [*args, "--db", db] if "--db" not in args else args

@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection, Engine
 
-from accord.errors import InputError, IntegrityError, NotFoundError
+from accord.errors import AccordError, InputError, IntegrityError, NotFoundError
 
 from . import merkle
 from .db import make_engine, raw_write_transaction, read_connection, resolve_url, write_transaction
@@ -22,6 +23,10 @@ from .streams import STREAM_OF_KIND
 from .writer import ChainWriter, prepare, utc_stamp
 
 _PAGE = 2000
+
+
+class StoreUnavailable(AccordError):
+    """The database behind the ledger cannot be reached or opened."""
 
 
 def _dbapi(conn: Connection) -> Any:
@@ -41,7 +46,12 @@ class Ledger:
     def open(cls, url: str | None = None) -> Ledger:
         """``None`` -> ``$ACCORD_DATABASE_URL`` or ``sqlite:///./accord.db``; creates or migrates the schema."""
         engine = make_engine(resolve_url(url))
-        ensure_schema(engine)
+        try:
+            ensure_schema(engine)
+        except sa.exc.DBAPIError as exc:
+            engine.dispose()
+            where = engine.url.render_as_string(hide_password=True)
+            raise StoreUnavailable(f"cannot open the ledger at {where}: {str(exc.orig).strip().splitlines()[0]}") from None
         return cls(engine)
 
     @property
