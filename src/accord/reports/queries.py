@@ -25,37 +25,51 @@ class QueryParams:
     period: str = "month"
 
 
-def period_label(ts: Any, period: str) -> Any:
-    """``2020``, ``2020-Q1`` or ``2020-01`` for a UTC timestamp column."""
-    year = ts.year().cast("string")
-    if period == "year":
-        return year
+def period_parts(ts: Any, period: str) -> dict[str, Any]:
+    """Integer year (and quarter or month) of a UTC timestamp: grouping on integers is cheap."""
+    parts = {"_year": ts.year()}
     if period == "quarter":
-        return year + "-Q" + ts.quarter().cast("string")
-    return year + "-" + ts.month().cast("string").lpad(2, "0")
+        parts["_sub"] = ts.quarter()
+    elif period == "month":
+        parts["_sub"] = ts.month()
+    return parts
+
+
+def label_parts(t: Any, period: str, name: str = "period") -> Any:
+    """Replace the integer parts by the label ``2020``, ``2020-Q1`` or ``2020-01`` (after aggregating)."""
+    year = t._year.cast("string")
+    if period == "year":
+        label = year
+    elif period == "quarter":
+        label = year + "-Q" + t._sub.cast("string")
+    else:
+        label = year + "-" + t._sub.cast("string").lpad(2, "0")
+    return t.mutate(**{name: label}).drop(*(c for c in ("_year", "_sub") if c in t.columns))
+
+
+def by_period(t: Any, ts: Any, period: str, keys: list[str], name: str = "period", **aggs: Any) -> Any:
+    """Group ``t`` by the period of ``ts`` and ``keys``, aggregate, then label the period."""
+    parts = period_parts(ts, period)
+    grouped = t.mutate(**parts).group_by([*parts, *keys]).aggregate(**aggs)
+    return label_parts(grouped, period, name)
 
 
 def _disposition_counts() -> dict[str, Any]:
     return {d: (_.disposition == d).sum() for d in DISPOSITIONS}
 
 
-def detainers_by(d: Any, key: str, key_expr: Any) -> Any:
-    """Received, each disposition (they partition received), and held past release, by ``key``."""
-    return (
-        d.mutate(**{key: key_expr})
-        .group_by(key)
-        .aggregate(received=_.count(), **_disposition_counts(), held=_.hold_hours.notnull().sum())
-    )
+def _by_disposition() -> dict[str, Any]:
+    return {"received": _.count(), **_disposition_counts(), "held": _.hold_hours.notnull().sum()}
 
 
 def detainers_by_period(h: dict[str, Any], p: QueryParams) -> Any:
+    """Received, each disposition (they partition received), and held past release, by period."""
     d = h["detainers"]
-    return detainers_by(d, "period", period_label(d.received_at, p.period))
+    return by_period(d, d.received_at, p.period, [], **_by_disposition())
 
 
 def detainers_by_office(h: dict[str, Any], p: QueryParams) -> Any:
-    d = h["detainers"]
-    return detainers_by(d, "issuing_office", d.issuing_office)
+    return h["detainers"].group_by("issuing_office").aggregate(**_by_disposition())
 
 
 def _outcome_counts() -> dict[str, Any]:
@@ -68,14 +82,19 @@ def _outcome_counts() -> dict[str, Any]:
     }
 
 
+def _sum_after_unnest(t: Any, list_col: str, keys: list[str], out: str, counts: tuple[str, ...]) -> Any:
+    """Count by the whole list first (few distinct lists), then unnest the small result and add up."""
+    grouped = t.group_by([*keys, list_col]).aggregate(**_outcome_counts())
+    exploded = grouped.mutate(**{out: grouped[list_col].unique().unnest()})
+    return exploded.group_by([*keys, out]).aggregate(**{c: exploded[c].sum() for c in counts})
+
+
+OUTCOMES = ("detainers", "held", "transferred", "notified_only", "declined")
+
+
 def detainers_by_reason(h: dict[str, Any], p: QueryParams) -> Any:
     """Detainers by each rule that fired, per law pack (a detainer counts once per distinct rule)."""
-    d = h["detainers"]
-    return (
-        d.mutate(rule_id=d.decision_rules.unique().unnest())
-        .group_by(["pack_id", "rule_id"])
-        .aggregate(**_outcome_counts())
-    )
+    return _sum_after_unnest(h["detainers"], "decision_rules", ["pack_id"], "rule_id", OUTCOMES)
 
 
 def rule_citations(raw: pl.DataFrame) -> pl.DataFrame:
@@ -96,12 +115,7 @@ def rule_citations(raw: pl.DataFrame) -> pl.DataFrame:
 
 def detainers_by_offence(h: dict[str, Any], p: QueryParams) -> Any:
     """Detainers by offence category of the subject's history (multi-valued: one person, several rows)."""
-    d = h["detainers"]
-    return (
-        d.mutate(offence_category=d.offense_categories.unique().unnest())
-        .group_by("offence_category")
-        .aggregate(**_outcome_counts())
-    )
+    return _sum_after_unnest(h["detainers"], "offense_categories", [], "offence_category", OUTCOMES)
 
 
 HOLD_BUCKETS = ((12, "0-12 h"), (24, "12-24 h"), (36, "24-36 h"), (48, "36-48 h"), (72, "48-72 h"))
@@ -152,74 +166,73 @@ CALIFORNIA = "US-CA"
 
 
 def nypd_14_154(h: dict[str, Any], p: QueryParams) -> Any:
-    """NYC Admin Code §14-154's four annual counts, per receiving agency (people counted once a year)."""
+    """NYC Admin. Code §14-154's four annual counts, per receiving agency (people counted once a year)."""
     d = h["detainers"].filter(_.jurisdiction.startswith(NYC))
-    return (
-        d.mutate(year=d.received_at.year().cast("string"))
-        .group_by(["year", "receiving_agency_id"])
-        .aggregate(
-            detainers_received=_.count(),
-            individuals_held=_.person_id.nunique(where=_.hold_hours.notnull()),
-            individuals_transferred=_.person_id.nunique(where=_.disposition == "transferred"),
-            individuals_not_honored=_.person_id.nunique(where=_.disposition == "declined"),
-        )
+    per_person = d.mutate(_year=d.received_at.year()).group_by(["_year", "receiving_agency_id", "person_id"]).aggregate(
+        n=_.count(),
+        held=_.hold_hours.notnull().any().cast("int64"),
+        transferred=(_.disposition == "transferred").any().cast("int64"),
+        declined=(_.disposition == "declined").any().cast("int64"),
     )
+    per_year = per_person.group_by(["_year", "receiving_agency_id"]).aggregate(
+        detainers_received=_.n.sum(),
+        individuals_held=_.held.sum(),
+        individuals_transferred=_.transferred.sum(),
+        individuals_not_honored=_.declined.sum(),
+    )
+    return label_parts(per_year, "year", "year")
 
 
 IMMIGRATION_PURPOSES = ("civil_immigration_enforcement", "criminal_immigration_enforcement")
+_LOG = ["_year", "_sub", "request", "requester"]
 
 
 def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
     """§10-178(d) quarterly, anonymised: immigration-enforcement requests and the city's responses."""
     d = h["detainers"].filter(_.jurisdiction.startswith(NYC))
-    det = d.select(
-        quarter=period_label(d.received_at, "quarter"),
-        request=ibis.literal("detainer ") + d.form,
-        requester=d.issuing_component,
-        complied=d.disposition.isin(HONORED).cast("int64"),
-        declined=(d.disposition == "declined").cast("int64"),
+    det = d.mutate(**period_parts(d.received_at, "quarter")).group_by(["_year", "_sub", "form", "issuing_component"]).aggregate(
+        requests=_.count(), complied=_.disposition.isin(HONORED).sum(), declined=(_.disposition == "declined").sum()
+    )
+    det = det.mutate(request=ibis.literal("detainer ") + det.form, requester=det.issuing_component).select(
+        *_LOG, "requests", "complied", "declined"
     )
     r = h["record_requests"].filter(
         _.jurisdiction.startswith(NYC)
         & (_.purpose.isin(IMMIGRATION_PURPOSES) | _.requester_primarily_enforces_immigration)
     )
-    rec = r.select(
-        quarter=period_label(r.requested_at, "quarter"),
-        request=ibis.literal("record ") + r.record_kind,
-        requester=r.requester_kind,
-        complied=(r.outcome == "allow").cast("int64"),
-        declined=(r.outcome == "deny").cast("int64"),
+    rec = r.mutate(**period_parts(r.requested_at, "quarter")).group_by(["_year", "_sub", "record_kind", "requester_kind"]).aggregate(
+        requests=_.count(), complied=(_.outcome == "allow").sum(), declined=(_.outcome == "deny").sum()
     )
-    return (
-        det.union(rec)
-        .group_by(["quarter", "request", "requester"])
-        .aggregate(requests=_.count(), complied=_.complied.sum(), declined=_.declined.sum())
-        .mutate(other=_.requests - _.complied - _.declined)
+    rec = rec.mutate(request=ibis.literal("record ") + rec.record_kind, requester=rec.requester_kind).select(
+        *_LOG, "requests", "complied", "declined"
     )
+    both = det.union(rec).group_by(_LOG).aggregate(
+        requests=_.requests.sum(), complied=_.complied.sum(), declined=_.declined.sum()
+    )
+    return label_parts(both.mutate(other=both.requests - both.complied - both.declined), "quarter", "quarter")
 
 
 def ca_7284_6_c2(h: dict[str, Any], p: QueryParams) -> Any:
     """Cal. Gov. Code §7284.6(c)(2): transfers a year, and the offence (category) behind each."""
     d = h["detainers"].filter(_.jurisdiction.startswith(CALIFORNIA) & (_.disposition == "transferred"))
-    year = d.received_at.year().cast("string")
-    by_offence = d.mutate(year=year, offence=d.offense_categories.unique().unnest())
-    by_offence = by_offence.group_by(["year", "offence"]).aggregate(transfers=_.count())
-    every = d.mutate(year=year).group_by("year").aggregate(offence=ibis.literal("(all transfers)"), transfers=_.count())
-    return by_offence.union(every.select("year", "offence", "transfers"))
+    d = d.mutate(_year=d.received_at.year())
+    lists = d.group_by(["_year", "offense_categories"]).aggregate(transfers=_.count())
+    by_offence = lists.mutate(offence=lists.offense_categories.unique().unnest()).group_by(["_year", "offence"]).aggregate(
+        transfers=_.transfers.sum()
+    )
+    every = lists.group_by("_year").aggregate(offence=ibis.literal("(all transfers)"), transfers=_.transfers.sum())
+    return label_parts(by_offence.union(every.select("_year", "offence", "transfers")), "year", "year")
 
 
 def truth_act_forum(h: dict[str, Any], p: QueryParams) -> Any:
     """Cal. Gov. Code §7283.1(d) forum data: the 'ICE access' each agency gave in a year."""
     d = h["detainers"].filter(_.jurisdiction.startswith(CALIFORNIA))
     gave = ("allow", "require")
-    return (
-        d.mutate(year=d.received_at.year().cast("string"))
-        .group_by(["year", "receiving_agency_id"])
-        .aggregate(
-            requests_received=_.count(),
-            release_notified=_.disposition.isin(HONORED).sum(),
-            transferred=(_.disposition == "transferred").sum(),
-            interview_allowed=_.decision_allow_interview.isin(gave).sum(),
-            info_shared=_.decision_share_info.isin(gave).sum(),
-        )
+    return by_period(
+        d, d.received_at, "year", ["receiving_agency_id"], name="year",
+        requests_received=_.count(),
+        release_notified=_.disposition.isin(HONORED).sum(),
+        transferred=(_.disposition == "transferred").sum(),
+        interview_allowed=_.decision_allow_interview.isin(gave).sum(),
+        info_shared=_.decision_share_info.isin(gave).sum(),
     )
