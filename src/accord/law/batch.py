@@ -17,10 +17,11 @@ import polars as pl
 from accord.domain.enums import Action, Outcome
 
 from .engine import BIT, NA, REQUESTED_BY_FORM, context
-from .expr import compile_pl
+from .expr import compile_pl, local_date_pl
 from .facts import FACT_SCHEMA
 from .pack import LawDateError, Pack, Rule
 
+LAW_DATE_COL = "__law_date"
 OUTCOME_DTYPE = pl.Enum([o.value for o in Outcome])
 OUTPUT_COLUMNS = tuple(f"decision_{a.value}" for a in Action) + tuple(f"rule_{a.value}" for a in Action)
 
@@ -33,7 +34,9 @@ def decide_batch(frame: pl.DataFrame | pl.LazyFrame, pack: Pack, as_of: date | N
     under the law in force on the local date (pack zone) it was received, so a history
     is replayed row by row at its own date; rows with no ``received_at`` are
     ``insufficient_facts``. A ``decision_*`` column is null when the form did not
-    request that action; outcomes use the ``Outcome`` values as a Polars Enum.
+    request that action; outcomes use the ``Outcome`` values as a Polars Enum and
+    ``rule_*`` (the deciding rule, null when undecided) an Enum of the pack's rule ids;
+    ``.cast(pl.String)`` gives plain strings.
     A LazyFrame in gives a LazyFrame out. An eager frame with rows dated before the
     pack's first effective date raises :class:`LawDateError`; lazily those rows get
     null decisions.
@@ -41,26 +44,44 @@ def decide_batch(frame: pl.DataFrame | pl.LazyFrame, pack: Pack, as_of: date | N
     missing = [c for c in FACT_SCHEMA if c not in frame.collect_schema().names()]
     if missing:
         raise LawDateError(f"missing FACT columns: {', '.join(missing)}", field="frame")
+    hoisted: dict[str, pl.Expr] = {}
     if as_of is not None:
         pack.epoch(as_of)  # raises for a date before the pack
-        codes = _codes(pack, as_of, pl.lit(as_of))
+        codes = _codes(pack, as_of, pl.lit(as_of), hoisted)
     else:
-        law_date = pl.col("received_at").dt.convert_time_zone(pack.timezone).dt.date()
+        hoisted[LAW_DATE_COL] = local_date_pl(pl.col("received_at"), pack.tz)
+        law_date = pl.col(LAW_DATE_COL)
         if isinstance(frame, pl.DataFrame):
-            first = frame.select(law_date.min()).item()
+            first = frame.select(hoisted[LAW_DATE_COL].min()).item()
             if first is not None and first < pack.effective_from:
                 raise LawDateError(
                     f"rows received from {first} are before pack {pack.id!r} first takes effect ({pack.effective_from}); "
                     "pass as_of to apply one version of the law to all rows",
                     field="received_at",
                 )
-        codes = _per_row_codes(pack, law_date)
-    return frame.with_columns(_outputs(pack, codes))
+        codes = _per_row_codes(pack, law_date, hoisted)
+    out = frame
+    for level in _levels(hoisted):
+        out = out.with_columns(level)
+    return out.with_columns(_outputs(pack, codes)).drop(list(hoisted))
 
 
-def _codes(pack: Pack, on: date, law_date: pl.Expr) -> dict[Action, pl.Expr]:
+def _levels(hoisted: dict[str, pl.Expr]) -> list[list[pl.Expr]]:
+    """Group derived columns so each group only reads earlier groups: one parallel pass per group."""
+    level: dict[str, int] = {}
+    for name, expr in hoisted.items():  # registration order is a dependency order
+        deps = [level[r] for r in expr.meta.root_names() if r in level]
+        level[name] = 1 + max(deps, default=-1)
+    groups: list[list[pl.Expr]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for name, expr in hoisted.items():
+        groups[level[name]].append(expr.alias(name))
+    return groups
+
+
+def _codes(pack: Pack, on: date, law_date: pl.Expr, hoisted: dict[str, pl.Expr]) -> dict[Action, pl.Expr]:
     """One Int32 expression per action: the deciding rule's code, or -1 when undecided."""
     ctx = context(pack, on)
+    ctx.hoisted = hoisted
     rules = pack.rules_at(on)
     index = {r.id: i + 1 for i, r in enumerate(pack.rules)}
     kids: dict[str | None, list[Rule]] = {}
@@ -78,6 +99,10 @@ def _codes(pack: Pack, on: date, law_date: pl.Expr) -> dict[Action, pl.Expr]:
         deciders = []
         for k in kids.get(r.id, ()):
             p, d = node(k)
+            # a column per node, computed once: referring to a child's expression three times
+            # would otherwise grow the plan exponentially with the depth of exceptions
+            p = _hoist_col(hoisted, f"__law_{on}_{index[k.id]}_possible", p)
+            d = _hoist_col(hoisted, f"__law_{on}_{index[k.id]}_decider", d)
             contrib = p & pl.lit(~NA & 0x7F, i8)
             possible = contrib if through is None else possible | pl.when(through).then(contrib).otherwise(pl.lit(0, i8))
             applies_maybe_not = (p & pl.lit(NA, i8)) != 0
@@ -97,10 +122,15 @@ def _codes(pack: Pack, on: date, law_date: pl.Expr) -> dict[Action, pl.Expr]:
     return out
 
 
-def _per_row_codes(pack: Pack, law_date: pl.Expr) -> dict[Action, pl.Expr]:
+def _hoist_col(hoisted: dict[str, pl.Expr], name: str, expr: pl.Expr) -> pl.Expr:
+    hoisted[name] = expr
+    return pl.col(name)
+
+
+def _per_row_codes(pack: Pack, law_date: pl.Expr, hoisted: dict[str, pl.Expr]) -> dict[Action, pl.Expr]:
     """Stitch the per-period expressions by each row's own law date."""
     bounds = pack.boundaries
-    per_epoch = [_codes(pack, d, law_date) for d in bounds]
+    per_epoch = [_codes(pack, d, law_date, hoisted) for d in bounds]
     out = {}
     for action in Action:
         expr = pl.when(law_date.is_null()).then(pl.lit(-1, pl.Int32))
@@ -111,14 +141,19 @@ def _per_row_codes(pack: Pack, law_date: pl.Expr) -> dict[Action, pl.Expr]:
 
 
 def _outputs(pack: Pack, codes: dict[Action, pl.Expr]) -> list[pl.Expr]:
-    keys = [-1] + list(range(1, len(pack.rules) + 1))
-    outcomes = [Outcome.INSUFFICIENT_FACTS.value] + [r.outcome.value for r in pack.rules]
-    rule_ids = [None] + [r.id for r in pack.rules]
+    """Codes to outcome and rule columns by table lookup (code -1 -> insufficient_facts, no rule)."""
+    outcomes = pl.Series([Outcome.INSUFFICIENT_FACTS.value] + [r.outcome.value for r in pack.rules], dtype=OUTCOME_DTYPE)
+    rule_dtype = pl.Enum([r.id for r in pack.rules])
+    rule_ids = pl.Series([None] + [r.id for r in pack.rules], dtype=rule_dtype)
     exprs = []
     for action in Action:
         code = codes[action]
-        outcome = code.replace_strict(keys, outcomes, default=None, return_dtype=OUTCOME_DTYPE)
-        rule = code.replace_strict(keys, rule_ids, default=None, return_dtype=pl.String)
+        if not code.meta.root_names():  # an unconditional default: a constant, not a column
+            k = max(pl.select(code).item(), 0)
+            outcome, rule = pl.lit(outcomes[k], OUTCOME_DTYPE), pl.lit(rule_ids[k], rule_dtype)
+        else:
+            idx = pl.when(code > 0).then(code).otherwise(pl.lit(0, pl.Int32))
+            outcome, rule = pl.lit(outcomes).gather(idx), pl.lit(rule_ids).gather(idx)
         req = REQUESTED_BY_FORM.get(action)
         if req is not None:
             wanted = pl.col(req)
@@ -127,6 +162,6 @@ def _outputs(pack: Pack, codes: dict[Action, pl.Expr]) -> list[pl.Expr]:
                 .when(wanted).then(outcome)
                 .otherwise(pl.lit(None, OUTCOME_DTYPE))
             )
-            rule = pl.when(wanted).then(rule).otherwise(pl.lit(None, pl.String))
+            rule = pl.when(wanted).then(rule).otherwise(pl.lit(None, rule_dtype))
         exprs += [outcome.alias(f"decision_{action.value}"), rule.alias(f"rule_{action.value}")]
     return exprs

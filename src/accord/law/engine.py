@@ -25,7 +25,7 @@ from accord.domain.enums import Action, Outcome
 
 from .case import DetainerCase
 from .clock import clock_until
-from .expr import LAW_DATE, Context, PyFn, compile_py, inline
+from .expr import DATE_MAX, DATE_MIN, LAW_DATE, Context, PyFn, compile_py, inline
 from .facts import facts_from_case
 from .pack import Pack, Rule
 
@@ -198,7 +198,10 @@ def law_date_of(facts: Mapping[str, Any], pack: Pack, as_of: date | None) -> dat
     if as_of is not None:
         return as_of
     received = facts.get("received_at")
-    return received.astimezone(pack.tz).date() if received is not None else None
+    if received is None:
+        return None
+    day = received.astimezone(pack.tz).date()
+    return day if DATE_MIN <= day <= DATE_MAX else None
 
 
 def decide(case: DetainerCase | Mapping[str, Any], pack: Pack, as_of: date | None = None) -> CaseDecision:
