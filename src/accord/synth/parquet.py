@@ -27,6 +27,7 @@ from accord.law.facts import FACT_NAMES
 from .draw import draw_cohort
 from .flat import facts_frame
 from .profile import Profile
+from .records import decide_frame as decide_requests
 from .records import draw_requests, requests_frame
 from .settle import history_columns, settle
 from .year import decide_frame, encounters_of
@@ -47,9 +48,14 @@ class WriteStats:
 
 def write_history(
     out: Path, profile: Profile, rows: int, *, seed: int = 0, pack_id: str = "nyc_doc", chunk_rows: int = DEFAULT_CHUNK,
-    id_prefix: str = "", progress: bool = True, record_requests: bool = True,
+    id_prefix: str = "", progress: bool = True, record_requests: bool = True, decide_records: bool | None = None,
 ) -> WriteStats:
-    """Write ``rows`` synthetic detainers for ``profile``, decided under ``pack_id``."""
+    """Write ``rows`` synthetic detainers for ``profile``, decided under ``pack_id``.
+
+    Record requests (in proportion to the profile) are decided by the records gateway when
+    ``decide_records`` (default: when there are at most 200,000 of them; Cedar takes tens of
+    microseconds a request); otherwise their ``outcome`` is left null (undecided).
+    """
     if rows < 1:
         raise InputError("must be at least 1", field="rows")
     if chunk_rows < 1:
@@ -63,6 +69,8 @@ def write_history(
     p_hist = profile.detainers_with_history / profile.detainers
     req_ratio = profile.record_requests / profile.detainers if record_requests else 0.0
     chunks = -(-rows // chunk_rows)
+    if decide_records is None:
+        decide_records = rows * req_ratio <= 200_000
     n_req = n_enc = 0
     columns = [TextColumn("[bold]synthesising"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, disable=not progress, transient=False) as bar:
@@ -83,7 +91,8 @@ def write_history(
             m = int(round(n * req_ratio))
             if m:
                 draws = draw_requests(rng, m, profile, first_index=n_req, people=rows)
-                requests_frame(draws, id_prefix).write_parquet(dirs["record_requests"] / name, compression="zstd")
+                frame = decide_requests(draws, id_prefix) if decide_records else requests_frame(draws, id_prefix)
+                frame.write_parquet(dirs["record_requests"] / name, compression="zstd")
                 n_req += m
             gc.collect()
             bar.advance(task, n)

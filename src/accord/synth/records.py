@@ -168,3 +168,19 @@ def requests_frame(d: RecordDraws, id_prefix: str) -> pl.DataFrame:
     })
     frame = frame.with_columns((pl.lit(f"{id_prefix}R") + pl.col("request_id")).alias("request_id"))
     return frame.select([pl.col(c).cast(t) for c, t in RECORD_REQUESTS.items()])
+
+
+def decide_frame(d: RecordDraws, id_prefix: str, pack: str = "ny_dmv") -> pl.DataFrame:
+    """RECORD_REQUESTS rows decided by the records gateway (``accord.access``): outcome, policies, notices owed."""
+    from accord.access.gateway import Gateway
+    from accord.access.model import AccessRequest
+
+    frame = requests_frame(d, id_prefix)
+    by_id = {r.agency.agency_id: r.agency for r in REQUESTERS}
+    reqs = requests(d, id_prefix)
+    decisions = Gateway(pack).check_many([AccessRequest(request=r, requester=by_id[r.requester_agency_id]) for r in reqs])
+    return frame.with_columns(
+        pl.Series("outcome", [x.outcome for x in decisions], dtype=pl.String),
+        pl.Series("policy_ids", [[p.id for p in x.deciding] for x in decisions], dtype=pl.List(pl.String)),
+        pl.Series("notice_owed", [bool(x.notices()) for x in decisions], dtype=pl.Boolean),
+    )
