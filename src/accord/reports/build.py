@@ -145,18 +145,28 @@ def write_outputs(
         html_tables.insert(0, HtmlTable(name=sec.name, title=sec.title, description=sec.description,
                                         columns=sec.frame.columns, rows=rows, numeric=numeric, total_row=False,
                                         chart=sec.chart, extra=True))
+    figures = _key_figures(published.get(MAIN_TABLE))
     page = render_html(
         title=title,
         subtitle=f"Detainers and record requests, computed from a {stamp.get('kind', 'history')} source; "
         f"periods by {params.get('period', 'month')} (UTC).",
         stamp=stamp, threshold=params["threshold"], tables=html_tables,
-        verify_command=verify_command(stamp, out_dir), version=__version__,
+        verify_command=verify_command(stamp, out_dir), version=__version__, figures=figures,
     )
     _write(result.html, page)
     manifest = {"format": FORMAT_VERSION, "accord_version": __version__, "source": stamp, "params": params,
                 "html": HTML_NAME, "tables": manifest_tables}
     _write(result.manifest, json.dumps(manifest, indent=1, default=str))
     return result
+
+
+def _key_figures(main: PublishedTable | None) -> list[tuple[str, str]]:
+    """The main table's Total row as headline numbers (suppressed totals shown as such)."""
+    if main is None or main.frame.height == 0 or not main.spec.rows_additive:
+        return []
+    total = main.frame.row(-1, named=True)
+    cols = ("received", "transferred", "notified_only", "declined", "lifted", "held")
+    return [(main.spec.label(c), "suppressed" if total[c] is None else f"{total[c]:,}") for c in cols if c in total]
 
 
 def build_report(

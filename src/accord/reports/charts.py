@@ -39,7 +39,8 @@ def chart_spec(table: PublishedTable) -> dict[str, Any] | None:
         order = [spec.label(c) for c in cols]
         base = alt.Chart(alt.Data(values=long.to_dicts()))
         horizontal = spec.keys[0] != "period"
-        enc_row = alt.Y("row:N", title=row_title, sort=None) if horizontal else alt.X("row:N", title=row_title, sort=None)
+        in_order = frame["row"].to_list()  # the table's order (periods in time order)
+        enc_row = alt.Y("row:N", title=row_title, sort=in_order) if horizontal else alt.X("row:N", title=row_title, sort=in_order)
         enc_val = (alt.X if horizontal else alt.Y)("count:Q", title="Count", stack="zero")
         chart = base.mark_bar().encode(
             enc_row,

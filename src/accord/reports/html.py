@@ -134,6 +134,11 @@ TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
   td.n, th.n { text-align:right; font-variant-numeric: tabular-nums; }
   tr.total td { font-weight:600; border-top:2px solid var(--ink); }
   td.s { color:#9aa7b4; font-style:italic; }
+  td:first-child { white-space:nowrap; }
+  .figures { display:grid; grid-template-columns:repeat(auto-fit, minmax(150px, 1fr)); gap:12px; margin-top:10px; }
+  .figure { border:1px solid var(--line); border-radius:6px; padding:10px 12px; }
+  .figure b { display:block; font-size:24px; color:var(--accent); font-variant-numeric: tabular-nums; }
+  .figure span { color:var(--muted); font-size:13px; }
   .scroll { max-height:520px; overflow:auto; }
   footer { color:var(--muted); font-size:13px; }
   code { background:#eef3f8; padding:1px 4px; border-radius:3px; }
@@ -154,6 +159,10 @@ TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
   more cell wherever a published total would give a hidden one away.</p>
   <dl>{% for k, v in stamp %}<dt>{{ k }}</dt><dd>{{ v }}</dd>{% endfor %}</dl>
 </section>
+{% if figures %}<section class="card" id="key-figures"><h2>Key figures</h2>
+  <p class="desc">Totals over the whole history, from the first table below.</p>
+  <div class="figures">{% for label, value in figures %}<div class="figure"><b>{{ value }}</b><span>{{ label }}</span></div>{% endfor %}</div>
+</section>{% endif %}
 <nav class="card"><h2>Tables</h2><ol>{% for t in tables %}<li><a href="#{{ t.name }}">{{ t.title }}</a></li>{% endfor %}</ol></nav>
 {% for t in tables %}
 <section class="card" id="{{ t.name }}">
@@ -194,7 +203,8 @@ Promise.allSettled(Object.entries(ACCORD_CHARTS).map(([name, spec]) =>
 
 
 def render_html(
-    *, title: str, subtitle: str, stamp: dict[str, Any], threshold: int, tables: list[HtmlTable], verify_command: str, version: str
+    *, title: str, subtitle: str, stamp: dict[str, Any], threshold: int, tables: list[HtmlTable], verify_command: str, version: str,
+    figures: list[tuple[str, str]] | None = None,
 ) -> str:
     charts = {t.name: t.chart for t in tables if t.chart and not t.empty_note}
     for t in tables:
@@ -212,4 +222,5 @@ def render_html(
         mark=SUPPRESSED_MARK,
         verify_command=verify_command,
         version=version,
+        figures=figures or [],
     )
