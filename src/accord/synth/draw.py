@@ -162,7 +162,8 @@ def _convictions(rng: np.random.Generator, rows: np.ndarray, booked_day: np.ndar
     jur = np.where(_FEDERAL[off], len(CONVICTION_JURISDICTIONS) - 1, pick(rng, np.arange(len(CONVICTION_JURISDICTIONS)), k, _JUR_P))
     order = np.argsort(local, kind="stable")
     mask = np.zeros(m, dtype=np.int64)
-    np.bitwise_or.at(mask, local[~yo], 1 << _OFF_CAT_BIT[off[~yo]])
+    for c in CATEGORIES:  # a subject has a category exactly when it drew a conviction in it (YO records aside)
+        mask |= has[c].astype(np.int64) << CATEGORY_BIT[c]
     return {
         "row": rows[local[order]], "offence": off[order], "day": conv_day[order], "release": release[order],
         "sentence": sentence[order], "yo": yo[order], "jur": jur[order], "mask": mask,
