@@ -122,3 +122,15 @@ def test_threads_appending_at_once_leave_one_chain(db_url: str) -> None:
         assert [e.stream_seq for e in led.events(stream=stream)] == list(range(1, 51))
     assert led.verify().ok
     led.close()
+
+
+def test_a_bad_event_in_any_chunk_names_its_position_and_nothing_lands(db_url: str) -> None:
+    led = Ledger.open(db_url)
+    good = NewEvent("decision.made", {"a": 1}, stream="detainer/D-1")
+    with pytest.raises(InputError, match=r"^f\.jsonl:5: field 'stream':"):
+        led.append_chunks([[good] * 3, [good, NewEvent("decision.made", {"a": 1}, stream="bad stream")]], source="f.jsonl")
+    with pytest.raises(InputError, match=r"^event:2: field 'payload\.a': nan is not a JSON number"):
+        led.append_many([good, NewEvent("decision.made", {"a": float("nan")}, stream="detainer/D-1")])
+    assert led.size == 0 and list(led.events()) == []
+    assert led.append_chunks([]) == (0, 0)
+    led.close()

@@ -117,13 +117,8 @@ class Ledger:
         def prepared_chunks() -> Iterator[list]:
             offset = 0
             for chunk in chunks:
-                try:
-                    p = prepare(chunk, source=source)
-                except InputError as exc:
-                    raise InputError(str(exc).split(": ", 1)[-1], source=source,
-                                     line=(exc.line or 0) + offset, field=exc.field) from None
+                yield prepare(chunk, source=source, first=offset + 1)
                 offset += len(chunk)
-                yield p
 
         return self._write(prepared_chunks(), on_chunk)
 

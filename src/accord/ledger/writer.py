@@ -61,17 +61,17 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def prepare(events: Iterable[NewEvent], source: str = "event") -> list[Prepared]:
+def prepare(events: Iterable[NewEvent], source: str = "event", first: int = 1) -> list[Prepared]:
     """Check and canonicalise events before any lock is taken; errors name the event's position."""
     with gc_paused():
-        return _prepare(events, source)
+        return _prepare(events, source, first)
 
 
-def _prepare(events: Iterable[NewEvent], source: str) -> list[Prepared]:
+def _prepare(events: Iterable[NewEvent], source: str, first: int) -> list[Prepared]:
     out: list[Prepared] = []
     streams_ok: set[str] = set()
     append = out.append
-    for i, ev in enumerate(events, 1):
+    for i, ev in enumerate(events, first):
         try:
             kind = _KNOWN_KINDS.get(ev.kind) or check_kind(ev.kind)
             payload = ev.payload
