@@ -163,3 +163,18 @@ def test_real_command_line(tmp_path: Path, samples, accord_cli) -> None:
     assert accord_cli("audit", "verify", env=env).returncode == 0
     bad = accord_cli("audit", "prove", "0", env=env)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_large_files_are_parsed_again_for_the_append_pass(db_url: str, samples, tmp_path: Path, monkeypatch) -> None:
+    """Above the in-memory limit the rows are re-read (bounded memory); the result is the same."""
+    import accord.ledger.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "KEEP_IN_MEMORY_ROWS", 3)
+    src = write_jsonl(tmp_path / "many.jsonl", jsonl_rows(samples) * 3)
+    result = invoke("ingest", str(src), "--db", db_url)
+    assert result.exit_code == 0, result.output
+    led = Ledger.open(db_url)
+    got = [PAYLOAD_MODELS[e.kind].model_validate_json(e.payload_json) for e in led.events()]
+    assert got == list(samples.values()) * 3
+    assert led.verify().ok
+    led.close()

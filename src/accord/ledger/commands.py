@@ -22,7 +22,7 @@ DbOption = Annotated[Optional[str], typer.Option(  # noqa: UP007 - typer reads O
     show_default=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
-out = Console()
+out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)  # messages stay on one line for grep and logs
 
 

@@ -221,19 +221,31 @@ class IngestResult:
     last_seq: int
 
 
+#: Files up to this many rows are parsed once and kept in memory between validating and
+#: appending; larger files are parsed again for the append pass (bounded memory).
+KEEP_IN_MEMORY_ROWS = 100_000
+
+
 def validate(path: Path, fmt: str | None = None, kind: str | None = None,
-             on_row: Callable[[int], None] | None = None) -> int:
-    """Check every row; returns the row count or raises :class:`IngestErrors` listing the rejected rows."""
+             on_row: Callable[[int], None] | None = None, keep: list[NewEvent] | None = None,
+             keep_limit: int = KEEP_IN_MEMORY_ROWS) -> int:
+    """Check every row; returns the row count or raises :class:`IngestErrors` listing the rejected rows.
+
+    With ``keep``, the first ``keep_limit`` valid events are collected into it.
+    """
     errors: list[InputError] = []
     total_bad = count = 0
-    for _, item in rows(path, fmt, kind):
-        count += 1
-        if isinstance(item, InputError):
-            total_bad += 1
-            if len(errors) < MAX_REPORTED_ERRORS:
-                errors.append(item)
-        if on_row is not None:
-            on_row(count)
+    with gc_paused():
+        for _, item in rows(path, fmt, kind):
+            count += 1
+            if isinstance(item, InputError):
+                total_bad += 1
+                if len(errors) < MAX_REPORTED_ERRORS:
+                    errors.append(item)
+            elif keep is not None and count <= keep_limit:
+                keep.append(item)
+            if on_row is not None:
+                on_row(count)
     if total_bad:
         raise IngestErrors(path.name, errors, total_bad)
     return count
@@ -242,9 +254,10 @@ def validate(path: Path, fmt: str | None = None, kind: str | None = None,
 def ingest(ledger: Any, path: Path, fmt: str | None = None, kind: str | None = None, chunk_size: int = 5000,
            on_validated: Callable[[int], None] | None = None, on_appended: Callable[[int], None] | None = None) -> IngestResult:
     """Validate the whole file, then append it in one transaction (all rows or none)."""
-    count = validate(path, fmt, kind, on_validated)
+    kept: list[NewEvent] = []
+    count = validate(path, fmt, kind, on_validated, keep=kept, keep_limit=KEEP_IN_MEMORY_ROWS)
 
-    def chunks() -> Iterator[list[NewEvent]]:
+    def reparsed() -> Iterator[list[NewEvent]]:
         parsed = rows(path, fmt, kind)
         while True:
             with gc_paused():
@@ -256,5 +269,10 @@ def ingest(ledger: Any, path: Path, fmt: str | None = None, kind: str | None = N
                     raise item
             yield [item for _, item in batch]  # type: ignore[misc]
 
-    first, last = ledger.append_chunks(chunks(), on_chunk=on_appended, source=path.name)
+    if count <= KEEP_IN_MEMORY_ROWS:
+        chunks: Any = (kept[i : i + chunk_size] for i in range(0, len(kept), chunk_size))
+    else:
+        kept.clear()
+        chunks = reparsed()
+    first, last = ledger.append_chunks(chunks, on_chunk=on_appended, source=path.name)
     return IngestResult(count if first else 0, first, last)
