@@ -21,7 +21,7 @@ from .expr import compile_pl, local_date_pl
 from .facts import FACT_SCHEMA
 from .pack import LawDateError, Pack, Rule
 
-LAW_DATE_COL = "__law_date"
+LAW_DATE_COL = "__law_local_date_received_at"  # the same name local_date(received_at) is hoisted under
 OUTCOME_DTYPE = pl.Enum([o.value for o in Outcome])
 OUTPUT_COLUMNS = tuple(f"decision_{a.value}" for a in Action) + tuple(f"rule_{a.value}" for a in Action)
 
@@ -60,10 +60,11 @@ def decide_batch(frame: pl.DataFrame | pl.LazyFrame, pack: Pack, as_of: date | N
                     field="received_at",
                 )
         codes = _per_row_codes(pack, law_date, hoisted)
-    out = frame
+    out = frame.lazy()  # one plan for the whole evaluation, run by Polars' default (streaming) engine
     for level in _levels(hoisted):
         out = out.with_columns(level)
-    return out.with_columns(_outputs(pack, codes)).drop(list(hoisted))
+    out = out.with_columns(_outputs(pack, codes)).drop(list(hoisted))
+    return out.collect() if isinstance(frame, pl.DataFrame) else out
 
 
 def _levels(hoisted: dict[str, pl.Expr]) -> list[list[pl.Expr]]:
@@ -93,7 +94,8 @@ def _codes(pack: Pack, on: date, law_date: pl.Expr, hoisted: dict[str, pl.Expr])
         """(possible-results bit set, code of the rule sure to decide or null): as engine._eval."""
         c = compile_pl(r.condition, ctx, law_date)
         bit = BIT[r.outcome]
-        own = pl.when(c).then(pl.lit(bit, i8)).when(c.is_null()).then(pl.lit(bit | NA, i8)).otherwise(pl.lit(NA, i8))
+        # true -> bit, false -> NA, unknown -> bit | NA, in integer arithmetic (cheaper than when/then)
+        own = (c.cast(i8) * pl.lit(bit - NA, i8) + pl.lit(NA, i8)).fill_null(pl.lit(bit | NA, i8))
         possible: pl.Expr | None = None
         through: pl.Expr | None = None
         deciders = []
