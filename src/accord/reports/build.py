@@ -6,7 +6,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ def compute_tables(
     history: History, *, backend: str = "duckdb", params: QueryParams | None = None, names: Sequence[str] | None = None
 ) -> dict[str, pl.DataFrame]:
     """Run the catalog's Ibis queries on ``backend``; return the raw (unsuppressed) counts per table."""
-    params = params or QueryParams()
+    params = replace(params or QueryParams(), backend=backend)
     if params.period not in PERIODS:
         raise InputError(f"unknown period '{params.period}' (expected one of {', '.join(PERIODS)})", field="period")
     con = connect(backend)

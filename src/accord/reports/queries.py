@@ -1,6 +1,8 @@
 """Every report table, written once as an Ibis expression over the history tables.
 
-The same expressions run on DuckDB and on PySpark: nothing here names a backend.
+The same expressions run on DuckDB and on PySpark; the only backend-specific name (the
+epoch function) lives in ``accord.reports.calendar``. Counting happens on the raw rows,
+labels and list-unnesting on the small aggregated result.
 Each query returns the table's key columns and raw counts; ``accord.reports.table``
 adds totals and suppression. Periods are calendar periods in UTC.
 """
@@ -14,6 +16,7 @@ import ibis
 import polars as pl
 from ibis import _
 
+from .calendar import by_period, epoch_day, label_period, period_columns
 from .schema import DISPOSITIONS
 
 PERIODS = ("month", "quarter", "year")
@@ -23,78 +26,53 @@ HONORED = ("transferred", "notified_only")
 @dataclass(frozen=True)
 class QueryParams:
     period: str = "month"
+    backend: str = "duckdb"  # only to name the epoch function (accord.reports.calendar)
 
 
-def period_parts(ts: Any, period: str) -> dict[str, Any]:
-    """Integer year (and quarter or month) of a UTC timestamp: grouping on integers is cheap."""
-    parts = {"_year": ts.year()}
-    if period == "quarter":
-        parts["_sub"] = ts.quarter()
-    elif period == "month":
-        parts["_sub"] = ts.month()
-    return parts
+def outcome_rows(t: Any) -> Any:
+    """The history with a ``_held`` flag: counting by (keys, disposition, _held) then pivoting is cheaper
+    than a conditional sum per disposition over every row."""
+    return t.mutate(_held=t.hold_hours.notnull())
 
 
-def label_parts(t: Any, period: str, name: str = "period") -> Any:
-    """Replace the integer parts by the label ``2020``, ``2020-Q1`` or ``2020-01`` (after aggregating)."""
-    year = t._year.cast("string")
-    if period == "year":
-        label = year
-    elif period == "quarter":
-        label = year + "-Q" + t._sub.cast("string")
-    else:
-        label = year + "-" + t._sub.cast("string").lpad(2, "0")
-    return t.mutate(**{name: label}).drop(*(c for c in ("_year", "_sub") if c in t.columns))
+def pivot(g: Any, keys: list[str], cols: tuple[str, ...]) -> Any:
+    """From counts ``n`` by (keys, disposition, _held) to one column per disposition (small input)."""
+    def measure(c: str) -> Any:
+        if c in ("received", "detainers"):
+            return g.n.sum()
+        if c == "held":
+            return g.n.sum(where=g._held).coalesce(0)
+        return g.n.sum(where=g.disposition == c).coalesce(0)
+
+    return g.group_by(keys).aggregate(**{c: measure(c) for c in cols})
 
 
-def by_period(t: Any, ts: Any, period: str, keys: list[str], name: str = "period", **aggs: Any) -> Any:
-    """Group ``t`` by the period of ``ts`` and ``keys``, aggregate, then label the period."""
-    parts = period_parts(ts, period)
-    grouped = t.mutate(**parts).group_by([*parts, *keys]).aggregate(**aggs)
-    return label_parts(grouped, period, name)
-
-
-def _disposition_counts() -> dict[str, Any]:
-    return {d: (_.disposition == d).sum() for d in DISPOSITIONS}
-
-
-def _by_disposition() -> dict[str, Any]:
-    return {"received": _.count(), **_disposition_counts(), "held": _.hold_hours.notnull().sum()}
+BY_DISPOSITION = ("received", *DISPOSITIONS, "held")
+OUTCOMES = ("detainers", "held", "transferred", "notified_only", "declined")
 
 
 def detainers_by_period(h: dict[str, Any], p: QueryParams) -> Any:
     """Received, each disposition (they partition received), and held past release, by period."""
-    d = h["detainers"]
-    return by_period(d, d.received_at, p.period, [], **_by_disposition())
+    d = outcome_rows(h["detainers"])
+    g = by_period(d, d.received_at, p.period, p.backend, ["disposition", "_held"], n=_.count())
+    return pivot(g, ["period"], BY_DISPOSITION)
 
 
 def detainers_by_office(h: dict[str, Any], p: QueryParams) -> Any:
-    return h["detainers"].group_by("issuing_office").aggregate(**_by_disposition())
+    g = outcome_rows(h["detainers"]).group_by(["issuing_office", "disposition", "_held"]).aggregate(n=_.count())
+    return pivot(g, ["issuing_office"], BY_DISPOSITION)
 
 
-def _outcome_counts() -> dict[str, Any]:
-    return {
-        "detainers": _.count(),
-        "held": _.hold_hours.notnull().sum(),
-        "transferred": (_.disposition == "transferred").sum(),
-        "notified_only": (_.disposition == "notified_only").sum(),
-        "declined": (_.disposition == "declined").sum(),
-    }
-
-
-def _sum_after_unnest(t: Any, list_col: str, keys: list[str], out: str, counts: tuple[str, ...]) -> Any:
-    """Count by the whole list first (few distinct lists), then unnest the small result and add up."""
-    grouped = t.group_by([*keys, list_col]).aggregate(**_outcome_counts())
-    exploded = grouped.mutate(**{out: grouped[list_col].unique().unnest()})
-    return exploded.group_by([*keys, out]).aggregate(**{c: exploded[c].sum() for c in counts})
-
-
-OUTCOMES = ("detainers", "held", "transferred", "notified_only", "declined")
+def _sum_after_unnest(t: Any, list_col: str, keys: list[str], out: str) -> Any:
+    """Count by the whole list first (few distinct lists), then unnest the small result and pivot."""
+    g = outcome_rows(t).group_by([*keys, list_col, "disposition", "_held"]).aggregate(n=_.count())
+    g = g.mutate(**{out: g[list_col].unique().unnest()})
+    return pivot(g, [*keys, out], OUTCOMES)
 
 
 def detainers_by_reason(h: dict[str, Any], p: QueryParams) -> Any:
     """Detainers by each rule that fired, per law pack (a detainer counts once per distinct rule)."""
-    return _sum_after_unnest(h["detainers"], "decision_rules", ["pack_id"], "rule_id", OUTCOMES)
+    return _sum_after_unnest(h["detainers"], "decision_rules", ["pack_id"], "rule_id")
 
 
 def rule_citations(raw: pl.DataFrame) -> pl.DataFrame:
@@ -115,7 +93,7 @@ def rule_citations(raw: pl.DataFrame) -> pl.DataFrame:
 
 def detainers_by_offence(h: dict[str, Any], p: QueryParams) -> Any:
     """Detainers by offence category of the subject's history (multi-valued: one person, several rows)."""
-    return _sum_after_unnest(h["detainers"], "offense_categories", [], "offence_category", OUTCOMES)
+    return _sum_after_unnest(h["detainers"], "offense_categories", [], "offence_category")
 
 
 HOLD_BUCKETS = ((12, "0-12 h"), (24, "12-24 h"), (36, "24-36 h"), (48, "36-48 h"), (72, "48-72 h"))
@@ -168,7 +146,8 @@ CALIFORNIA = "US-CA"
 def nypd_14_154(h: dict[str, Any], p: QueryParams) -> Any:
     """NYC Admin. Code §14-154's four annual counts, per receiving agency (people counted once a year)."""
     d = h["detainers"].filter(_.jurisdiction.startswith(NYC))
-    per_person = d.mutate(_year=d.received_at.year()).group_by(["_year", "receiving_agency_id", "person_id"]).aggregate(
+    d = d.mutate(**period_columns(epoch_day(d.received_at, p.backend), "year"))
+    per_person = d.group_by(["_year", "receiving_agency_id", "person_id"]).aggregate(
         n=_.count(),
         held=_.hold_hours.notnull().any().cast("int64"),
         transferred=(_.disposition == "transferred").any().cast("int64"),
@@ -180,18 +159,19 @@ def nypd_14_154(h: dict[str, Any], p: QueryParams) -> Any:
         individuals_transferred=_.transferred.sum(),
         individuals_not_honored=_.declined.sum(),
     )
-    return label_parts(per_year, "year", "year")
+    return label_period(per_year, "year", "year")
 
 
 IMMIGRATION_PURPOSES = ("civil_immigration_enforcement", "criminal_immigration_enforcement")
-_LOG = ["_year", "_sub", "request", "requester"]
+_LOG = ["quarter", "request", "requester"]
 
 
 def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
     """§10-178(d) quarterly, anonymised: immigration-enforcement requests and the city's responses."""
     d = h["detainers"].filter(_.jurisdiction.startswith(NYC))
-    det = d.mutate(**period_parts(d.received_at, "quarter")).group_by(["_year", "_sub", "form", "issuing_component"]).aggregate(
-        requests=_.count(), complied=_.disposition.isin(HONORED).sum(), declined=(_.disposition == "declined").sum()
+    det = by_period(
+        d, d.received_at, "quarter", p.backend, ["form", "issuing_component"], name="quarter",
+        requests=_.count(), complied=_.disposition.isin(HONORED).sum(), declined=(_.disposition == "declined").sum(),
     )
     det = det.mutate(request=ibis.literal("detainer ") + det.form, requester=det.issuing_component).select(
         *_LOG, "requests", "complied", "declined"
@@ -200,8 +180,9 @@ def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
         _.jurisdiction.startswith(NYC)
         & (_.purpose.isin(IMMIGRATION_PURPOSES) | _.requester_primarily_enforces_immigration)
     )
-    rec = r.mutate(**period_parts(r.requested_at, "quarter")).group_by(["_year", "_sub", "record_kind", "requester_kind"]).aggregate(
-        requests=_.count(), complied=(_.outcome == "allow").sum(), declined=(_.outcome == "deny").sum()
+    rec = by_period(
+        r, r.requested_at, "quarter", p.backend, ["record_kind", "requester_kind"], name="quarter",
+        requests=_.count(), complied=(_.outcome == "allow").sum(), declined=(_.outcome == "deny").sum(),
     )
     rec = rec.mutate(request=ibis.literal("record ") + rec.record_kind, requester=rec.requester_kind).select(
         *_LOG, "requests", "complied", "declined"
@@ -209,19 +190,18 @@ def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
     both = det.union(rec).group_by(_LOG).aggregate(
         requests=_.requests.sum(), complied=_.complied.sum(), declined=_.declined.sum()
     )
-    return label_parts(both.mutate(other=both.requests - both.complied - both.declined), "quarter", "quarter")
+    return both.mutate(other=both.requests - both.complied - both.declined)
 
 
 def ca_7284_6_c2(h: dict[str, Any], p: QueryParams) -> Any:
     """Cal. Gov. Code §7284.6(c)(2): transfers a year, and the offence (category) behind each."""
     d = h["detainers"].filter(_.jurisdiction.startswith(CALIFORNIA) & (_.disposition == "transferred"))
-    d = d.mutate(_year=d.received_at.year())
-    lists = d.group_by(["_year", "offense_categories"]).aggregate(transfers=_.count())
-    by_offence = lists.mutate(offence=lists.offense_categories.unique().unnest()).group_by(["_year", "offence"]).aggregate(
+    lists = by_period(d, d.received_at, "year", p.backend, ["offense_categories"], name="year", transfers=_.count())
+    by_offence = lists.mutate(offence=lists.offense_categories.unique().unnest()).group_by(["year", "offence"]).aggregate(
         transfers=_.transfers.sum()
     )
-    every = lists.group_by("_year").aggregate(offence=ibis.literal("(all transfers)"), transfers=_.transfers.sum())
-    return label_parts(by_offence.union(every.select("_year", "offence", "transfers")), "year", "year")
+    every = lists.group_by("year").aggregate(offence=ibis.literal("(all transfers)"), transfers=_.transfers.sum())
+    return by_offence.union(every.select("year", "offence", "transfers"))
 
 
 def truth_act_forum(h: dict[str, Any], p: QueryParams) -> Any:
@@ -229,7 +209,7 @@ def truth_act_forum(h: dict[str, Any], p: QueryParams) -> Any:
     d = h["detainers"].filter(_.jurisdiction.startswith(CALIFORNIA))
     gave = ("allow", "require")
     return by_period(
-        d, d.received_at, "year", ["receiving_agency_id"], name="year",
+        d, d.received_at, "year", p.backend, ["receiving_agency_id"], name="year",
         requests_received=_.count(),
         release_notified=_.disposition.isin(HONORED).sum(),
         transferred=(_.disposition == "transferred").sum(),
