@@ -87,7 +87,7 @@ VALIDATE = Release.__pydantic_validator__.validate_json  # = Release.model_valid
 KIND = "custody.released"
 
 
-def batched(work: Path, rows: int, batch: int) -> tuple[float, float]:
+def batched(work: Path, rows: int, batch: int) -> tuple[float, float, float, float]:
     """Ledger and raw baseline batch by batch, interleaved so both see the same machine load.
 
     Timed for the ledger: validation + ``append_chunks`` (one durable transaction),
@@ -98,24 +98,26 @@ def batched(work: Path, rows: int, batch: int) -> tuple[float, float]:
     ours_db, raw_db = work / "ledger.db", work / "raw.db"
     led = Ledger.open(fresh(ours_db))
     con = raw_connection(raw_db, stored_schema(ours_db))
-    ours = raw = 0.0
+    ours = raw = ours_cpu = raw_cpu = 0.0
     for i in range(0, rows, batch):
         n = min(batch, rows - i)
         lines = synthetic_lines(n, start=i)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with gc_paused():
             events = [NewEvent(KIND, VALIDATE(line)) for line in lines]
         first, last = led.append_chunks([events])
         ours += time.perf_counter() - t0
+        ours_cpu += time.process_time() - c0
         chunk = stored_rows(ours_db, first, last)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         con.execute("BEGIN IMMEDIATE")
         con.executemany(INSERT, chunk)
         con.execute("COMMIT")
         raw += time.perf_counter() - t0
+        raw_cpu += time.process_time() - c0
     led.close()
     con.close()
-    return ours, raw
+    return ours, raw, ours_cpu, raw_cpu
 
 
 def singles(work: Path, count: int, rounds: int = 10) -> tuple[float, float]:
@@ -155,10 +157,13 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
 
     ours_db = work / "ledger.db"
-    ours_s, raw_s = batched(work, args.rows, args.batch)
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    ours_s, raw_s, ours_cpu, raw_cpu = batched(work, args.rows, args.batch)
     ours_rate, raw_rate = args.rows / ours_s, args.rows / raw_s
     print(f"batched ({args.batch}/txn): ledger {ours_rate:,.0f} events/s ({ours_s:.2f}s); "
           f"raw sqlite3.executemany {raw_rate:,.0f} rows/s ({raw_s:.2f}s); ratio {ours_rate / raw_rate:.3f}")
+    print(f"  per CPU-second (this process only, immune to other load): ledger {args.rows / ours_cpu:,.0f} events; "
+          f"raw {args.rows / raw_cpu:,.0f} rows")
 
     s_ours, s_raw = singles(work, min(args.singles, args.rows))
     s_ours_rate, s_raw_rate = args.singles / s_ours, args.singles / s_raw
@@ -181,6 +186,8 @@ def main() -> None:
         "goal_events_per_s": 100_000, "single_value": round(s_ours_rate), "single_baseline": round(s_raw_rate),
         "single_ratio": round(s_ours_rate / s_raw_rate, 4), "single_goal_ratio": 0.5,
         "verify_events_per_s": round(report.size / verify_s), "verify_ok": report.ok,
+        "cpu_events_per_s": round(args.rows / ours_cpu), "cpu_baseline_rows_per_s": round(args.rows / raw_cpu),
+        "load_average": round(os.getloadavg()[0], 2),
     }))
 
 
