@@ -2,7 +2,7 @@
 
 Every fact may be null, received times cluster around the pack's change-of-law dates
 (either side of local midnight) and look-back dates sit on and next to the 5-, 10- and
-15-year boundaries, so equality tests reach the edges where off-by-one errors live.
+15-year boundaries counted from the received or the arrest day, so equality tests reach the edges where off-by-one errors live.
 Vectorised with NumPy so ten million rows take seconds.
 """
 
@@ -54,7 +54,9 @@ def random_facts(pack: Pack, n: int, seed: int, end: date = date(2027, 6, 30), n
     frame = pl.DataFrame(cols)
     ts = pl.Datetime("us", "UTC")
     frame = frame.with_columns(pl.col(c).cast(ts) for c, t in FACT_SCHEMA.items() if t == ts)
-    local_day = pl.col("received_at").dt.date()
+    # look-backs count from the received day (California) or the arrest day (New York City)
+    anchor_arrest = pl.Series(rng.random(n) < 0.5)
+    local_day = pl.when(anchor_arrest).then(pl.col("arrested_at").dt.date()).otherwise(pl.col("received_at").dt.date())
     date_cols = [c for c, t in FACT_SCHEMA.items() if t == pl.Date()]
     years = rng.choice([5, 10, 15], (len(date_cols), n))
     offset = rng.choice([-1, 0, 1, 2], (len(date_cols), n))
