@@ -123,18 +123,18 @@ class ChainWriter:
         rows: list[tuple] = []
         nodes: list[tuple[int, int, bytes]] = []
         add_row = rows.append
-        fmt = ENTRY_FORMAT
+        fmt = "\x00" + ENTRY_FORMAT  # the RFC 6962 leaf prefix, formatted in rather than concatenated
         for kind, stream, cb, payload in prepared:
             n = seq
             seq += 1
             ss = stream_next.get(stream, 0) + 1
             stream_next[stream] = ss
             if cb is None:
-                leaf = sha(b"\x00" + (fmt % ("null", kind, payload, rec, seq, stream, ss)).encode()).digest()
+                leaf = sha((fmt % ("null", kind, payload, rec, seq, stream, ss)).encode()).digest()
             else:
                 if cb >= seq:
                     raise InputError(f"caused_by {cb} is not an earlier event (this one will be {seq})", field="caused_by")
-                leaf = sha(b"\x00" + (fmt % (cb, kind, payload, rec, seq, stream, ss)).encode()).digest()
+                leaf = sha((fmt % (cb, kind, payload, rec, seq, stream, ss)).encode()).digest()
             chain = sha(chain + leaf).digest()
             edge.append(leaf)
             level = 0
