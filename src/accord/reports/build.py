@@ -57,7 +57,8 @@ def _check_partition(name: str, raw: pl.DataFrame, spec: TableSpec) -> None:
 
 
 def compute_tables(
-    history: History, *, backend: str = "duckdb", params: QueryParams | None = None, names: Sequence[str] | None = None
+    history: History, *, backend: str = "duckdb", params: QueryParams | None = None, names: Sequence[str] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Run the catalog's Ibis queries on ``backend``; return the raw (unsuppressed) counts per table."""
     params = replace(params or QueryParams(), backend=backend)
@@ -69,7 +70,10 @@ def compute_tables(
     for spec in CATALOG:
         if names is not None and spec.name not in names:
             continue
+        started = time.perf_counter()
         raw = con.to_polars(spec.query(tables, params))
+        if timings is not None:
+            timings[spec.name] = time.perf_counter() - started
         if spec.post is not None:
             raw = spec.post(raw)
         raw = raw.select([*spec.keys, *spec.counts]).sort(list(spec.keys))
@@ -188,7 +192,8 @@ def build_report(
         raise InputError("the suppression threshold must be at least 1", field="threshold")
     history = source if isinstance(source, History) else History.from_parquet(source)
     t0 = time.perf_counter()
-    raw = compute_tables(history, backend=backend, params=QueryParams(period=period))
+    per_table: dict[str, float] = {}
+    raw = compute_tables(history, backend=backend, params=QueryParams(period=period), timings=per_table)
     t1 = time.perf_counter()
     published = {name: publish(frame, _spec(name), threshold) for name, frame in raw.items()}
     t2 = time.perf_counter()
@@ -196,7 +201,8 @@ def build_report(
     result = write_outputs(Path(out_dir), published, stamp=history.final_stamp(), params=params,
                            extra_sections=extra_sections, title=title)
     t3 = time.perf_counter()
-    result.timings = {"queries": t1 - t0, "suppression": t2 - t1, "write": t3 - t2, "total": t3 - t0}
+    result.timings = {"queries": t1 - t0, "suppression": t2 - t1, "write": t3 - t2, "total": t3 - t0,
+                      **{f"table {k}": v for k, v in per_table.items()}}
     return result
 
 
