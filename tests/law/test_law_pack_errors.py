@@ -70,3 +70,10 @@ def test_batch_before_pack_date_is_an_error():
     frame = random_facts(load_pack("federal_baseline"), 50, 2)  # rows from 1997 on
     with pytest.raises(AccordError, match="before pack 'california' first takes effect"):
         decide_batch(frame, pack, None)
+
+
+def test_batch_without_fact_columns_names_them():
+    pack = load_pack("texas")
+    frame = random_facts(pack, 5, 1).drop("status_proof_presented", "form")
+    with pytest.raises(AccordError, match="missing FACT columns: form, status_proof_presented"):
+        decide_batch(frame, pack, date(2020, 1, 1))

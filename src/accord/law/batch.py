@@ -15,6 +15,7 @@ from datetime import date
 import polars as pl
 
 from accord.domain.enums import Action, Outcome
+from accord.errors import InputError
 
 from .engine import BIT, NA, REQUESTED_BY_FORM, context
 from .expr import compile_pl, local_date_pl
@@ -43,7 +44,7 @@ def decide_batch(frame: pl.DataFrame | pl.LazyFrame, pack: Pack, as_of: date | N
     """
     missing = [c for c in FACT_SCHEMA if c not in frame.collect_schema().names()]
     if missing:
-        raise LawDateError(f"missing FACT columns: {', '.join(missing)}", field="frame")
+        raise InputError(f"missing FACT columns: {', '.join(missing)}", field="frame")
     hoisted: dict[str, pl.Expr] = {}
     if as_of is not None:
         pack.epoch(as_of)  # raises for a date before the pack
