@@ -165,9 +165,15 @@ def write_sample_parquet(root: Path, n: int, *, chunk: int = 1_000_000, seed: in
     part = 0
     while done < n:
         m = min(chunk, n - done)
-        detainers_chunk(m, seed + part, offset=done).write_parquet(root / "detainers" / f"part-{part:05d}.parquet")
+        write_parquet(detainers_chunk(m, seed + part, offset=done), root / "detainers" / f"part-{part:05d}.parquet")
         done += m
         part += 1
         yield done
-    notices_frame(max(1, n // 10), seed + 10_001, n).write_parquet(root / "notices.parquet")
-    record_requests_frame(max(1, n // 10), seed + 10_002).write_parquet(root / "record_requests.parquet")
+    write_parquet(notices_frame(max(1, n // 10), seed + 10_001, n), root / "notices.parquet")
+    write_parquet(record_requests_frame(max(1, n // 10), seed + 10_002), root / "record_requests.parquet")
+
+
+def write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    """Dictionary-encoded Parquet: ids, codes and offence lists repeat, and DuckDB reads
+    dictionary-encoded lists about twice as fast as the plain encoding polars writes."""
+    frame.write_parquet(path, use_pyarrow=True, pyarrow_options={"use_dictionary": True, "compression": "zstd"})
