@@ -129,3 +129,8 @@ def test_ledger_report_is_stamped_with_a_signed_checkpoint_and_verifies_after_th
     (out / "manifest.json").write_text(json.dumps(manifest))
     res = runner.invoke(app, ["report", "verify", str(out), "--db", url])
     assert res.exit_code == 3 and "root" in res.output
+    # a ledger stamp without its signature cannot be checked: a message, not a traceback
+    del manifest["source"]["signature"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    res = runner.invoke(app, ["report", "verify", str(out), "--db", url])
+    assert res.exit_code == 2 and "signature" in res.output

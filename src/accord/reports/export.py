@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from accord.errors import IntegrityError
+from accord.errors import InputError, IntegrityError
 
 from .source import History
 
@@ -55,6 +55,9 @@ def history_at_stamp(ledger: Any, stamp: dict[str, Any]) -> History:
     from accord.ledger import Checkpoint
     from accord.ledger.signing import signature_valid
 
+    missing = [k for k in ("tree_size", "root_hash", "signature", "public_key", "key_id", "origin", "created_at") if k not in stamp]
+    if missing:
+        raise InputError(f"the report's ledger stamp lacks {', '.join(missing)}: it cannot be checked", field=missing[0])
     size = int(stamp["tree_size"])
     if size > ledger.size:
         raise IntegrityError(f"the report counts {size} events but this ledger has only {ledger.size}")
