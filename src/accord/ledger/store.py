@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from accord.errors import AccordError, InputError, IntegrityError, NotFoundError
 
 from . import merkle
-from .db import make_engine, raw_write_transaction, read_connection, resolve_url, write_transaction
+from .db import Writers, make_engine, read_connection, resolve_url, write_transaction
 from .migrate import ensure_schema
 from .records import Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
 from .schema import NODE_LEVEL_STEP, checkpoints
@@ -39,6 +39,7 @@ class Ledger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sql = Statements(engine.dialect.name)
+        self._writers = Writers(engine)
         self._stamps: dict[str, datetime] = {}
 
     # -- life cycle -------------------------------------------------------------------------
@@ -59,6 +60,7 @@ class Ledger:
         return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
+        self._writers.close()
         self.engine.dispose()
 
     def __enter__(self) -> Ledger:
@@ -124,7 +126,7 @@ class Ledger:
 
     def _write(self, chunks: Iterable[list], on_chunk: Callable[[int], None] | None = None,
                collect: list[tuple] | None = None) -> tuple[int, int]:
-        with raw_write_transaction(self.engine) as cur:
+        with self._writers.transaction() as cur:
             cur.execute(self.sql.lock_head)
             row = cur.fetchone()
             if row is None:
