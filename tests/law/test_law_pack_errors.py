@@ -77,3 +77,16 @@ def test_batch_without_fact_columns_names_them():
     frame = random_facts(pack, 5, 1).drop("status_proof_presented", "form")
     with pytest.raises(AccordError, match="missing FACT columns: form, status_proof_presented"):
         decide_batch(frame, pack, date(2020, 1, 1))
+
+
+def test_lazy_rows_before_the_pack_get_no_decision_and_unknown_dates_are_insufficient():
+    import polars as pl
+
+    pack = load_pack("nyc_doc")
+    frame = random_facts(load_pack("federal_baseline"), 400, 3).with_columns(requests_hold=pl.lit(True))
+    out = decide_batch(frame.lazy(), pack, None).collect()
+    day = frame["received_at"].dt.convert_time_zone(pack.timezone).dt.date()
+    before = out.filter(day < pack.effective_from)
+    unknown = out.filter(frame["received_at"].is_null())
+    assert before.height and before["decision_hold_past_release"].null_count() == before.height
+    assert unknown.height and (unknown["decision_hold_past_release"] == "insufficient_facts").all()

@@ -10,6 +10,7 @@ node carries the bit set of results still possible, exactly as ``engine._eval``.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import polars as pl
@@ -104,8 +105,8 @@ def _codes(pack: Pack, on: date, law_date: pl.Expr, hoisted: dict[str, pl.Expr])
             p, d = node(k)
             # a column per node, computed once: referring to a child's expression three times
             # would otherwise grow the plan exponentially with the depth of exceptions
-            p = _hoist_col(hoisted, f"__law_{on}_{index[k.id]}_possible", p)
-            d = _hoist_col(hoisted, f"__law_{on}_{index[k.id]}_decider", d)
+            p = _hoist_col(hoisted, "possible", p)
+            d = _hoist_col(hoisted, "decider", d)
             contrib = p & pl.lit(~NA & 0x7F, i8)
             possible = contrib if through is None else possible | pl.when(through).then(contrib).otherwise(pl.lit(0, i8))
             applies_maybe_not = (p & pl.lit(NA, i8)) != 0
@@ -125,8 +126,10 @@ def _codes(pack: Pack, on: date, law_date: pl.Expr, hoisted: dict[str, pl.Expr])
     return out
 
 
-def _hoist_col(hoisted: dict[str, pl.Expr], name: str, expr: pl.Expr) -> pl.Expr:
-    hoisted[name] = expr
+def _hoist_col(hoisted: dict[str, pl.Expr], kind: str, expr: pl.Expr) -> pl.Expr:
+    """A column named after the expression itself, so periods of law that share a subtree compute it once."""
+    name = f"__law_{kind}_{hashlib.sha1(expr.meta.serialize()).hexdigest()[:20]}"
+    hoisted.setdefault(name, expr)
     return pl.col(name)
 
 
@@ -134,11 +137,18 @@ def _per_row_codes(pack: Pack, law_date: pl.Expr, hoisted: dict[str, pl.Expr]) -
     """Stitch the per-period expressions by each row's own law date."""
     bounds = pack.boundaries
     per_epoch = [_codes(pack, d, law_date, hoisted) for d in bounds]
+    if len(bounds) == 1:  # one period of law: only rows before it (null) and unknown dates differ
+        return {a: pl.when(law_date >= bounds[0]).then(per_epoch[0][a]).when(law_date.is_null()).then(pl.lit(-1, pl.Int32))
+                for a in Action}
+    # period index per row (-1 before the pack, null when the date is unknown), computed once
+    index = pl.sum_horizontal([(law_date >= b).cast(pl.Int8) for b in bounds]) - 1
+    epoch = _hoist_col(hoisted, "epoch", pl.when(law_date.is_not_null()).then(index))
     out = {}
     for action in Action:
-        expr = pl.when(law_date.is_null()).then(pl.lit(-1, pl.Int32))
-        for i in range(len(bounds) - 1, -1, -1):
-            expr = expr.when(law_date >= bounds[i]).then(per_epoch[i][action])
+        codes = [_hoist_col(hoisted, "code", per_epoch[i][action]) for i in range(len(bounds))]
+        expr = pl.when(epoch.is_null()).then(pl.lit(-1, pl.Int32))
+        for i, code in enumerate(codes):
+            expr = expr.when(epoch == i).then(code)
         out[action] = expr.otherwise(pl.lit(None, pl.Int32))
     return out
 
@@ -155,7 +165,7 @@ def _outputs(pack: Pack, codes: dict[Action, pl.Expr]) -> list[pl.Expr]:
             k = max(pl.select(code).item(), 0)
             outcome, rule = pl.lit(outcomes[k], OUTCOME_DTYPE), pl.lit(rule_ids[k], rule_dtype)
         else:
-            idx = pl.when(code > 0).then(code).otherwise(pl.lit(0, pl.Int32))
+            idx = pl.when(code > 0).then(code).when(code == -1).then(pl.lit(0, pl.Int32))  # null: no law applied
             outcome, rule = pl.lit(outcomes).gather(idx), pl.lit(rule_ids).gather(idx)
         req = REQUESTED_BY_FORM.get(action)
         if req is not None:
