@@ -18,7 +18,6 @@ import argparse
 import json
 import multiprocessing as mp
 import resource
-import statistics
 import sys
 import time
 from datetime import date

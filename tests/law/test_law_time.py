@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from accord.law import hold_until, list_packs, load_pack
-from accord.law.expr import local_date_pl
+from accord.law.vector import local_date_pl
 
 UTC = timezone.utc
 

@@ -19,7 +19,7 @@ from accord.domain.enums import Action, Outcome
 from accord.errors import InputError
 
 from .engine import BIT, NA, REQUESTED_BY_FORM, context
-from .expr import compile_pl, local_date_pl
+from .vector import compile_pl, local_date_pl
 from .facts import FACT_SCHEMA
 from .pack import LawDateError, Pack, Rule
 
