@@ -80,19 +80,21 @@ def test_bad_rows_are_all_named_and_nothing_lands(db_url: str, samples, tmp_path
         {"kind": "custody.released", "payload": {**release, "shoe_size": 9}},
         {"kind": "person.registered", "payload": person},
         {"payload": release},
+        "[1, 2]",
         good[1],
     ]
     src = write_jsonl(tmp_path / "mixed.jsonl", rows)
     result = invoke("ingest", str(src), "--db", db_url)
     assert result.exit_code == 2
     out = result.output
-    assert "6 row(s) rejected, nothing was written" in out
+    assert "7 row(s) rejected, nothing was written" in out
     assert "mixed.jsonl:2:" in out and "not valid JSON" in out
     assert "mixed.jsonl:3: field 'kind': unknown kind" in out
     assert "mixed.jsonl:4: field 'payload.released_at':" in out and "timezone" in out
     assert "mixed.jsonl:5: field 'payload.shoe_size':" in out
     assert "mixed.jsonl:6: field 'payload.birth_date':" in out
     assert "mixed.jsonl:7: field 'kind':" in out
+    assert "mixed.jsonl:8: each line must be a JSON object" in out
     assert "Jane" not in out  # personal data stays out of error messages
     assert "Traceback" not in out
     assert Ledger.open(db_url).size == 0
@@ -138,6 +140,13 @@ def test_ingest_csv_with_dotted_and_json_columns(db_url: str, samples, tmp_path:
     res = invoke("ingest", str(unknown), "--kind", "custody.booked", "--db", db_url)
     assert res.exit_code == 2 and "unknown.csv:1: field 'colour': no such field" in res.output
     assert invoke("ingest", str(src2), "--db", db_url).exit_code == 2  # CSV without --kind
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("notice_id,sent_at\nN-\u00e9,2026-03-01T10:00:00Z\n".encode("latin-1"))
+    res = invoke("ingest", str(latin), "--kind", "notice.sent", "--db", db_url)
+    assert res.exit_code == 2 and "is not UTF-8 text" in res.output and "Traceback" not in res.output
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes("notice_id,sent_at\nN-1,2026-03-01T10:00:00Z\n".encode("utf-8-sig"))
+    assert invoke("ingest", str(bom), "--kind", "notice.sent", "--db", db_url).exit_code == 0
     led.close()
 
 

@@ -81,7 +81,7 @@ def _first_error(exc: ValidationError, source: str, line: int, drop_tag: bool) -
         field, msg = "kind", "missing; each line is {\"kind\": ..., \"payload\": {...}}"
     elif err["type"] == "json_invalid":
         field, msg = None, f"not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})"
-    elif err["type"] == "model_type" and not loc:
+    elif not err["loc"]:
         msg = "each line must be a JSON object {\"kind\": ..., \"payload\": {...}}"
     return InputError(msg, source=source, line=line, field=field)
 
@@ -146,10 +146,20 @@ def _column_plan(model: type[BaseModel], header: list[str], source: str) -> list
 
 
 def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, NewEvent | InputError]]:
+    line = 0
+    try:
+        for line, item in _csv_rows_utf8(path, kind):
+            yield line, item
+    except UnicodeDecodeError:
+        yield line + 1, InputError("is not UTF-8 text at or after this line; save the CSV as UTF-8",
+                                   source=path.name, line=line + 1)
+
+
+def _csv_rows_utf8(path: Path, kind: str) -> Iterator[tuple[int, NewEvent | InputError]]:
     source = path.name
     model = PAYLOAD_MODELS[kind]  # type: ignore[index]
     adapter = TypeAdapter(model)
-    with path.open(newline="", encoding="utf-8") as fh:
+    with path.open(newline="", encoding="utf-8-sig") as fh:  # tolerate the BOM spreadsheets write
         reader = csv.reader(fh)
         try:
             header = next(reader)
