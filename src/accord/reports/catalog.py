@@ -99,7 +99,6 @@ CATALOG: tuple[TableSpec, ...] = (
         total_col="owed",
         partition_cols=("sent_on_time", "sent_late", "not_sent"),
         chart="stacked",
-        needs=("notices",),
         query=q.notices_timeliness,
     ),
     TableSpec(
@@ -112,7 +111,6 @@ CATALOG: tuple[TableSpec, ...] = (
         total_col="requests",
         partition_cols=("allowed", "denied"),
         chart="stacked",
-        needs=("record_requests",),
         query=q.record_requests,
     ),
     TableSpec(
@@ -125,7 +123,6 @@ CATALOG: tuple[TableSpec, ...] = (
         total_col="requests",
         partition_cols=("allowed", "denied"),
         chart="stacked",
-        needs=("record_requests",),
         query=q.record_requests_by_record,
     ),
     TableSpec(

@@ -144,22 +144,34 @@ CALIFORNIA = "US-CA"
 
 
 def nypd_14_154(h: dict[str, Any], p: QueryParams) -> Any:
-    """NYC Admin. Code §14-154's four annual counts, per receiving agency (people counted once a year)."""
+    """NYC Admin. Code §14-154's four annual counts, per receiving agency (people counted once a year).
+
+    People are counted only among detainers that were held, transferred or declined, so the
+    costly per-person grouping skips the rest; detainers received are counted separately.
+    """
     d = h["detainers"].filter(_.jurisdiction.startswith(NYC))
-    d = d.mutate(**period_columns(epoch_day(d.received_at, p.backend), "year"))
-    per_person = d.group_by(["_year", "receiving_agency_id", "person_id"]).aggregate(
-        n=_.count(),
+    received = by_period(d, d.received_at, "year", p.backend, ["receiving_agency_id"], name="year", detainers_received=_.count())
+    acted = d.filter(_.hold_hours.notnull() | _.disposition.isin(("transferred", "declined")))
+    acted = acted.mutate(**period_columns(epoch_day(acted.received_at, p.backend), "year"))
+    per_person = acted.group_by(["_year", "receiving_agency_id", "person_id"]).aggregate(
         held=_.hold_hours.notnull().any().cast("int64"),
         transferred=(_.disposition == "transferred").any().cast("int64"),
         declined=(_.disposition == "declined").any().cast("int64"),
     )
-    per_year = per_person.group_by(["_year", "receiving_agency_id"]).aggregate(
-        detainers_received=_.n.sum(),
-        individuals_held=_.held.sum(),
-        individuals_transferred=_.transferred.sum(),
-        individuals_not_honored=_.declined.sum(),
+    people = label_period(
+        per_person.group_by(["_year", "receiving_agency_id"]).aggregate(
+            individuals_held=_.held.sum(),
+            individuals_transferred=_.transferred.sum(),
+            individuals_not_honored=_.declined.sum(),
+        ),
+        "year",
+        "year",
     )
-    return label_period(per_year, "year", "year")
+    joined = received.left_join(people, ["year", "receiving_agency_id"])
+    return joined.select(
+        "year", "receiving_agency_id", "detainers_received",
+        *(joined[c].coalesce(0).name(c) for c in ("individuals_held", "individuals_transferred", "individuals_not_honored")),
+    )
 
 
 IMMIGRATION_PURPOSES = ("civil_immigration_enforcement", "criminal_immigration_enforcement")

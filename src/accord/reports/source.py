@@ -114,13 +114,6 @@ class History:
             self.stamp = {**self.stamp, "sha256": self._hash_result[0]}
         return self.stamp
 
-    def has_rows(self, table: str) -> bool:
-        if table in self.frames:
-            return self.frames[table].height > 0
-        import pyarrow.parquet as pq
-
-        return sum(pq.read_metadata(p).num_rows for p in self.parquet.get(table, [])) > 0
-
     def open(self, con: Any) -> dict[str, Any]:
         """Ibis tables for every history table on the connection ``con`` (DuckDB or PySpark)."""
         import ibis

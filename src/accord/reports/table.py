@@ -38,8 +38,6 @@ class TableSpec:
     legal_note: str = ""
     chart: str = "bar"  # "stacked" (partition_cols by row), "bar" (first count by row), "" (no chart)
     chart_keys: tuple[str, ...] = ()  # keys that label a chart's bars (default: all keys)
-    #: which history tables the query needs; a table is skipped when one is empty
-    needs: tuple[str, ...] = ("detainers",)
     #: polars step after the query (e.g. looking up a rule's citation in its pack)
     post: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
