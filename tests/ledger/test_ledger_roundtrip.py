@@ -134,3 +134,20 @@ def test_a_bad_event_in_any_chunk_names_its_position_and_nothing_lands(db_url: s
     assert led.size == 0 and list(led.events()) == []
     assert led.append_chunks([]) == (0, 0)
     led.close()
+
+
+def test_stream_numbers_continue_across_chunks_and_many_streams(db_url: str) -> None:
+    """More streams than one lookup query takes, streams that already exist, and streams split across chunks."""
+    led = Ledger.open(db_url)
+    led.append_many([NewEvent("decision.made", {"pre": i}, stream=f"detainer/S{i}") for i in range(0, 1500, 3)])
+    chunk_a = [NewEvent("decision.made", {"a": i}, stream=f"detainer/S{i}") for i in range(1500)]
+    chunk_b = [NewEvent("decision.made", {"b": i}, stream=f"detainer/S{i}") for i in range(0, 1500, 2)]
+    led.append_chunks([chunk_a, chunk_b])
+    for i in (0, 1, 2, 3, 6, 1497, 1499):
+        numbers = [(e.stream_seq, sorted(e.payload)[0]) for e in led.events(stream=f"detainer/S{i}")]
+        expected = ([(1, "pre")] if i % 3 == 0 else []) + [(len(numbers) - (1 if i % 2 == 0 else 0), "a")]
+        if i % 2 == 0:
+            expected.append((len(numbers), "b"))
+        assert numbers == expected, i
+    assert led.verify().ok
+    led.close()

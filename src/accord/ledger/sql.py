@@ -27,6 +27,13 @@ class Statements:
 
     @lru_cache(maxsize=64)  # noqa: B019 - a handful of sizes, lives as long as the ledger
     def stream_heads(self, n: int) -> str:
+        """Last stream_seq of each of ``n`` streams (absent streams give no row / NULL)."""
+        if self.dialect == "postgresql":
+            # One array parameter; a correlated MAX per stream is an index-only backward scan.
+            # (``stream IN (...)`` is planned as a sequential scan while statistics still
+            # describe a small table, which made big ingests quadratic.)
+            return ("SELECT s, (SELECT MAX(stream_seq) FROM ledger_events WHERE stream = s) "
+                    "FROM unnest(%s::text[]) AS t(s)")
         marks = ", ".join([self.mark] * n)
         return f"SELECT stream, MAX(stream_seq) FROM ledger_events WHERE stream IN ({marks}) GROUP BY stream"
 
@@ -38,7 +45,9 @@ class Statements:
             sql += " AND stream = ?"
         if until:
             sql += " AND seq <= ?"
-        sql += " ORDER BY seq"
+        # Within a stream stream_seq grows with seq, so this is the same order, and it
+        # lets the (stream, stream_seq) index serve the query on both databases.
+        sql += " ORDER BY stream_seq" if stream else " ORDER BY seq"
         if limit:
             sql += " LIMIT ?"
         return self.p(sql)

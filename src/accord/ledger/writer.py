@@ -104,11 +104,14 @@ class ChainWriter:
     def _load_stream_heads(self, streams: set[str]) -> None:
         missing = [s for s in streams if s not in self.stream_next]
         known = self.stream_next
-        for i in range(0, len(missing), _IN_CHUNK):
-            part = missing[i : i + _IN_CHUNK]
-            self.cur.execute(self.sql.stream_heads(len(part)), part)
+        pg = self.sql.dialect == "postgresql"
+        step = _IN_CHUNK * 10 if pg else _IN_CHUNK
+        for i in range(0, len(missing), step):
+            part = missing[i : i + step]
+            self.cur.execute(self.sql.stream_heads(len(part)), [part] if pg else part)
             for stream, last in self.cur.fetchall():
-                known[stream] = int(last)
+                if last is not None:
+                    known[stream] = int(last)
 
     def add(self, prepared: list[Prepared]) -> list[tuple]:
         """Insert one chunk; returns its rows (seq, stream, stream_seq, kind, caused_by, recorded_at, payload, leaf, chain)."""
