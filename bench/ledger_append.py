@@ -146,12 +146,30 @@ def singles(work: Path, count: int, rounds: int = 10) -> tuple[float, float]:
     return ours, raw
 
 
+def postgres_batched(url: str, rows: int, batch: int) -> float:
+    """The same validated, durable batched ingest into PostgreSQL (no raw baseline: informative only)."""
+    led = Ledger.open(url)
+    elapsed = 0.0
+    for i in range(0, rows, batch):
+        lines = synthetic_lines(min(batch, rows - i), start=i)
+        t0 = time.perf_counter()
+        with gc_paused():
+            events = [NewEvent(KIND, VALIDATE(line)) for line in lines]
+        led.append_chunks([events])
+        elapsed += time.perf_counter() - t0
+    led.close()
+    return rows / elapsed
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="events for the batched figure")
     ap.add_argument("--batch", type=int, default=50_000, help="events per transaction")
     ap.add_argument("--singles", type=int, default=5000, help="events for the single-transaction figure")
     ap.add_argument("--dir", type=Path, default=None, help="where the databases go [default: a temp dir]")
+    ap.add_argument("--postgres", default=None, metavar="URL",
+                    help="also ingest min(rows, 100000) events into this (empty) PostgreSQL schema, e.g. "
+                         "postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%%3Dbench")
     args = ap.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="accord-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -175,6 +193,10 @@ def main() -> None:
         report = led.verify()
     verify_s = time.perf_counter() - verify_start
     print(f"audit verify of {report.size} events: ok={report.ok} in {verify_s:.2f}s")
+    pg_rate = None
+    if args.postgres:
+        pg_rate = postgres_batched(args.postgres, min(args.rows, 100_000), min(args.batch, 20_000))
+        print(f"postgresql batched: ledger {pg_rate:,.0f} events/s")
     for p in work.iterdir():
         if p.name.startswith(("ledger.db", "raw.db", "single")) and not args.dir:
             p.unlink()
@@ -188,6 +210,7 @@ def main() -> None:
         "verify_events_per_s": round(report.size / verify_s), "verify_ok": report.ok,
         "cpu_events_per_s": round(args.rows / ours_cpu), "cpu_baseline_rows_per_s": round(args.rows / raw_cpu),
         "load_average": round(os.getloadavg()[0], 2),
+        **({"postgres_events_per_s": round(pg_rate)} if pg_rate else {}),
     }))
 
 
