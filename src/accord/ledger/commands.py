@@ -18,7 +18,7 @@ from rich.table import Table
 from accord.errors import AccordError, IntegrityError
 
 DbOption = Annotated[Optional[str], typer.Option(  # noqa: UP007 - typer reads Optional
-    "--db", help="Database URL or SQLite path [default: $ACCORD_DATABASE_URL or sqlite:///./accord.db]",
+    "--db", help="Database URL or SQLite path \\[default: $ACCORD_DATABASE_URL or sqlite:///./accord.db]",
     show_default=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -62,20 +62,18 @@ def _progress() -> Progress:
 def ingest(
     file: Annotated[Path, typer.Argument(help="JSON Lines (.jsonl) or CSV (.csv) file of records.")],
     db: DbOption = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl or csv [default: from the file name]")] = None,  # noqa: UP007
+    fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl or csv \\[default: from the file name]")] = None,  # noqa: UP007
     kind: Annotated[Optional[str], typer.Option("--kind", help="Event kind of every row of a CSV file, e.g. custody.booked")] = None,  # noqa: UP007
-    as_json: JsonOption = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Ingest custody records, detainer requests, releases and other records.
 
-    JSON Lines: one {"kind": "custody.booked", "payload": {...}} per line (optional
-    "stream", "caused_by"). CSV: one kind per file (--kind); dotted columns for
-    nested fields, JSON in cells for lists. Every rejected row is reported as
-    FILE:LINE: field 'F': problem.
+    JSON Lines: one {"kind": "custody.booked", "payload": {...}} per line, optionally with "stream" and "caused_by".
+    CSV: one kind per file (--kind); dotted columns for nested fields, JSON in cells for lists.
+    Every rejected row is reported as FILE:LINE: field 'F': problem.
 
-    The file lands whole or not at all: every row is validated first, then all
-    are appended in ONE transaction. If any row is rejected, or the command is
-    interrupted, nothing from the file is recorded.
+    The file lands whole or not at all: every row is validated first, then all are appended in ONE transaction.
+    If any row is rejected, or the command is interrupted, nothing from the file is recorded.
     """
     from . import ingest as ing
 
@@ -188,7 +186,7 @@ def verify(
 def prove(
     seq: Annotated[int, typer.Argument(min=1, help="Event to prove.")],
     db: DbOption = None,
-    size: Annotated[Optional[int], typer.Option(help="Tree size to prove against [default: current]")] = None,  # noqa: UP007
+    size: Annotated[Optional[int], typer.Option(help="Tree size to prove against \\[default: current]")] = None,  # noqa: UP007
 ) -> None:
     """Print an RFC 6962 inclusion proof (JSON) that event SEQ is in the tree."""
     with _reported():
@@ -203,7 +201,7 @@ def prove(
 @audit.command("consistency")
 def consistency(
     old_size: Annotated[int, typer.Argument(min=0, help="Size of the older tree (e.g. a checkpoint's).")],
-    new_size: Annotated[Optional[int], typer.Argument(help="Size of the newer tree [default: current]")] = None,  # noqa: UP007
+    new_size: Annotated[Optional[int], typer.Argument(help="Size of the newer tree \\[default: current]")] = None,  # noqa: UP007
     db: DbOption = None,
 ) -> None:
     """Print an RFC 6962 consistency proof (JSON) between two tree sizes."""
