@@ -51,22 +51,36 @@ def _resolve(pack: Pack | str) -> Pack:
     return load_pack(pack) if isinstance(pack, str) else pack
 
 
-def _allowed(prefix: str, action: str) -> pl.Expr:
-    return pl.col(_REQUESTED[action]).fill_null(False) & pl.col(f"{prefix}decision_{action}").cast(pl.String).is_in(_ALLOWED).fill_null(False)
-
-
-def _metrics(prefix: str) -> list[pl.Expr]:
-    acts = [f"{prefix}decision_{a}" for a in _REQUESTED]
-    allowed = [_allowed(prefix, a) for a in _REQUESTED]
-    return [
-        pl.len().alias(f"{prefix}detainers"),
-        allowed[0].sum().alias(f"{prefix}holds"),
-        allowed[1].sum().alias(f"{prefix}notifications"),
-        allowed[2].sum().alias(f"{prefix}transfers"),
-        (~pl.any_horizontal(allowed)).sum().alias(f"{prefix}declined"),
-        pl.any_horizontal([pl.col(c).cast(pl.String) == "require" for c in acts]).fill_null(False).sum().alias(f"{prefix}required"),
-        pl.any_horizontal([pl.col(c).cast(pl.String) == "insufficient_facts" for c in acts]).fill_null(False).sum().alias(f"{prefix}insufficient_facts"),
+def _metrics(combos: pl.DataFrame, prefix: str) -> dict[str, int]:
+    """The side-by-side metrics for one side, from the counted combinations."""
+    allowed = [
+        pl.col(req).fill_null(False) & pl.col(f"{prefix}decision_{act}").is_in(_ALLOWED).fill_null(False)
+        for act, req in _REQUESTED.items()
     ]
+    acts = [pl.col(f"{prefix}decision_{a}") for a in _REQUESTED]
+    n = pl.col("n")
+    row = combos.select(
+        n.sum().alias("detainers"),
+        n.filter(allowed[0]).sum().alias("holds"),
+        n.filter(allowed[1]).sum().alias("notifications"),
+        n.filter(allowed[2]).sum().alias("transfers"),
+        n.filter(~pl.any_horizontal(allowed)).sum().alias("declined"),
+        n.filter(pl.any_horizontal([(a == "require").fill_null(False) for a in acts])).sum().alias("required"),
+        n.filter(pl.any_horizontal([(a == "insufficient_facts").fill_null(False) for a in acts])).sum().alias("insufficient_facts"),
+    ).row(0, named=True)
+    return {k: int(v or 0) for k, v in row.items()}
+
+
+def _keys(prefixes: tuple[str, ...]) -> list[str]:
+    return list(_REQUESTED.values()) + [f"{p}{k}_{a}" for p in prefixes for a in _REQUESTED for k in ("decision", "rule")]
+
+
+def _combinations(lf: pl.LazyFrame, prefixes: tuple[str, ...], engine: str) -> pl.DataFrame:
+    """Count rows per distinct (requested actions, outcome and rule per action per pack): a few hundred
+    rows however long the history, so every figure below is computed on them in one streaming pass."""
+    keys = _keys(prefixes)
+    combos = lf.group_by(keys).agg(pl.len().alias("n")).collect(engine=engine)
+    return combos.with_columns(pl.col(c).cast(pl.String) for c in keys if c not in _REQUESTED.values())
 
 
 def decided_both(frame: pl.DataFrame | pl.LazyFrame, a: Pack, b: Pack, as_of: date | None = None) -> pl.LazyFrame:
@@ -80,49 +94,43 @@ def decided_both(frame: pl.DataFrame | pl.LazyFrame, a: Pack, b: Pack, as_of: da
 def counts(frame: pl.DataFrame | pl.LazyFrame, pack: Pack | str, as_of: date | None = None, engine: str = "auto") -> dict[str, int]:
     """The side-by-side metrics under one pack (what ``compare`` computes for each side)."""
     p = _resolve(pack)
-    lf = decide_batch(frame.lazy().select(FACT_NAMES), p, as_of)
-    row = lf.select(_metrics("")).collect(engine=engine).row(0, named=True)
-    return {k: int(v) for k, v in row.items()}
+    outs = [f"{k}_{x.value}" for x in Action for k in ("decision", "rule")]
+    lf = decide_batch(frame.lazy().select(FACT_NAMES), p, as_of).rename({c: f"a_{c}" for c in outs})
+    return _metrics(_combinations(lf, ("a_",), engine), "a_")
 
 
 def compare(frame: pl.DataFrame | pl.LazyFrame, pack_a: Pack | str, pack_b: Pack | str, as_of: date | None = None,
             engine: str = "auto") -> WhatIf:
     """Decide ``frame`` under both packs and compare (see :class:`WhatIf`); ``engine`` as in ``LazyFrame.collect``."""
     a, b = _resolve(pack_a), _resolve(pack_b)
-    both = decided_both(frame, a, b, as_of)
-    counts_q = both.select(_metrics("a_") + _metrics("b_"))
-    drivers_q = pl.concat(
-        [
-            both.filter(
-                pl.col(req).fill_null(False)
-                & pl.col(f"a_decision_{act}").cast(pl.String).ne_missing(pl.col(f"b_decision_{act}").cast(pl.String))
-            )
-            .group_by(
-                pl.col(f"a_rule_{act}").alias("rule_a"), pl.col(f"a_decision_{act}").cast(pl.String).alias("outcome_a"),
-                pl.col(f"b_rule_{act}").alias("rule_b"), pl.col(f"b_decision_{act}").cast(pl.String).alias("outcome_b"),
-            )
-            .agg(pl.len().alias("detainers"))
-            .with_columns(pl.lit(act).alias("action"))
-            for act, req in _REQUESTED.items()
-        ]
-    )
-    counts, drivers = pl.collect_all([counts_q, drivers_q], engine=engine)
-    row = counts.row(0, named=True)
+    combos = _combinations(decided_both(frame, a, b, as_of), ("a_", "b_"), engine)
+    ma, mb = _metrics(combos, "a_"), _metrics(combos, "b_")
     name_a, name_b = a.id, (b.id if b.id != a.id else f"{b.id} (b)")
     table = pl.DataFrame(
         {
             "metric": [k for k, _ in METRICS],
             "label": [label for _, label in METRICS],
-            name_a: [int(row[f"a_{k}"]) for k, _ in METRICS],
-            name_b: [int(row[f"b_{k}"]) for k, _ in METRICS],
+            name_a: [ma[k] for k, _ in METRICS],
+            name_b: [mb[k] for k, _ in METRICS],
         },
         schema={"metric": pl.String, "label": pl.String, name_a: pl.Int64, name_b: pl.Int64},
+    ).with_columns((pl.col(name_b) - pl.col(name_a)).alias("difference"))
+    drivers = pl.concat(
+        [
+            combos.filter(pl.col(req).fill_null(False) & pl.col(f"a_decision_{act}").ne_missing(pl.col(f"b_decision_{act}")))
+            .group_by(
+                pl.col(f"a_rule_{act}").alias("rule_a"), pl.col(f"a_decision_{act}").alias("outcome_a"),
+                pl.col(f"b_rule_{act}").alias("rule_b"), pl.col(f"b_decision_{act}").alias("outcome_b"),
+            )
+            .agg(pl.col("n").sum().cast(pl.Int64).alias("detainers"))
+            .with_columns(pl.lit(act).alias("action"))
+            for act, req in _REQUESTED.items()
+        ]
     )
-    table = table.with_columns((pl.col(name_b) - pl.col(name_a)).alias("difference"))
     cite_a = {r.id: r.citation for r in a.rules}
     cite_b = {r.id: r.citation for r in b.rules}
     drivers = drivers.select(
-        "action", "rule_a", "outcome_a", "rule_b", "outcome_b", pl.col("detainers").cast(pl.Int64),
+        "action", "rule_a", "outcome_a", "rule_b", "outcome_b", "detainers",
         pl.col("rule_a").replace_strict(cite_a, default=None, return_dtype=pl.String).alias("citation_a"),
         pl.col("rule_b").replace_strict(cite_b, default=None, return_dtype=pl.String).alias("citation_b"),
     ).sort(["detainers", "action", "rule_a", "rule_b"], descending=[True, False, False, False], nulls_last=True)
