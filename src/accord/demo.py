@@ -61,7 +61,6 @@ def _fresh_store(out: Path, db: str | None) -> str:
 
 def run_demo(out: Path, *, seed: int = 0, db: str | None = None, scale: float = 1.0, console: Console | None = None) -> DemoResult:
     """Everything ``accord demo`` does, returning what it made (used by the command and the tests)."""
-    from accord.domain import Agency
     from accord.law.case import DetainerCase
     from accord.law.engine import decide
     from accord.law.pack import load_pack

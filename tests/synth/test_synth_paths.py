@@ -52,5 +52,5 @@ def test_vectorised_hold_deadlines_equal_the_law_clock():
     for mode in ("clock_hours", "excluding_weekends_holidays"):
         mpack = replace(pack, parameters={**pack.parameters, "hold_clock_mode": replace(pack.parameters["hold_clock_mode"], values=((pack.effective_from, mode),))})
         got = hold_deadlines(eligible, law_dates, mpack).to_list()
-        want = [hold_until(s, mpack, d).astimezone(UTC) for s, d in zip(starts, law_dates.to_list())]
+        want = [hold_until(s, mpack, d).astimezone(UTC) for s, d in zip(starts, law_dates.to_list(), strict=True)]
         assert got == want, mode

@@ -15,9 +15,8 @@ import polars as pl
 
 from accord.domain.enums import Action
 from accord.law.batch import decide_batch
-from accord.law.pack import load_pack
 from accord.law.facts import FACT_NAMES
-from accord.law.pack import Pack
+from accord.law.pack import Pack, load_pack
 
 _REQUESTED = {"hold_past_release": "requests_hold", "notify_release": "requests_notify", "transfer_at_release": "requests_transfer"}
 _ALLOWED = ["allow", "require"]

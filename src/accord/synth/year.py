@@ -14,8 +14,8 @@ import polars as pl
 
 from accord.domain.enums import Action
 from accord.law.batch import decide_batch
-from accord.law.pack import load_pack
 from accord.law.facts import FACT_NAMES
+from accord.law.pack import load_pack
 
 from .clock import hold_deadlines
 from .draw import Cohort, draw_cohort
