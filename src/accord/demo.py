@@ -235,7 +235,10 @@ def _print_result(res: DemoResult, console: Console) -> None:
         for row in res.whatif.table.iter_rows():
             w.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row[1:]))
         console.print(w)
-    console.print(f"Ledger: [bold]{res.db_url}[/] ({res.events:,} events, verified)")
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(res.db_url).render_as_string(hide_password=True)
+    console.print(f"Ledger: [bold]{shown}[/] ({res.events:,} events, verified)")
     if res.report:
         console.print(f"Report: [bold]{res.report}[/]")
     for s in res.skipped:
