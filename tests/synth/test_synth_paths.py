@@ -54,3 +54,22 @@ def test_vectorised_hold_deadlines_equal_the_law_clock():
         got = hold_deadlines(eligible, law_dates, mpack).to_list()
         want = [hold_until(s, mpack, d).astimezone(UTC) for s, d in zip(starts, law_dates.to_list(), strict=True)]
         assert got == want, mode
+
+
+def test_notice_rows_match_the_notices_decide_attaches():
+    from accord.law import decide
+    from accord.synth.notices import notices_frame
+    from accord.synth.settle import settle
+    from accord.synth.year import decide_frame
+
+    world = draw(SMALL, seed=11, id_prefix="n-")
+    for pack_id in ("texas", "nyc_doc", "california"):
+        pack = load_pack(pack_id)
+        settled = settle(decide_frame(world.facts, pack_id), SMALL.period_end)
+        rows = notices_frame(settled, pack, SMALL.jurisdiction, SMALL.period_end, np.random.default_rng(0))
+        got = {(r["notice_id"], r["due_by"]) for r in rows.iter_rows(named=True)}
+        want = set()
+        for r in world.facts.iter_rows(named=True):
+            for n in decide({k: r[k] for k in (*FACT_NAMES, "detainer_id", "person_id")}, pack).notices:
+                want.add((n.notice_id, n.due_by.astimezone(UTC)))
+        assert got == want, pack_id

@@ -38,7 +38,7 @@ def history_cmd(
         stats = write_history(out, NYC_2020, rows, seed=seed, pack_id=pack, chunk_rows=chunk_rows, id_prefix="nyc-")
     except AccordError as err:
         raise _fail(err) from None
-    Console().print(f"Wrote {stats.rows:,} detainers, {stats.record_requests:,} record requests and {stats.encounters:,} "
+    Console().print(f"Wrote {stats.rows:,} detainers, {stats.notices:,} notices, {stats.record_requests:,} record requests and {stats.encounters:,} "
                     f"encounters in {stats.chunks} chunk(s), {stats.bytes / 2**20:,.1f} MiB, to [bold]{stats.out}[/]")
 
 

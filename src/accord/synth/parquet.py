@@ -3,6 +3,7 @@
 Layout (what ``accord.reports.source.History.from_parquet`` opens)::
 
     OUT/detainers/part-00000.parquet ...        one row per detainer (schema + FACTS)
+    OUT/notices/part-00000.parquet ...          notices the pack owes for those decisions
     OUT/record_requests/part-00000.parquet ...  one row per DMV record request
     OUT/encounters/part-00000.parquet ...       post-release ICE arrests
 
@@ -23,8 +24,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from accord.errors import InputError
 from accord.law.facts import FACT_NAMES
 
+from accord.law.pack import load_pack
+
 from .draw import draw_cohort
 from .flat import facts_frame
+from .notices import notices_frame
 from .profile import Profile
 from .records import decide_frame as decide_requests
 from .records import draw_requests, requests_frame
@@ -38,6 +42,7 @@ DEFAULT_CHUNK = 1_000_000
 @dataclass(frozen=True)
 class WriteStats:
     rows: int
+    notices: int
     record_requests: int
     encounters: int
     chunks: int
@@ -60,7 +65,7 @@ def write_history(
     if chunk_rows < 1:
         raise InputError("must be at least 1", field="chunk_rows")
     out = Path(out)
-    dirs = {t: out / t for t in ("detainers", "record_requests", "encounters")}
+    dirs = {t: out / t for t in ("detainers", "notices", "record_requests", "encounters")}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
         for old in d.glob("part-*.parquet"):
@@ -70,7 +75,8 @@ def write_history(
     chunks = -(-rows // chunk_rows)
     if decide_records is None:
         decide_records = rows * req_ratio <= 200_000
-    n_req = n_enc = 0
+    n_req = n_enc = n_not = 0
+    pack = load_pack(pack_id)
     columns = [TextColumn("[bold]synthesising"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, disable=not progress, transient=False) as bar:
         task = bar.add_task("rows", total=rows)
@@ -83,6 +89,9 @@ def write_history(
             del cohort
             name = f"part-{k:05d}.parquet"
             history_columns(settled, FACT_NAMES).write_parquet(dirs["detainers"] / name, compression="zstd", statistics=True)
+            owed = notices_frame(settled, pack, profile.jurisdiction, profile.period_end, rng)
+            n_not += owed.height
+            owed.write_parquet(dirs["notices"] / name, compression="zstd")
             enc = encounters_of(settled)
             n_enc += enc.height
             enc.write_parquet(dirs["encounters"] / name, compression="zstd")
@@ -96,7 +105,7 @@ def write_history(
             gc.collect()
             bar.advance(task, n)
     size = sum(p.stat().st_size for d in dirs.values() for p in d.glob("*.parquet"))
-    return WriteStats(rows=rows, record_requests=n_req, encounters=n_enc, chunks=chunks, bytes=size, out=out)
+    return WriteStats(rows=rows, notices=n_not, record_requests=n_req, encounters=n_enc, chunks=chunks, bytes=size, out=out)
 
 
 def profile_for_rows(profile: Profile, rows: int) -> Profile:
