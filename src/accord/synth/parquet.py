@@ -23,7 +23,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from accord.errors import InputError
 from accord.law.facts import FACT_NAMES
-
 from accord.law.pack import load_pack
 
 from .draw import draw_cohort
