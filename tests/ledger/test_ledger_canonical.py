@@ -125,3 +125,56 @@ def test_model_payloads_match_rfc8785_with_or_without_numeric_fields(measured: _
         if "tags" in data:
             data["tags"] = sorted(data["tags"], key=lambda t: rfc8785.dumps(t))
         assert canonical_payload(model).encode() == rfc8785.dumps(data)
+
+
+# Characters either side of every boundary where UTF-8/code-point and UTF-16 orders or escaping could differ:
+# ASCII controls and DEL, Latin-1, "§" (legal citations), the line/paragraph separators, the last BMP
+# character before the surrogates, U+E000-U+FFFF (sorted after astral characters in UTF-16, before them in
+# code points), BOM and noncharacters, and astral characters up to U+10FFFF.
+_EDGES = st.sampled_from(["a", "Z", "\x00", "\x1f", "\x7f", "\x80", "\u00a7", "\u00e9", "\u2028", "\u2029", "\u20ac",
+                          "\ud7ff", "\ue000", "\uf8ff", "\ufb33", "\ufeff", "\ufffe", "\uffff", "\U00010000",
+                          "\U0001f600", "\U0010ffff"])
+_non_ascii_text = st.text(st.one_of(_EDGES, st.characters(codec="utf-8")), max_size=6)
+_non_ascii_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1) | _non_ascii_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_non_ascii_text, inner, max_size=6),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(_non_ascii_text, _non_ascii_values, max_size=8))
+def test_non_ascii_and_astral_keys_and_values_match_rfc8785(value: dict) -> None:
+    """The fast path takes non-ASCII text; key order must still be RFC 8785's UTF-16 code-unit order."""
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["\ue000", "\uffff", "\ufb33", "\U0001f600", "\U00010000", "a", "\u00a7"]),
+                min_size=2, max_size=6, unique=True))
+def test_astral_keys_beside_private_use_keys_sort_by_utf16(keys: list[str]) -> None:
+    value = {k: i for i, k in enumerate(keys)}
+    order = list(json.loads(canonical_text(value)))
+    assert order == sorted(keys, key=lambda k: k.encode("utf-16-be"))
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_non_ascii_text, st.characters(categories=["Cs"]), st.booleans())
+def test_lone_surrogates_are_refused_like_the_reference(text: str, surrogate: str, as_key: bool) -> None:
+    bad = text + surrogate
+    value = {bad: 1} if as_key else {"k": [bad]}
+    with pytest.raises((rfc8785.CanonicalizationError, UnicodeEncodeError)):  # a key fails in its UTF-16 sort
+        rfc8785.dumps(value)
+    with pytest.raises(InputError):
+        canonical_json(value)
+
+
+def test_legal_citations_stay_on_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """'§' and other BMP text no longer cost a pure-Python rfc8785 pass (~140 µs per payload)."""
+    from accord.ledger import canonical
+
+    value = {"citation": "8 U.S.C. § 1357(g); Tex. CCP art. 2.251", "name": "José Ñúñez", "sep": "\u2028"}
+    expected = rfc8785.dumps(value)
+    monkeypatch.setattr(canonical.rfc8785, "dumps", lambda _v: pytest.fail("fell back to the slow path"))
+    assert canonical_json(value) == expected
