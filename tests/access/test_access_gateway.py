@@ -158,6 +158,35 @@ def test_check_many_equals_check_one_by_one() -> None:
     assert gw.check_many(reqs) == [gw.check(r) for r in reqs]
 
 
+def test_a_varied_batch_equals_fresh_one_by_one_checks() -> None:
+    """check_many asks owe_notices once per memo key and shares the answer: nothing may change."""
+    agencies = [ICE, NYPD, {**NYPD, "agency_id": "nj-sp", "jurisdiction": "US-NJ", "certifications": []}]
+    reqs = [request(agencies[i % 3], when=datetime(2019, 11, 1, 9, tzinfo=NY) + timedelta(days=37 * i),
+                    purpose=list(RequestPurpose)[i % len(RequestPurpose)].value,
+                    record_kind=[k for k in RecordKind if k is not RecordKind.CUSTODY_RECORD][i % 8].value,
+                    subject=bool(i % 4), rid=f"R-{i}")
+            for i in range(60)]
+    batched = Gateway("ny_dmv").check_many(reqs)
+    assert batched == [Gateway("ny_dmv").check(r) for r in reqs]
+    assert {d.outcome for d in batched} == {"allow", "deny"}
+    assert sum(len(d.notices()) for d in batched) >= 10
+
+
+def test_an_erroring_obligation_is_owed_by_every_request_of_a_batch(tmp_path: Path) -> None:
+    text = FAILING_FORBID_PACK.split("@id(\"t.broken_forbid\")")[0] + """
+@id("t.notice") @citation("Test notice") @explanation("e") @effective_from("2000-01-01")
+@obligation("subject_record_request") @recipient("subject") @within_days("3")
+permit (principal, action == Accord::Action::"owe_notices", resource)
+when { principal.primarily_enforces_immigration && context.request_time.toTime().toMilliseconds() * 9223372036854775 > 0 };
+"""
+    gw = Gateway(load_pack(str(_write_pack(tmp_path, text))))
+    # Same requester and moment: one memo key, so the batch would share an answer that errored.
+    reqs = [request(ICE, when=datetime(2021, 5, 5, 13, tzinfo=NY), rid=f"R-{i}") for i in range(4)]
+    decisions = gw.check_many(reqs)
+    assert all(d.outcome == "deny" and d.errors for d in decisions)
+    assert [[o.policy_id for o in d.notices()] for d in decisions] == [["t.notice"]] * 4
+
+
 def test_requester_must_match_the_request() -> None:
     import pytest
     from pydantic import ValidationError

@@ -50,5 +50,11 @@ def last_day(start: date, days: int, business: bool, country: str = "US", subdiv
 def due_by(requested_at: datetime, days: int, business: bool, tz: ZoneInfo,
            country: str = "US", subdivision: str | None = None) -> datetime:
     """The UTC instant a notice is due: end of the period's last local day."""
-    end = last_day(requested_at.astimezone(tz).date(), days, business, country, subdivision)
+    return _due_after(requested_at.astimezone(tz).date(), days, business, tz, country, subdivision)
+
+
+@lru_cache(maxsize=8192)
+def _due_after(day: date, days: int, business: bool, tz: ZoneInfo, country: str, subdivision: str | None) -> datetime:
+    """Memoised by local request day: every request made that day owes the notice by the same instant."""
+    end = last_day(day, days, business, country, subdivision)
     return datetime.combine(end, time(23, 59, 59), tz).astimezone(timezone.utc)

@@ -27,6 +27,7 @@ from .packs import Pack, PolicyInfo, PolicyWindow, load_pack, pack_for_custodian
 
 _RECORD_ATTRS = {e["uid"]["id"]: e["attrs"] for e in RECORD_ENTITIES if e["uid"]["type"] == "Accord::Record"}
 _ABSENT = object()
+_OWE_NOTICES = {"type": "Accord::Action", "id": "owe_notices"}
 _ERRORED_POLICY = re.compile(r"policy `([^`]+)`")
 EVALUATION_ERROR = PolicyRef(
     id="accord.evaluation_error", effect="error",
@@ -60,19 +61,32 @@ class Gateway:
         return self.check_many([areq], as_of)[0]
 
     def check_many(self, areqs: Sequence[AccessRequest], as_of: date | None = None) -> list[AccessDecision]:
-        """Decide many requests, batching those that share a policy set and requester into one call."""
+        """Decide many requests, batching those that share a policy set and requester into one call.
+
+        The ``owe_notices`` question is asked once per memo key in the batch (see
+        :meth:`_owed_key`); requests with the same key share that answer unless it carries an
+        evaluation error, in which case each of them asks Cedar itself.
+        """
         groups: dict[tuple[int, int], list[int]] = {}
         prepared = []
+        asker: dict[tuple, int] = {}  # memo key -> the request in this batch that asks Cedar
+        owed_cache = self._owed
         for i, areq in enumerate(areqs):
             on = as_of or self.as_of(areq)
             window = self.pack.window(on)
             entities = self._entities_for(areq, on)
-            decision_req, owed_req = self._cedar_requests(areq)
-            key = self._owed_key(window, self._principals[id(entities)], owed_req)
-            owed = self._owed.get(key) if key is not None else None
-            prepared.append((on, window, entities, decision_req, owed_req if owed is None else None, owed, key))
+            ctx, decision_req, owed_req = self._cedar_inputs(areq)
+            key = self._owed_key(window, self._principals[id(entities)], owed_req["resource"]["id"], ctx)
+            owed = owed_cache.get(key) if key is not None else None
+            ask = owed is None
+            if ask and key is not None:
+                if key in asker:
+                    ask = False  # another request in this batch asks the same question
+                else:
+                    asker[key] = i
+            prepared.append([on, window, entities, decision_req, owed_req if ask else None, owed, key])
             groups.setdefault((id(window), id(entities)), []).append(i)
-        out: list[AccessDecision | None] = [None] * len(areqs)
+        decisions: list[cedarpy.AuthzResult | None] = [None] * len(areqs)
         for members in groups.values():
             _, window, entities = prepared[members[0]][:3]
             batch = []
@@ -82,18 +96,26 @@ class Gateway:
                     batch.append(prepared[i][4])
             results = iter(cedarpy.is_authorized_batch(batch, window.policy_set, entities, self._schema))
             for i in members:
-                on, _, _, _, asked, owed, key = prepared[i]
-                decision = next(results)
-                if asked is not None:
-                    owed = next(results)
+                entry = prepared[i]
+                decisions[i] = next(results)
+                if entry[4] is not None:
+                    entry[5] = owed = next(results)
+                    key = entry[6]
                     if key is not None and not owed.diagnostics.errors:
-                        if len(self._owed) >= self._cache_size:
-                            self._owed.clear()
-                        self._owed[key] = owed
-                out[i] = self._interpret(areqs[i], on, window, decision, owed)
-        return out  # type: ignore[return-value]
+                        if len(owed_cache) >= self._cache_size:
+                            owed_cache.clear()
+                        owed_cache[key] = owed
+        out: list[AccessDecision] = []
+        for i, (on, window, entities, _, _, owed, key) in enumerate(prepared):
+            if owed is None:  # shares the answer another request in this batch asked for
+                owed = prepared[asker[key]][5]
+                if owed.diagnostics.errors:  # an errored answer is never shared: ask for this one
+                    owed = cedarpy.is_authorized(self._cedar_inputs(areqs[i])[2], window.policy_set,
+                                                 entities, self._schema)
+            out.append(self._interpret(areqs[i], on, window, decisions[i], owed))  # type: ignore[arg-type]
+        return out
 
-    def _owed_key(self, window: PolicyWindow, principal: dict, owed_req: dict) -> tuple | None:
+    def _owed_key(self, window: PolicyWindow, principal: dict, resource_id: str, ctx: dict) -> tuple | None:
         """Memo key for the owe_notices answer: the values the window's obligation policies read.
 
         Sound because Cedar's answer depends only on those values (see :class:`ReadSet`); when
@@ -102,12 +124,12 @@ class Gateway:
         reads = window.obligation_reads
         if "context" in reads.whole or "action" in reads.whole:
             return None
-        ctx, resource = owed_req["context"], _RECORD_ATTRS[owed_req["resource"]["id"]]
+        resource = _RECORD_ATTRS[resource_id]
         key: list[Any] = [id(window)]
         if "principal" in reads.whole:
             key.append(json.dumps(principal, sort_keys=True))
         if "resource" in reads.whole:
-            key.append(owed_req["resource"]["id"])
+            key.append(resource_id)
         for var, attr in sorted(reads.attrs):
             source = principal["attrs"] if var == "principal" else resource if var == "resource" else ctx
             value = source.get(attr, _ABSENT)
@@ -131,15 +153,25 @@ class Gateway:
         return handle
 
     def _cedar_requests(self, areq: AccessRequest) -> tuple[dict, dict]:
+        """The two questions put to Cedar for this request: the action, then ``owe_notices``."""
+        return self._cedar_inputs(areq)[1:]
+
+    def _cedar_inputs(self, areq: AccessRequest) -> tuple[dict, dict, dict]:
+        """The context (as a dict, for the memo key) and both Cedar requests.
+
+        The context goes to Cedar as JSON text serialised once for both questions (cedarpy
+        takes a dict or its JSON; a dict it would serialise again for each request).
+        """
         req = areq.request
         principal = {"type": "Accord::Agency", "id": req.requester_agency_id}
         resource = {"type": "Accord::Record", "id": req.record_kind.value}
         context = request_context(areq, self.pack.timezone)
+        text = json.dumps(context)
         return (
+            context,
             {"principal": principal, "action": {"type": "Accord::Action", "id": req.action.value},
-             "resource": resource, "context": context},
-            {"principal": principal, "action": {"type": "Accord::Action", "id": "owe_notices"},
-             "resource": resource, "context": context},
+             "resource": resource, "context": text},
+            {"principal": principal, "action": _OWE_NOTICES, "resource": resource, "context": text},
         )
 
     # -- Cedar outputs --------------------------------------------------------------------------
@@ -189,7 +221,8 @@ class Gateway:
             assert spec is not None
             if spec.on_decision not in ("any", outcome):
                 continue
-            out.append(Obligation(
+            # Built from the validated request and the pack loaded at start: no re-validation.
+            out.append(Obligation.model_construct(
                 policy_id=p.id, kind=spec.kind, recipient=spec.recipient,
                 person_id=req.subject_person_id if spec.recipient is Recipient.SUBJECT else None,
                 due_by=due_by(req.requested_at, spec.days, spec.business_days, pack.timezone,
