@@ -170,6 +170,14 @@ def test_a_varied_batch_equals_fresh_one_by_one_checks() -> None:
     assert batched == [Gateway("ny_dmv").check(r) for r in reqs]
     assert {d.outcome for d in batched} == {"allow", "deny"}
     assert sum(len(d.notices()) for d in batched) >= 10
+    for d in batched:  # the ledger payload is the full decision minus the policies' prose
+        full = d.model_dump(mode="json")
+        for ref in full["deciding"]:
+            del ref["explanation"], ref["legal_note"]
+        for o in full["obligations"]:
+            del o["explanation"]
+        assert d.ledger_payload() == full
+        assert json.dumps(d.ledger_payload(), sort_keys=True) == json.dumps(full, sort_keys=True)
 
 
 def test_an_erroring_obligation_is_owed_by_every_request_of_a_batch(tmp_path: Path) -> None:
