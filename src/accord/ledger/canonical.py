@@ -85,10 +85,38 @@ def _has_numbers(cls: type[BaseModel]) -> bool:
     return any(_annotation_has_numbers(f.annotation) for f in cls.model_fields.values())
 
 
+#: model class -> (holds sets, may dump numbers): the per-class facts the hot path needs, looked up once
+_MODEL_PLANS: dict[type, tuple[bool, bool]] = {}
+
+
+def _model_plan(cls: type[BaseModel]) -> tuple[bool, bool]:
+    plan = _MODEL_PLANS[cls] = (_holds_sets(cls), _has_numbers(cls))
+    return plan
+
+
 def canonical_payload(payload: Any) -> str:
-    """Canonical JSON text of an event payload (a pydantic model or a JSON-ready dict)."""
-    data = to_json_ready(payload)
-    scan = not isinstance(payload, BaseModel) or _has_numbers(type(payload))
+    """Canonical JSON text of an event payload (a pydantic model or a JSON-ready dict).
+
+    The append hot path: for a model class seen before it is one pydantic dump,
+    one ``orjson`` call and the fast-path checks of :func:`canonical_bytes`, inline.
+    """
+    plan = _MODEL_PLANS.get(type(payload))
+    if plan is None:
+        if not isinstance(payload, BaseModel):
+            return canonical_bytes(to_json_ready(payload)).decode("utf-8")
+        plan = _model_plan(type(payload))
+    sets, scan = plan
+    data = payload.__pydantic_serializer__.to_python(payload, mode="json")
+    if sets:
+        _sort_sets(payload, data)
+    try:
+        out = _dumps(data, option=_SORTED)
+    except (TypeError, ValueError, RecursionError):
+        out = None
+    if out is not None and (not scan or _NEEDS_REFERENCE.search(out) is None) and (
+        out.isascii() or _ASTRAL.search(out) is None or _PRIVATE_TO_FFFF.search(out) is None
+    ):
+        return out.decode("utf-8")
     return canonical_bytes(data, scan).decode("utf-8")
 
 
