@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any, Iterable, Sequence
 
 import cedarpy
+import orjson
 
 from accord.domain.enums import NoticeKind, Recipient
 
@@ -46,6 +47,7 @@ class Gateway:
         self._entities: OrderedDict[Any, cedarpy.Entities] = OrderedDict()
         self._cache_size = cache_size
         self._owed: dict[tuple, cedarpy.AuthzResult] = {}
+        self._verdicts: dict[tuple, tuple] = {}
         self._refs = {p.id: _ref(p) for p in self.pack.policies}
         self._default_deny = PolicyRef(id=f"{self.pack.id}.default_deny", effect="default_deny",
                                        citation=self.pack.default_deny_citation,
@@ -166,7 +168,7 @@ class Gateway:
         principal = {"type": "Accord::Agency", "id": req.requester_agency_id}
         resource = {"type": "Accord::Record", "id": req.record_kind.value}
         context = request_context(areq, self.pack.timezone)
-        text = json.dumps(context)
+        text = orjson.dumps(context).decode()
         return (
             context,
             {"principal": principal, "action": {"type": "Accord::Action", "id": req.action.value},
@@ -177,14 +179,40 @@ class Gateway:
     # -- Cedar outputs --------------------------------------------------------------------------
     def _interpret(self, areq: AccessRequest, on: date, window: PolicyWindow,
                    decision: cedarpy.AuthzResult, owed: cedarpy.AuthzResult) -> AccessDecision:
-        errors = [*decision.diagnostics.errors, *owed.diagnostics.errors]
-        fired = [window.by_id[r] for r in decision.diagnostics.reasons if r in window.by_id]
-        obligated = [window.by_id[r] for r in owed.diagnostics.reasons if r in window.by_id]
+        outcome, deciding, obligated, errors = self._verdict(window, decision, owed)
+        req = areq.request
+        # Every value below is built here from validated inputs, so skip re-validation (hot path).
+        return AccessDecision.model_construct(
+            request_id=req.request_id, requester_agency_id=req.requester_agency_id,
+            custodian_agency_id=req.custodian_agency_id, record_kind=req.record_kind.value,
+            action=req.action.value, outcome=outcome, pack=self.pack.id, pack_version=self.pack.version,
+            as_of=on, law_in_force_from=window.start, law_in_force_to=window.end,
+            deciding=deciding, obligations=tuple(self._obligations(areq, obligated, outcome)),
+            errors=errors,
+        )
+
+    def _verdict(self, window: PolicyWindow, decision: cedarpy.AuthzResult, owed: cedarpy.AuthzResult
+                 ) -> tuple[str, tuple[PolicyRef, ...], tuple[PolicyInfo, ...], tuple[str, ...]]:
+        """Outcome, deciding policies, obligation policies and errors from Cedar's two answers.
+
+        A pure function of the window and the answers' decisions and reason sets, so answers
+        without errors are memoised on exactly those (errored answers are always worked out).
+        """
+        d, o = decision.diagnostics, owed.diagnostics
+        key = None
+        if not d.errors and not o.errors:
+            key = (id(window), decision.allowed, frozenset(d.reasons), frozenset(o.reasons))
+            hit = self._verdicts.get(key)
+            if hit is not None:
+                return hit
+        errors = [*d.errors, *o.errors]
+        fired = [window.by_id[r] for r in d.reasons if r in window.by_id]
+        obligated = [window.by_id[r] for r in o.reasons if r in window.by_id]
         stray = [p.id for p in obligated if p.obligation is None]
         if stray:
             errors.append(f"decision policies answered owe_notices: {', '.join(stray)}")
             obligated = [p for p in obligated if p.obligation is not None]
-        for message in owed.diagnostics.errors:  # fail safe towards the person: an errored notice is owed
+        for message in o.errors:  # fail safe towards the person: an errored notice is owed
             m = _ERRORED_POLICY.search(message)
             p = window.by_id.get(m.group(1)) if m else None
             if p is not None and p.obligation is not None and p not in obligated:
@@ -202,17 +230,12 @@ class Gateway:
                 deciding.append(EVALUATION_ERROR)
             elif not deciding:
                 deciding.append(self._default_deny)
-        outcome = "allow" if allowed else "deny"
-        req = areq.request
-        # Every value below is built here from validated inputs, so skip re-validation (hot path).
-        return AccessDecision.model_construct(
-            request_id=req.request_id, requester_agency_id=req.requester_agency_id,
-            custodian_agency_id=req.custodian_agency_id, record_kind=req.record_kind.value,
-            action=req.action.value, outcome=outcome, pack=self.pack.id, pack_version=self.pack.version,
-            as_of=on, law_in_force_from=window.start, law_in_force_to=window.end,
-            deciding=tuple(deciding), obligations=tuple(self._obligations(areq, obligated, outcome)),
-            errors=tuple(errors),
-        )
+        verdict = ("allow" if allowed else "deny", tuple(deciding), tuple(obligated), tuple(errors))
+        if key is not None and not errors:
+            if len(self._verdicts) >= self._cache_size:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+        return verdict
 
     def _obligations(self, areq: AccessRequest, policies: Iterable[PolicyInfo], outcome: str) -> list[Obligation]:
         req, pack, out = areq.request, self.pack, []
