@@ -213,3 +213,12 @@ def test_check_picks_the_pack_of_the_custodian_holding_the_records() -> None:
     assert check(request(ICE, when=when, purpose="civil_immigration_enforcement")).pack == "ny_dmv"
     ma = check(request(ICE, when=when, purpose="civil_immigration_enforcement", custodian="ma-rmv"))
     assert (ma.pack, ma.citations) == ("ma_rmv", ("940 CMR 37.04",))
+
+
+@settings(max_examples=200, deadline=None)
+@given(moment=st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(9999, 12, 30),
+                           timezones=st.sampled_from([timezone.utc, NY, timezone(timedelta(hours=5, minutes=30))])))
+def test_cedar_datetime_text_is_utc_to_the_second(moment: datetime) -> None:
+    from accord.access.model import utc_iso
+
+    assert utc_iso(moment) == moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -14,7 +14,7 @@ Output is an :class:`AccessDecision`: the ``access.decided`` event's payload.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
@@ -128,6 +128,5 @@ def utc_iso(moment: datetime) -> str:
     >>> utc_iso(datetime(2020, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-5))))
     '2020-01-02T08:04:05Z'
     """
-    from datetime import timezone
-
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: several times faster, and the year is always four digits.
+    return moment.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
