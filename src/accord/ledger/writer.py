@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from .canonical import canonical_payload
 from .merkle import CompactRange
 from .records import NewEvent
 from .schema import NODE_LEVEL_STEP
+from .sql import ROWS_PER_INSERT
 from .streams import check_kind, check_stream, default_stream
 
 #: The leaf is the RFC 8785 canonical JSON of the whole event (keys in sorted order).
@@ -149,12 +151,25 @@ class ChainWriter:
                 if not level & _NODE_MASK:
                     nodes.append((level, n, node))
             add_row((seq, stream, ss, kind, cb, rec, payload, leaf, chain))
-        self.cur.executemany(self.sql.insert_event, rows)
+        self._insert_events(rows)
         if nodes:
             self.cur.executemany(self.sql.insert_node, nodes)
         self.size, self.chain = seq, chain
         self.tree.size = seq
         return rows
+
+    def _insert_events(self, rows: list[tuple]) -> None:
+        """SQLite: whole blocks of ``ROWS_PER_INSERT`` rows per statement, the rest row by row."""
+        cur, sql = self.cur, self.sql
+        if sql.dialect != "sqlite" or len(rows) < ROWS_PER_INSERT:
+            cur.executemany(sql.insert_event, rows)
+            return
+        whole = len(rows) - len(rows) % ROWS_PER_INSERT
+        flat = list(itertools.chain.from_iterable(rows if whole == len(rows) else rows[:whole]))
+        width = ROWS_PER_INSERT * len(rows[0])
+        cur.executemany(sql.insert_event_block, [flat[i : i + width] for i in range(0, len(flat), width)])
+        if whole < len(rows):
+            cur.executemany(sql.insert_event, rows[whole:])
 
     def finish(self) -> None:
         self.cur.execute(self.sql.update_head, (self.size, self.chain, self.tree.to_bytes(), self.recorded_at))
