@@ -151,3 +151,16 @@ def test_stream_numbers_continue_across_chunks_and_many_streams(db_url: str) -> 
         assert numbers == expected, i
     assert led.verify().ok
     led.close()
+
+
+def test_batches_written_in_blocks_read_back_exactly_as_returned(db_url: str) -> None:
+    """A batch of whole 100-row insert blocks plus a remainder: what append_many returns is what is stored."""
+    led = Ledger.open(db_url)
+    first = led.append("decision.made", {"n": 0, "cite": "8 U.S.C. § 1357(g)"}, stream="detainer/D-0")
+    batch = [NewEvent("decision.made", {"n": i, "cite": "Tex. CCP art. 2.251 §(b)"}, stream=f"detainer/D-{i % 7}",
+                      caused_by=first.seq if i % 5 == 0 else None) for i in range(1, 251)]
+    returned = led.append_many(batch)
+    assert [e.seq for e in returned] == list(range(2, 252))
+    assert list(led.events(after_seq=1)) == returned
+    assert returned[-1].chain_hash == led.get(251).chain_hash and led.verify().ok
+    led.close()
