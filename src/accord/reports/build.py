@@ -17,7 +17,7 @@ from accord.errors import InputError
 from .catalog import CATALOG, MAIN_TABLE
 from .charts import chart_spec
 from .html import HtmlTable, Section, html_rows, render_html
-from .queries import PERIODS, QueryParams
+from .queries import PERIODS, SEPARATOR_FLAG, QueryParams
 from .source import History, connect
 from .suppress import DEFAULT_THRESHOLD
 from .table import PublishedTable, TableSpec, publish
@@ -74,6 +74,11 @@ def compute_tables(
         raw = con.to_polars(spec.query(tables, params))
         if timings is not None:
             timings[spec.name] = time.perf_counter() - started
+        for flag in (c for c in raw.columns if c.startswith(SEPARATOR_FLAG)):
+            if raw[flag].any():
+                list_col = flag.removeprefix(SEPARATOR_FLAG)
+                raise InputError(f"an item of {list_col} contains the reserved separator U+001F", source=spec.name,
+                                 field=list_col)
         if spec.post is not None:
             raw = spec.post(raw)
         raw = raw.select([*spec.keys, *spec.counts]).sort(list(spec.keys))

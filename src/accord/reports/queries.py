@@ -35,7 +35,7 @@ def outcome_rows(t: Any) -> Any:
     return t.mutate(_held=t.hold_hours.notnull())
 
 
-def pivot(g: Any, keys: list[str], cols: tuple[str, ...]) -> Any:
+def pivot(g: Any, keys: list[str], cols: tuple[str, ...], **extra: Any) -> Any:
     """From counts ``n`` by (keys, disposition, _held) to one column per disposition (small input)."""
     def measure(c: str) -> Any:
         if c in ("received", "detainers"):
@@ -44,7 +44,7 @@ def pivot(g: Any, keys: list[str], cols: tuple[str, ...]) -> Any:
             return g.n.sum(where=g._held).coalesce(0)
         return g.n.sum(where=g.disposition == c).coalesce(0)
 
-    return g.group_by(keys).aggregate(**{c: measure(c) for c in cols})
+    return g.group_by(keys).aggregate(**{c: measure(c) for c in cols}, **extra)
 
 
 BY_DISPOSITION = ("received", *DISPOSITIONS, "held")
@@ -63,11 +63,28 @@ def detainers_by_office(h: dict[str, Any], p: QueryParams) -> Any:
     return pivot(g, ["issuing_office"], BY_DISPOSITION)
 
 
+#: Joins a list's items into one string for grouping; no rule id or offence category contains it.
+LIST_SEPARATOR = "\x1f"  # ASCII unit separator
+#: Column a list query adds: true where an item held LIST_SEPARATOR (``build.compute_tables`` refuses it).
+SEPARATOR_FLAG = "_separator_in_"
+
+
 def _sum_after_unnest(t: Any, list_col: str, keys: list[str], out: str) -> Any:
-    """Count by the whole list first (few distinct lists), then unnest the small result and pivot."""
-    g = outcome_rows(t).group_by([*keys, list_col, "disposition", "_held"]).aggregate(n=_.count())
-    g = g.mutate(**{out: g[list_col].unique().unnest()})
-    return pivot(g, [*keys, out], OUTCOMES)
+    """Count by the whole list first (few distinct lists), then unnest the small result and pivot.
+
+    Grouping 10 M rows by a list column is slow (DuckDB hashes and compares lists item by
+    item); the items joined into one short string, with the list's length, are a cheaper key
+    and lose nothing: without the separator inside an item, (string, length) is the list
+    (the length tells an empty list from one empty item). An item holding the separator
+    would split into more items than the list had: the query flags it for the caller.
+    """
+    rows = outcome_rows(t)
+    rows = rows.mutate(_items=rows[list_col].join(LIST_SEPARATOR), _n_items=rows[list_col].length())
+    g = rows.group_by([*keys, "_items", "_n_items", "disposition", "_held"]).aggregate(n=_.count())
+    g = g.filter(g._n_items > 0)
+    split = g._items.split(LIST_SEPARATOR)
+    g = g.mutate(_bad=split.length() > g._n_items, **{out: split.unique().unnest()})
+    return pivot(g, [*keys, out], OUTCOMES, **{SEPARATOR_FLAG + list_col: g._bad.any()})
 
 
 def detainers_by_reason(h: dict[str, Any], p: QueryParams) -> Any:
