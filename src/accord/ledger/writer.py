@@ -25,7 +25,7 @@ from .merkle import CompactRange
 from .records import NewEvent
 from .schema import NODE_LEVEL_STEP
 from .sql import ROWS_PER_INSERT
-from .streams import check_kind, check_stream, default_stream
+from .streams import STREAM_OF_KIND, STREAM_PATTERN, check_kind, check_stream, default_stream
 
 #: The leaf is the RFC 8785 canonical JSON of the whole event (keys in sorted order).
 ENTRY_FORMAT = '{"caused_by":%s,"kind":"%s","payload":%s,"recorded_at":"%s","seq":%d,"stream":"%s","stream_seq":%d}'
@@ -73,15 +73,25 @@ def _prepare(events: Iterable[NewEvent], source: str, first: int) -> list[Prepar
     out: list[Prepared] = []
     streams_ok: set[str] = set()
     append = out.append
+    known_kind = _KNOWN_KINDS.get
+    stream_rule = STREAM_OF_KIND.get
+    stream_ok = STREAM_PATTERN.fullmatch
     for i, ev in enumerate(events, first):
         try:
-            kind = _KNOWN_KINDS.get(ev.kind) or check_kind(ev.kind)
+            kind = known_kind(ev.kind) or check_kind(ev.kind)
             payload = ev.payload
             if not isinstance(payload, (BaseModel, dict)):
                 raise InputError("payload must be a JSON object or a pydantic model", field="payload")
-            stream = ev.stream or default_stream(kind, payload)
+            stream = ev.stream
+            if stream is None:
+                # default_stream inlined for models (the hot case); it still decides every other case
+                rule = stream_rule(kind)
+                key = None if rule is None or type(payload) is dict else getattr(payload, rule[1], None)
+                stream = f"{rule[0]}/{key}" if isinstance(key, str) and key else default_stream(kind, payload)  # type: ignore[index]
             if stream not in streams_ok:
-                streams_ok.add(check_stream(stream))
+                if not isinstance(stream, str) or stream_ok(stream) is None:
+                    check_stream(stream)  # raises with the message
+                streams_ok.add(stream)
             cb = ev.caused_by
             if cb is not None and (type(cb) is not int or cb < 1):
                 raise InputError("caused_by must be the seq (>= 1) of an earlier event", field="caused_by")
