@@ -222,3 +222,28 @@ def test_cedar_datetime_text_is_utc_to_the_second(moment: datetime) -> None:
     from accord.access.model import utc_iso
 
     assert utc_iso(moment) == moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_trusted_construction_is_model_construct() -> None:
+    """The gateway's fast constructor must build exactly what pydantic's model_construct builds."""
+    from accord.access.model import AccessDecision, Obligation
+
+    when = datetime(2021, 2, 1, 10, tzinfo=NY)
+    decisions = Gateway("ny_dmv").check_many([
+        request(ICE, when=when, purpose="civil_immigration_enforcement", rid="R-1"),
+        request(NYPD, when=when, rid="R-2"),
+        request(ICE, when=datetime(2019, 12, 1, 10, tzinfo=NY), subject=False, rid="R-3")])
+    built = [d for d in decisions] + [o for d in decisions for o in d.obligations]
+    assert any(isinstance(m, Obligation) for m in built)
+    for m in built:
+        values = {name: getattr(m, name) for name in type(m).model_fields}
+        fast, slow = type(m).trusted(**values), type(m).model_construct(**values)
+        assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+        assert fast.model_fields_set == slow.model_fields_set
+        assert fast.model_dump_json() == slow.model_dump_json()
+        assert fast.__pydantic_extra__ == slow.__pydantic_extra__ and fast.__pydantic_private__ == slow.__pydantic_private__
+        # a validated copy agrees too: the gateway's values are what validation would make
+        assert type(m).model_validate(slow.model_dump()) == fast
+    # anything but exactly the fields falls back to model_construct (defaults filled in)
+    values = {name: getattr(decisions[0], name) for name in AccessDecision.model_fields if name != "errors"}
+    assert AccessDecision.trusted(**values).errors == ()

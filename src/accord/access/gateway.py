@@ -182,7 +182,7 @@ class Gateway:
         outcome, deciding, obligated, errors = self._verdict(window, decision, owed)
         req = areq.request
         # Every value below is built here from validated inputs, so skip re-validation (hot path).
-        return AccessDecision.model_construct(
+        return AccessDecision.trusted(
             request_id=req.request_id, requester_agency_id=req.requester_agency_id,
             custodian_agency_id=req.custodian_agency_id, record_kind=req.record_kind.value,
             action=req.action.value, outcome=outcome, pack=self.pack.id, pack_version=self.pack.version,
@@ -245,7 +245,7 @@ class Gateway:
             if spec.on_decision not in ("any", outcome):
                 continue
             # Built from the validated request and the pack loaded at start: no re-validation.
-            out.append(Obligation.model_construct(
+            out.append(Obligation.trusted(
                 policy_id=p.id, kind=spec.kind, recipient=spec.recipient,
                 person_id=req.subject_person_id if spec.recipient is Recipient.SUBJECT else None,
                 due_by=due_by(req.requested_at, spec.days, spec.business_days, pack.timezone,
