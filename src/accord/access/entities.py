@@ -118,7 +118,9 @@ def request_context(areq: AccessRequest, tz: ZoneInfo) -> dict[str, Any]:
         lp = req.legal_process
         ctx["legal_process"] = {"kind": lp.kind.value, "judge_kind": lp.judge_kind.value,
                                 "specific_records_only": lp.specific_records_only}
-    agreement = _agreement_with(areq.requester, req.custodian_agency_id, req.requested_at.astimezone(tz).date())
+    agreement = None
+    if areq.requester.agreements:  # most requesters have none: skip the local-date conversion
+        agreement = _agreement_with(areq.requester, req.custodian_agency_id, req.requested_at.astimezone(tz).date())
     if agreement is not None:
         terms = {"kind": agreement.kind, "effective_from": local_midnight(agreement.effective_from, tz)}
         if agreement.effective_to is not None:
