@@ -247,3 +247,34 @@ def test_trusted_construction_is_model_construct() -> None:
     # anything but exactly the fields falls back to model_construct (defaults filled in)
     values = {name: getattr(decisions[0], name) for name in AccessDecision.model_fields if name != "errors"}
     assert AccessDecision.trusted(**values).errors == ()
+
+
+def test_the_entity_cache_key_covers_everything_the_entities_read() -> None:
+    """Vary each Agency field: the key must change whenever the Cedar entities would."""
+    from accord.access.entities import agency_entities, chosen_certifications, entity_key
+    from accord.domain import Agency
+
+    base = {"agency_id": "pd-1", "name": "Police", "kind": "police", "jurisdiction": "US-NY",
+            "primarily_enforces_immigration": False, "parent_agency_id": None,
+            "certifications": [{"kind": "ny_vtl_201_12_b_no_immigration_use", "signed_on": "2020-01-02"},
+                               {"kind": "law_enforcement_use", "signed_on": "2020-01-05", "expires_on": "2021-01-05"}],
+            "agreements": []}
+    cert = base["certifications"]
+    variants = [
+        {"agency_id": "pd-2"}, {"name": "Other name"}, {"kind": "sheriff"}, {"kind": "foreign_government"},
+        {"jurisdiction": "US-NY-NYC"}, {"primarily_enforces_immigration": True}, {"parent_agency_id": "nypd"},
+        {"certifications": [{**cert[0], "signed_on": "2020-01-03"}, cert[1]]},
+        {"certifications": [{**cert[0], "expires_on": "2022-01-01"}, cert[1]]},
+        {"certifications": [cert[0], {**cert[1], "expires_on": None}]},
+        {"certifications": [cert[0]]}, {"certifications": [cert[1], cert[0]]},
+        {"certifications": [*cert, {"kind": "ny_vtl_201_12_b_no_immigration_use", "signed_on": "2019-06-01"}]},
+        {"agreements": [{"kind": "data_sharing", "partner_agency_id": "ny-dmv", "effective_from": "2018-01-01"}]},
+    ]
+    on = date(2020, 6, 1)
+    a = Agency.model_validate_json(json.dumps(base))
+    picks_a = chosen_certifications(a, on)
+    for change in variants:
+        b = Agency.model_validate_json(json.dumps({**base, **change}))
+        picks_b = chosen_certifications(b, on)
+        same_entities = agency_entities(a, picks_a, NY) == agency_entities(b, picks_b, NY)
+        assert (entity_key(a, picks_a) == entity_key(b, picks_b)) == same_entities, change

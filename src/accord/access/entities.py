@@ -83,6 +83,18 @@ def _certificate(cert: Certification, tz: ZoneInfo) -> dict[str, Any]:
     return out
 
 
+def entity_key(agency: Agency, picks: tuple[int | None, ...]) -> tuple:
+    """Exactly the values :func:`agency_entities` reads: equal keys give equal entities.
+
+    A cache key of plain values is much cheaper to hash and compare than the ``Agency`` model
+    (name, parent and agreements never reach the entities). Keep it in step with
+    ``agency_entities``; a test varies every field to check.
+    """
+    certs = agency.certifications
+    return (agency.agency_id, agency.kind, agency.jurisdiction, agency.primarily_enforces_immigration,
+            *[None if i is None else (certs[i].signed_on, certs[i].expires_on) for i in picks])
+
+
 def agency_entities(agency: Agency, picks: tuple[int | None, ...], tz: ZoneInfo) -> list[dict[str, Any]]:
     """The requester and its jurisdictions, as Cedar JSON entities."""
     certs = {slot: _certificate(agency.certifications[i], tz)

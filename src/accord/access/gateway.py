@@ -22,7 +22,7 @@ import orjson
 from accord.domain.enums import NoticeKind, Recipient
 
 from .deadlines import due_by
-from .entities import RECORD_ENTITIES, agency_entities, chosen_certifications, request_context
+from .entities import RECORD_ENTITIES, agency_entities, chosen_certifications, entity_key, request_context
 from .model import AccessDecision, AccessRequest, Obligation, PolicyRef
 from .packs import Pack, PolicyInfo, PolicyWindow, load_pack, pack_for_custodian, schema
 
@@ -142,7 +142,7 @@ class Gateway:
     def _entities_for(self, areq: AccessRequest, on: date) -> cedarpy.Entities:
         agency = areq.requester
         picks = chosen_certifications(agency, on)
-        key = (agency, picks)
+        key = entity_key(agency, picks)
         handle = self._entities.get(key)
         if handle is None:
             delta = json.dumps(agency_entities(agency, picks, self.pack.timezone))
