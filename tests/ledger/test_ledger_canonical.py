@@ -41,8 +41,11 @@ def test_matches_rfc8785_reference(value: object) -> None:
     except rfc8785.CanonicalizationError:  # e.g. lone surrogates: we must refuse too
         with pytest.raises(InputError):
             canonical_text(value)
+        with pytest.raises(InputError):
+            canonical_payload(value)
         return
     assert canonical_json(value) == expected
+    assert canonical_payload(value).encode() == expected  # the append path's own fast path
 
 
 @settings(max_examples=200, deadline=None)
@@ -77,6 +80,8 @@ def test_rfc8785_examples() -> None:
 def test_values_outside_json_are_refused_with_the_field_named(bad: dict) -> None:
     with pytest.raises(InputError, match="payload"):
         canonical_json(bad)
+    with pytest.raises(InputError, match="payload"):
+        canonical_payload(bad)
 
 
 def test_sets_in_models_have_one_byte_form_across_processes(samples) -> None:
@@ -146,7 +151,9 @@ _non_ascii_values = st.recursive(
 @given(st.dictionaries(_non_ascii_text, _non_ascii_values, max_size=8))
 def test_non_ascii_and_astral_keys_and_values_match_rfc8785(value: dict) -> None:
     """The fast path takes non-ASCII text; key order must still be RFC 8785's UTF-16 code-unit order."""
-    assert canonical_json(value) == rfc8785.dumps(value)
+    expected = rfc8785.dumps(value)
+    assert canonical_json(value) == expected
+    assert canonical_payload(value).encode() == expected
 
 
 @settings(max_examples=100, deadline=None)
@@ -156,7 +163,7 @@ def test_astral_keys_beside_private_use_keys_sort_by_utf16(keys: list[str]) -> N
     value = {k: i for i, k in enumerate(keys)}
     order = list(json.loads(canonical_text(value)))
     assert order == sorted(keys, key=lambda k: k.encode("utf-16-be"))
-    assert canonical_json(value) == rfc8785.dumps(value)
+    assert canonical_json(value) == canonical_payload(value).encode() == rfc8785.dumps(value)
 
 
 @settings(max_examples=100, deadline=None)
@@ -168,6 +175,8 @@ def test_lone_surrogates_are_refused_like_the_reference(text: str, surrogate: st
         rfc8785.dumps(value)
     with pytest.raises(InputError):
         canonical_json(value)
+    with pytest.raises(InputError):
+        canonical_payload(value)
 
 
 def test_legal_citations_stay_on_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,4 +186,4 @@ def test_legal_citations_stay_on_the_fast_path(monkeypatch: pytest.MonkeyPatch) 
     value = {"citation": "8 U.S.C. § 1357(g); Tex. CCP art. 2.251", "name": "José Ñúñez", "sep": "\u2028"}
     expected = rfc8785.dumps(value)
     monkeypatch.setattr(canonical.rfc8785, "dumps", lambda _v: pytest.fail("fell back to the slow path"))
-    assert canonical_json(value) == expected
+    assert canonical_json(value) == canonical_payload(value).encode() == expected

@@ -45,8 +45,51 @@ from accord.errors import InputError
 # ``^`` alternative makes the scan ~20x slower.)
 _NEEDS_REFERENCE = re.compile(rb"[:\[,]-?\d+[.eE]|[:\[,]-?\d{16}")
 _OBJECT_OR_ARRAY = (ord("{"), ord("["))
-_ASTRAL = re.compile(rb"[\xf0-\xf4]")  # lead byte of a 4-byte UTF-8 sequence: U+10000 and up
-_PRIVATE_TO_FFFF = re.compile(rb"[\xee\xef]")  # lead byte of U+E000-U+FFFF
+_MAX_INT = 2**53 - 1
+_PLAIN, _NUMBERS, _NOT_JSON = 0, 1, 2
+
+
+def _key_orders_agree(out: bytes) -> bool:
+    """Code-point and UTF-16 key orders agree unless the text holds both an astral character (UTF-8 lead
+    byte F0-F4) and one of U+E000-U+FFFF (lead byte EE or EF). ``in`` is a memchr: far cheaper than a regex."""
+    return out.isascii() or not (b"\xee" in out or b"\xef" in out) or not (
+        b"\xf0" in out or b"\xf1" in out or b"\xf2" in out or b"\xf3" in out or b"\xf4" in out)
+
+
+def _shape(value: Any) -> int:
+    """``_PLAIN``: only strings, booleans, null and integers within +-(2**53 - 1), which the orjson fast
+    path writes exactly as RFC 8785 does (no number scan needed); ``_NUMBERS``: also floats, larger
+    integers or other objects (the byte scan and the reference decide, as before); ``_NOT_JSON``: a
+    non-string key or a non-finite float."""
+    cls = type(value)
+    if cls is str or cls is bool or value is None:
+        return _PLAIN
+    if cls is int:
+        return _PLAIN if -_MAX_INT <= value <= _MAX_INT else _NUMBERS
+    worst = _PLAIN
+    if cls is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                if not isinstance(key, str):
+                    return _NOT_JSON
+                worst = _NUMBERS  # a str subclass as key: the general path
+            shape = _shape(item)
+            if shape > worst:
+                if shape == _NOT_JSON:
+                    return shape
+                worst = shape
+        return worst
+    if cls is list or cls is tuple:
+        for item in value:
+            shape = _shape(item)
+            if shape > worst:
+                if shape == _NOT_JSON:
+                    return shape
+                worst = shape
+        return worst
+    if cls is float:
+        return _NUMBERS if math.isfinite(value) else _NOT_JSON
+    return _NUMBERS  # subclasses and other objects: the old, general path
 _SORTED = orjson.OPT_SORT_KEYS
 _dumps = orjson.dumps
 
@@ -98,26 +141,34 @@ def canonical_payload(payload: Any) -> str:
     """Canonical JSON text of an event payload (a pydantic model or a JSON-ready dict).
 
     The append hot path: for a model class seen before it is one pydantic dump,
-    one ``orjson`` call and the fast-path checks of :func:`canonical_bytes`, inline.
+    one ``orjson`` call and the fast-path checks of :func:`canonical_bytes`, inline;
+    the number check is a walk of the value (:func:`_shape`) rather than a regex
+    scan of the bytes, and is skipped for models without numeric fields.
     """
     plan = _MODEL_PLANS.get(type(payload))
-    if plan is None:
-        if not isinstance(payload, BaseModel):
-            return canonical_bytes(to_json_ready(payload)).decode("utf-8")
-        plan = _model_plan(type(payload))
-    sets, scan = plan
-    data = payload.__pydantic_serializer__.to_python(payload, mode="json")
-    if sets:
-        _sort_sets(payload, data)
+    if plan is not None:
+        sets, numbers = plan
+        data = payload.__pydantic_serializer__.to_python(payload, mode="json")
+        if sets:
+            _sort_sets(payload, data)
+        scan = numbers and _shape(data) != _PLAIN
+    elif isinstance(payload, BaseModel):
+        _model_plan(type(payload))
+        return canonical_payload(payload)
+    else:
+        data, shape = payload, _shape(payload)
+        if shape == _NOT_JSON:
+            _check_json_ready(payload, "payload")  # raises, naming the field
+        scan = shape != _PLAIN
+    if scan:
+        return canonical_bytes(data, True).decode("utf-8")
     try:
         out = _dumps(data, option=_SORTED)
     except (TypeError, ValueError, RecursionError):
-        out = None
-    if out is not None and (not scan or _NEEDS_REFERENCE.search(out) is None) and (
-        out.isascii() or _ASTRAL.search(out) is None or _PRIVATE_TO_FFFF.search(out) is None
-    ):
+        return canonical_bytes(data, True).decode("utf-8")
+    if out[0] in _OBJECT_OR_ARRAY and _key_orders_agree(out):
         return out.decode("utf-8")
-    return canonical_bytes(data, scan).decode("utf-8")
+    return canonical_bytes(data, True).decode("utf-8")
 
 
 def to_json_ready(payload: Any) -> Any:
@@ -131,7 +182,8 @@ def to_json_ready(payload: Any) -> Any:
         if _holds_sets(type(payload)):
             _sort_sets(payload, data)
         return data
-    _check_json_ready(payload, "payload")
+    if _shape(payload) == _NOT_JSON:
+        _check_json_ready(payload, "payload")  # raises, naming the field
     return payload
 
 
@@ -189,7 +241,7 @@ def canonical_bytes(value: Any, scan_numbers: bool = True) -> bytes:
         out = None
     if out is not None and out[0] in _OBJECT_OR_ARRAY and (
         not scan_numbers or _NEEDS_REFERENCE.search(out) is None
-    ) and (out.isascii() or _ASTRAL.search(out) is None or _PRIVATE_TO_FFFF.search(out) is None):
+    ) and _key_orders_agree(out):
         return out
     try:
         return rfc8785.dumps(value)
