@@ -91,7 +91,11 @@ def compute_tables(
     order = sorted(specs, key=lambda s: s.name not in HEAVY_FIRST)
     with ThreadPoolExecutor(max_workers=max(1, _workers(backend, len(specs)))) as pool:
         futures = {s.name: pool.submit(run, s) for s in order}
-        results = {name: f.result() for name, f in futures.items()}
+        try:
+            results = {name: f.result() for name, f in futures.items()}
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # a failed table fails the report: do not start the rest
+            raise
     out: dict[str, pl.DataFrame] = {}
     for spec in specs:
         raw, seconds = results[spec.name]
