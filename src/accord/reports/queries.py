@@ -78,13 +78,25 @@ def _sum_after_unnest(t: Any, list_col: str, keys: list[str], out: str) -> Any:
     (the length tells an empty list from one empty item). An item holding the separator
     would split into more items than the list had: the query flags it for the caller.
     """
-    rows = outcome_rows(t)
-    rows = rows.mutate(_items=rows[list_col].join(LIST_SEPARATOR), _n_items=rows[list_col].length())
-    g = rows.group_by([*keys, "_items", "_n_items", "disposition", "_held"]).aggregate(n=_.count())
+    g = joined_items(outcome_rows(t), list_col).group_by([*keys, *ITEM_KEYS, "disposition", "_held"]).aggregate(n=_.count())
+    g = unnest_items(g, out)
+    return pivot(g, [*keys, out], OUTCOMES, **{SEPARATOR_FLAG + list_col: g._bad.any()})
+
+
+ITEM_KEYS = ("_items", "_n_items")
+
+
+def joined_items(t: Any, list_col: str) -> Any:
+    """``t`` with ``list_col`` as a grouping key: its items joined into one string, and its length."""
+    return t.mutate(_items=t[list_col].join(LIST_SEPARATOR), _n_items=t[list_col].length())
+
+
+def unnest_items(g: Any, out: str) -> Any:
+    """One row per distinct item of each grouped list (empty and null lists give none), flagged ``_bad``
+    where the joined string splits into more items than the list had."""
     g = g.filter(g._n_items > 0)
     split = g._items.split(LIST_SEPARATOR)
-    g = g.mutate(_bad=split.length() > g._n_items, **{out: split.unique().unnest()})
-    return pivot(g, [*keys, out], OUTCOMES, **{SEPARATOR_FLAG + list_col: g._bad.any()})
+    return g.mutate(_bad=split.length() > g._n_items, **{out: split.unique().unnest()})
 
 
 def detainers_by_reason(h: dict[str, Any], p: QueryParams) -> Any:
