@@ -90,6 +90,15 @@ def _shape(value: Any) -> int:
     if cls is float:
         return _NUMBERS if math.isfinite(value) else _NOT_JSON
     return _NUMBERS  # subclasses and other objects: the old, general path
+
+
+def _shape_of(value: Any) -> int:
+    try:
+        return _shape(value)
+    except RecursionError:  # absurdly deep nesting: the general path refuses it with an InputError
+        return _NUMBERS
+
+
 _SORTED = orjson.OPT_SORT_KEYS
 _dumps = orjson.dumps
 
@@ -151,12 +160,12 @@ def canonical_payload(payload: Any) -> str:
         data = payload.__pydantic_serializer__.to_python(payload, mode="json")
         if sets:
             _sort_sets(payload, data)
-        scan = numbers and _shape(data) != _PLAIN
+        scan = numbers and _shape_of(data) != _PLAIN
     elif isinstance(payload, BaseModel):
         _model_plan(type(payload))
         return canonical_payload(payload)
     else:
-        data, shape = payload, _shape(payload)
+        data, shape = payload, _shape_of(payload)
         if shape == _NOT_JSON:
             _check_json_ready(payload, "payload")  # raises, naming the field
         scan = shape != _PLAIN
@@ -182,7 +191,7 @@ def to_json_ready(payload: Any) -> Any:
         if _holds_sets(type(payload)):
             _sort_sets(payload, data)
         return data
-    if _shape(payload) == _NOT_JSON:
+    if _shape_of(payload) == _NOT_JSON:
         _check_json_ready(payload, "payload")  # raises, naming the field
     return payload
 
