@@ -9,6 +9,8 @@ period and disposition) <= 1.5x a hand-written DuckDB group-by measured in the s
 peak memory <= 2 GiB (the Parquet files are queried, not loaded). PySpark local mode is
 measured and reported, not gated. Imports and the one-time bundling of the Vega
 JavaScript happen in a warm-up run on a small history and are reported separately.
+The full report's process CPU seconds and the load average are printed beside its wall
+time: on a shared 2-core machine the wall time mostly measures the other work.
 The last line printed is one JSON object.
 """
 
