@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -15,9 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from accord.errors import AccordError, InputError
-
-err = Console(stderr=True, soft_wrap=True)
+from accord.cli_support import DbOption, parse_date as _date, reported as _reported
+from accord.errors import InputError
 
 
 def _console() -> Console:
@@ -25,27 +21,8 @@ def _console() -> Console:
     return Console()
 
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Apply the law in force on this date (YYYY-MM-DD) [default: the day the detainer was received]", show_default=False)]  # noqa: UP007
-DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL or SQLite path [default: $ACCORD_DATABASE_URL or sqlite:///./accord.db]", show_default=False)]  # noqa: UP007
 
 packs_app = typer.Typer(help="The law packs Accord applies: list them, show their rules, citations and parameters.", no_args_is_help=True)
-
-
-@contextmanager
-def _reported() -> Iterator[None]:
-    try:
-        yield
-    except AccordError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(exc.exit_code) from None
-
-
-def _date(text: str | None, fld: str = "--as-of") -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field=fld) from None
 
 
 @packs_app.command("list")
