@@ -4,11 +4,11 @@ See docs/contracts.md (Ledger) for the API other packages use.
 """
 
 from .canonical import canonical_json
-from .records import Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
+from .records import BatchRef, Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
 from .store import Ledger
 from .streams import default_stream
 
 __all__ = [
-    "Ledger", "NewEvent", "StoredEvent", "VerifyReport", "Checkpoint", "InclusionProof", "ConsistencyProof",
+    "Ledger", "NewEvent", "BatchRef", "StoredEvent", "VerifyReport", "Checkpoint", "InclusionProof", "ConsistencyProof",
     "canonical_json", "default_stream",
 ]

@@ -12,13 +12,28 @@ from pydantic import BaseModel
 
 
 @dataclass(frozen=True, slots=True)
+class BatchRef:
+    """``caused_by=BatchRef(i)``: the event at 0-based position ``i`` of the same ``append_many`` call.
+
+    Lets a cause and its effects go in one transaction: the ledger gives the cause its seq
+    inside that transaction and stores that seq as the effect's ``caused_by``. ``i`` must be
+    an earlier position of the same call (``append_chunks``: of the whole call, across chunks).
+    """
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
 class NewEvent:
-    """An event to append. ``stream=None`` derives it from the payload (see :func:`accord.ledger.streams.default_stream`)."""
+    """An event to append. ``stream=None`` derives it from the payload (see :func:`accord.ledger.streams.default_stream`).
+
+    ``caused_by`` is the seq of a stored event or a :class:`BatchRef` to an earlier event of the same call.
+    """
 
     kind: str
     payload: BaseModel | dict[str, Any]
     stream: str | None = None
-    caused_by: int | None = None
+    caused_by: int | BatchRef | None = None
 
 
 class StoredEvent(NamedTuple):

@@ -83,7 +83,9 @@ class Ledger:
         """Append events in one transaction: all are recorded, in order, or none is.
 
         An event without a stream whose kind names none (e.g. ``decision.made``)
-        joins the stream of the event it is ``caused_by``.
+        joins the stream of the event it is ``caused_by``. ``caused_by=BatchRef(i)``
+        names the event at position ``i`` of this call, so a cause and its effects
+        commit together; it is stored as that event's seq.
         """
         prepared = prepare(self._inherit_streams(list(events)))
         if not prepared:
@@ -94,8 +96,8 @@ class Ledger:
         return [StoredEvent(r[0], r[1], r[2], r[3], r[6], r[4], stamp, r[7], r[8]) for r in rows]
 
     def _inherit_streams(self, events: list[NewEvent]) -> list[NewEvent]:
-        orphans = {ev.caused_by for ev in events
-                   if ev.stream is None and ev.caused_by is not None and str(ev.kind) not in STREAM_OF_KIND}
+        orphans = {ev.caused_by for ev in events  # a BatchRef's stream is known in prepare
+                   if ev.stream is None and type(ev.caused_by) is int and str(ev.kind) not in STREAM_OF_KIND}
         if not orphans:
             return events
         streams: dict[int, str] = {}
@@ -118,8 +120,9 @@ class Ledger:
         """
         def prepared_chunks() -> Iterator[list]:
             offset = 0
+            streams: list[str] = []  # of every event so far, for BatchRefs across chunks
             for chunk in chunks:
-                yield prepare(chunk, source=source, first=offset + 1)
+                yield prepare(chunk, source=source, first=offset + 1, streams=streams)
                 offset += len(chunk)
 
         return self._write(prepared_chunks(), on_chunk)

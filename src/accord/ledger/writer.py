@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from .canonical import canonical_payload
 from .merkle import CompactRange
-from .records import NewEvent
+from .records import BatchRef, NewEvent
 from .schema import NODE_LEVEL_STEP
 from .sql import ROWS_PER_INSERT
 from .streams import STREAM_OF_KIND, STREAM_PATTERN, check_kind, check_stream, default_stream
@@ -33,7 +33,7 @@ _KNOWN_KINDS = {str(k): str(k) for k in EventKind}
 _IN_CHUNK = 500
 _NODE_MASK = NODE_LEVEL_STEP - 1  # NODE_LEVEL_STEP is a power of two
 
-Prepared = tuple[str, str, "int | None", str]  # kind, stream, caused_by, canonical payload
+Prepared = tuple[str, str, "int | None", str]  # kind, stream, caused_by (< 0: a BatchRef), canonical payload
 
 
 def entry_bytes(seq: int, stream: str, stream_seq: int, kind: str, caused_by: int | None, recorded_at: str, payload: str) -> bytes:
@@ -63,14 +63,31 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def prepare(events: Iterable[NewEvent], source: str = "event", first: int = 1) -> list[Prepared]:
-    """Check and canonicalise events before any lock is taken; errors name the event's position."""
+def prepare(events: Iterable[NewEvent], source: str = "event", first: int = 1,
+            streams: list[str] | None = None) -> list[Prepared]:
+    """Check and canonicalise events before any lock is taken; errors name the event's position.
+
+    ``first`` is the 1-based position of the first event within the whole call and ``streams``
+    the streams of the call's earlier events (``append_chunks`` passes one list for all chunks;
+    it is extended here), so a :class:`BatchRef` can point back across chunks. A ``BatchRef(i)``
+    is kept as the negative number ``-(i + 1)`` until :class:`ChainWriter` gives it its seq.
+    """
     with gc_paused():
-        return _prepare(events, source, first)
+        return _prepare(events, source, first, [] if streams is None else streams)
 
 
-def _prepare(events: Iterable[NewEvent], source: str, first: int) -> list[Prepared]:
+def _batch_ref(ref: BatchRef, index: int) -> int:
+    """Check a ``BatchRef`` met at 0-based ``index`` of the call; returns its placeholder ``-(i + 1)``."""
+    i = ref.index
+    if type(i) is not int or not 0 <= i < index:
+        raise InputError(f"caused_by BatchRef({i!r}) must point at an earlier event of the same batch "
+                         f"(index 0..{index - 1}); this event is at index {index}", field="caused_by")
+    return -(i + 1)
+
+
+def _prepare(events: Iterable[NewEvent], source: str, first: int, streams: list[str]) -> list[Prepared]:
     out: list[Prepared] = []
+    add_stream = streams.append
     streams_ok: set[str] = set()
     append = out.append
     known_kind = _KNOWN_KINDS.get
@@ -83,6 +100,15 @@ def _prepare(events: Iterable[NewEvent], source: str, first: int) -> list[Prepar
             if not isinstance(payload, (BaseModel, dict)):
                 raise InputError("payload must be a JSON object or a pydantic model", field="payload")
             stream = ev.stream
+            cb = ev.caused_by
+            if cb is not None and (type(cb) is not int or cb < 1):
+                if type(cb) is not BatchRef:
+                    raise InputError("caused_by must be the seq (>= 1) of an earlier event or a BatchRef",
+                                     field="caused_by")
+                ref = cb.index
+                cb = _batch_ref(cb, i - 1)
+                if stream is None and stream_rule(kind) is None:
+                    stream = streams[ref]  # joins its cause's stream, as a stored cause's
             if stream is None:
                 # default_stream inlined for models (the hot case); it still decides every other case
                 rule = stream_rule(kind)
@@ -92,9 +118,7 @@ def _prepare(events: Iterable[NewEvent], source: str, first: int) -> list[Prepar
                 if not isinstance(stream, str) or stream_ok(stream) is None:
                     check_stream(stream)  # raises with the message
                 streams_ok.add(stream)
-            cb = ev.caused_by
-            if cb is not None and (type(cb) is not int or cb < 1):
-                raise InputError("caused_by must be the seq (>= 1) of an earlier event", field="caused_by")
+            add_stream(stream)
             append((kind, stream, cb, canonical_payload(payload)))
         except InputError as exc:
             raise InputError(str(exc).removeprefix(f"field '{exc.field}': ") if exc.field else str(exc),
@@ -134,6 +158,7 @@ class ChainWriter:
         self._load_stream_heads({p[1] for p in prepared})
         sha = hashlib.sha256
         seq, chain, stream_next, rec = self.size, self.chain, self.stream_next, self.recorded_at
+        base = self.first_size
         edge = self.tree.hashes
         rows: list[tuple] = []
         nodes: list[tuple[int, int, bytes]] = []
@@ -147,6 +172,8 @@ class ChainWriter:
             if cb is None:
                 leaf = sha((fmt % ("null", kind, payload, rec, seq, stream, ss)).encode()).digest()
             else:
+                if cb < 0:  # BatchRef(i), kept as -(i + 1): the seq given to position i of this call
+                    cb = base - cb
                 if cb >= seq:
                     raise InputError(f"caused_by {cb} is not an earlier event (this one will be {seq})", field="caused_by")
                 leaf = sha((fmt % (cb, kind, payload, rec, seq, stream, ss)).encode()).digest()
