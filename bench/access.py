@@ -10,9 +10,9 @@ Per chunk of --batch requests, all on the same machine in the same run:
 * check        Gateway.check per request (decision + obligations, before any commit): the
                latency figures, against raw single, in wall time and in CPU time (the CPU
                figures leave out time the process waited for the machine's shared cores);
-* audited      Gateway.check_many on the chunk, then record_decisions into the ledger (two
-               commits per chunk: record.requested, then access.decided + notice.due). The
-               batch and one-by-one decisions are asserted equal.
+* audited      Gateway.check_many on the chunk, then record_decisions into the ledger (one
+               commit per chunk: record.requested, access.decided and notice.due together,
+               causes named by BatchRef). The batch and one-by-one decisions are asserted equal.
 
 Prints a summary and, last, one JSON line.
 

@@ -1,9 +1,9 @@
 """Write decisions to the ledger: record.requested, then access.decided and its notice.due events.
 
-A request is recorded first (it happened, whatever is decided), then the decision and the notices
-it owes go in one transaction with ``caused_by`` pointing at the request's event, so a decision is
-never half-written. The ledger gives a seq only once an event is appended, which is why these are
-two transactions; a request left without a decision (a crash in between) shows up as undecided.
+A request, its decision and the notices it owes go in ONE transaction: the decision and notices
+point at the request's event with ``caused_by`` (a :class:`~accord.ledger.BatchRef` when the request
+is appended in the same call), so a crash leaves either all of them or none, never a request without
+its decision. A request already in the ledger (recorded by an earlier call) is reused, not repeated.
 Allowed and denied requests take exactly the same path.
 """
 
@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 from accord.domain import Notice
 from accord.domain.events import EventKind
-from accord.ledger import Ledger, NewEvent
+from accord.ledger import BatchRef, Ledger, NewEvent
 
 from .model import AccessDecision, AccessRequest
 
@@ -52,11 +52,14 @@ def notices_for(decision: AccessDecision) -> list[Notice]:
     ]
 
 
-def _decision_events(decision: AccessDecision, requested_seq: int) -> list[NewEvent]:
-    out = [NewEvent(EventKind.ACCESS_DECIDED.value, decision.ledger_payload(), record_stream(decision.request_id),
-                    requested_seq)]
-    out += [NewEvent(EventKind.NOTICE_DUE.value, n, None, requested_seq) for n in notices_for(decision)]
+def _decision_events(decision: AccessDecision, requested: int | BatchRef) -> list[NewEvent]:
+    out = [NewEvent(_DECIDED, decision.ledger_payload(), record_stream(decision.request_id), requested)]
+    out += [NewEvent(_DUE, n, None, requested) for n in notices_for(decision)]
     return out
+
+
+_REQUESTED, _DECIDED, _DUE = (EventKind.RECORD_REQUESTED.value, EventKind.ACCESS_DECIDED.value,
+                              EventKind.NOTICE_DUE.value)
 
 
 def find_requested(ledger: Ledger, request_id: str) -> int | None:
@@ -74,27 +77,37 @@ def record_decision(ledger: Ledger, areq: AccessRequest, decision: AccessDecisio
 
 def record_decisions(ledger: Ledger, pairs: Sequence[tuple[AccessRequest, AccessDecision]],
                      requested_seqs: Iterable[int | None] | None = None) -> list[Recorded]:
-    """Append many decided requests with two commits in all (the batched path)."""
+    """Append many decided requests in one transaction: all of them, or (on any failure) none.
+
+    ``requested_seqs`` gives, per pair, the seq of its record.requested event; ``None`` there
+    looks it up (and appends it if absent). Without ``requested_seqs`` every request is new.
+    """
     seqs = list(requested_seqs) if requested_seqs is not None else [None] * len(pairs)
-    for i, (areq, _) in enumerate(pairs):
-        if seqs[i] is None and requested_seqs is not None:
-            seqs[i] = find_requested(ledger, areq.request.request_id)
-    missing = [i for i, s in enumerate(seqs) if s is None]
-    if missing:
-        stored = ledger.append_many(
-            NewEvent(EventKind.RECORD_REQUESTED.value, pairs[i][0].request, record_stream(pairs[i][0].request.request_id))
-            for i in missing)
-        for i, ev in zip(missing, stored):
-            seqs[i] = ev.seq
+    if len(seqs) != len(pairs):
+        raise ValueError("requested_seqs must give one entry per pair")
+    if requested_seqs is not None:
+        for i, (areq, _) in enumerate(pairs):
+            if seqs[i] is None:
+                seqs[i] = find_requested(ledger, areq.request.request_id)
     events: list[NewEvent] = []
+    causes: list[int | None] = []  # per pair: its request's position in ``events`` (None: already stored)
     sizes: list[int] = []
-    for (_, decision), seq in zip(pairs, seqs):
-        evs = _decision_events(decision, seq)  # type: ignore[arg-type]
+    for (areq, decision), seq in zip(pairs, seqs):
+        if seq is None:
+            causes.append(len(events))
+            events.append(NewEvent(_REQUESTED, areq.request, record_stream(areq.request.request_id)))
+            evs = _decision_events(decision, BatchRef(causes[-1]))
+        else:
+            causes.append(None)
+            evs = _decision_events(decision, seq)
         events.extend(evs)
         sizes.append(len(evs))
     stored = ledger.append_many(events)
     out, k = [], 0
-    for seq, n in zip(seqs, sizes):
+    for seq, cause, n in zip(seqs, causes, sizes):
+        if cause is not None:
+            seq = stored[k].seq
+            k += 1
         out.append(Recorded(seq, stored[k].seq, tuple(e.seq for e in stored[k + 1:k + n])))  # type: ignore[arg-type]
         k += n
     return out
