@@ -52,12 +52,6 @@ def notices_for(decision: AccessDecision) -> list[Notice]:
     ]
 
 
-def _decision_events(decision: AccessDecision, requested: int | BatchRef) -> list[NewEvent]:
-    out = [NewEvent(_DECIDED, decision.ledger_payload(), record_stream(decision.request_id), requested)]
-    out += [NewEvent(_DUE, n, None, requested) for n in notices_for(decision)]
-    return out
-
-
 _REQUESTED, _DECIDED, _DUE = (EventKind.RECORD_REQUESTED.value, EventKind.ACCESS_DECIDED.value,
                               EventKind.NOTICE_DUE.value)
 
@@ -89,25 +83,27 @@ def record_decisions(ledger: Ledger, pairs: Sequence[tuple[AccessRequest, Access
         for i, (areq, _) in enumerate(pairs):
             if seqs[i] is None:
                 seqs[i] = find_requested(ledger, areq.request.request_id)
+    if not pairs:
+        return []
     events: list[NewEvent] = []
-    causes: list[int | None] = []  # per pair: its request's position in ``events`` (None: already stored)
-    sizes: list[int] = []
+    add = events.append
+    spots: list[tuple[int, int, int]] = []  # per pair: request (seq, or -1 - position), decided position, notices
     for (areq, decision), seq in zip(pairs, seqs):
         if seq is None:
-            causes.append(len(events))
-            events.append(NewEvent(_REQUESTED, areq.request, record_stream(areq.request.request_id)))
-            evs = _decision_events(decision, BatchRef(causes[-1]))
+            pos = len(events)
+            add(NewEvent(_REQUESTED, areq.request, record_stream(areq.request.request_id)))
+            cause: int | BatchRef = BatchRef(pos)
+            seq = -1 - pos
         else:
-            causes.append(None)
-            evs = _decision_events(decision, seq)
-        events.extend(evs)
-        sizes.append(len(evs))
-    stored = ledger.append_many(events)
-    out, k = [], 0
-    for seq, cause, n in zip(seqs, causes, sizes):
-        if cause is not None:
-            seq = stored[k].seq
-            k += 1
-        out.append(Recorded(seq, stored[k].seq, tuple(e.seq for e in stored[k + 1:k + n])))  # type: ignore[arg-type]
-        k += n
-    return out
+            cause = seq
+        decided = len(events)
+        add(NewEvent(_DECIDED, decision.ledger_payload(), record_stream(decision.request_id), cause))
+        notices = notices_for(decision)
+        for n in notices:
+            add(NewEvent(_DUE, n, None, cause))
+        spots.append((seq, decided, len(notices)))
+    # append_chunks: the same one transaction as append_many, but it returns the seq range only
+    # (seqs are consecutive in call order), not a StoredEvent per event that nobody here reads.
+    first, _ = ledger.append_chunks([events])
+    return [Recorded(seq if seq > 0 else first - 1 - seq, first + d,
+                     tuple(range(first + d + 1, first + d + 1 + k))) for seq, d, k in spots]
