@@ -170,11 +170,13 @@ def run_demo(out: Path, *, seed: int = 0, db: str | None = None, scale: float = 
             history = History.from_frames(tables, stamp=stamp)
             sections = [
                 Section("published_vs_recomputed", "Published figures beside the figures recomputed from the ledger", _figures_frame(checks),
-                        "DOMAIN.md §10 (the 2020 NYC dispute). Recomputed by counting detainer, decision, release and encounter events."),
+                        "DOMAIN.md §10 (the 2020 NYC dispute). Recomputed by counting detainer, decision, release and encounter events.",
+                        counts=("recomputed",)),
                 Section("whatif_counts", f"What if: {PACK} against {WHATIF_AGAINST}", whatif.table,
-                        "Every detainer replayed under both packs, each at the law in force on its received date."),
-                Section("whatif_rule_drivers", "Which rules drove the difference (rows of fewer than 10 detainers omitted)",
-                        whatif.rule_drivers.filter(pl.col("detainers") >= 10)),
+                        "Every detainer replayed under both packs, each at the law in force on its received date.",
+                        counts=(PACK, WHATIF_AGAINST, "difference")),
+                Section("whatif_rule_drivers", "Which rules drove the difference (small counts suppressed)",
+                        _suppressed_drivers(whatif.rule_drivers, "detainers", "action"), counts=("detainers",)),
             ]
             result = build.build_report(history, out / "report", extra_sections=sections, title="Accord demo: a New York City year")
             report_path = result.html
@@ -206,6 +208,24 @@ def _scaled_figures(scale: float):
     from accord.synth.calibration import NYC_2020_FIGURES
 
     return tuple(replace(f, published=max(1, round(f.published * scale))) for f in NYC_2020_FIGURES)
+
+
+def _suppressed_drivers(drivers: pl.DataFrame, count: str, group: str, threshold: int | None = None) -> pl.DataFrame:
+    """Rule drivers with small counts hidden: each action's rows add up to every detainer (a published
+    figure), so a lone hidden row would be that total minus the rest; complementary suppression keeps it hidden."""
+    from accord.reports.suppress import DEFAULT_THRESHOLD, Constraint, suppress_cells
+
+    threshold = threshold or DEFAULT_THRESHOLD
+    values = {i: int(v) for i, v in enumerate(drivers[count])}
+    constraints = []
+    for g, rows in drivers.with_row_index("_i").group_by(group, maintain_order=True).agg(pl.col("_i")).iter_rows():
+        total = ("total", g)
+        values[total] = sum(values[i] for i in rows)
+        constraints.append(Constraint(total, tuple(rows)))
+    # the per-action totals are published (the what-if's detainer count): known, never complements
+    hidden = suppress_cells(values, constraints, threshold, known={k.total for k in constraints if values[k.total] >= threshold})
+    mask = pl.Series([i in hidden for i in range(drivers.height)], dtype=pl.Boolean)
+    return drivers.with_columns(pl.when(mask).then(None).otherwise(pl.col(count)).alias(count))
 
 
 def _figures_frame(checks: list[Any]) -> pl.DataFrame:

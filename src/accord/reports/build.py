@@ -6,7 +6,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +22,7 @@ from .html import HtmlTable, Section, html_rows, render_html
 from .queries import PERIODS, SEPARATOR_FLAG, QueryParams
 from .source import History, connect
 from .suppress import DEFAULT_THRESHOLD
-from .table import PublishedTable, TableSpec, publish
+from .table import PublishedTable, TableSpec, hidden_figures, publish_all
 
 MANIFEST = "manifest.json"
 HTML_NAME = "report.html"
@@ -227,15 +227,41 @@ def build_report(
     per_table: dict[str, float] = {}
     raw = compute_tables(history, backend=backend, params=QueryParams(period=period), timings=per_table)
     t1 = time.perf_counter()
-    published = {name: publish(frame, _spec(name), threshold) for name, frame in raw.items()}
+    published = publish_all(raw, {name: _spec(name) for name in raw}, threshold)
+    secret = hidden_figures(published, raw)
+    sections = [suppress_section(sec, threshold, secret) for sec in extra_sections]
     t2 = time.perf_counter()
     params = {"threshold": threshold, "period": period, "backend": backend}
     result = write_outputs(Path(out_dir), published, stamp=history.final_stamp(), params=params,
-                           extra_sections=extra_sections, title=title)
+                           extra_sections=sections, title=title)
     t3 = time.perf_counter()
     result.timings = {"queries": t1 - t0, "suppression": t2 - t1, "write": t3 - t2, "total": t3 - t0,
                       **{f"table {k}": v for k, v in per_table.items()}}
     return result
+
+
+def suppress_section(sec: Section, threshold: int, secret: Collection[int] = ()) -> Section:
+    """Run an extra section through the report's suppression.
+
+    A figure equal to a cell the tables hid (``secret``, values at least the threshold: complements) is
+    hidden, wherever it is in the section: printing it would undo the complement. A count below the
+    threshold is hidden. A row with a hidden count has all its ``counts`` hidden (a difference column
+    would give it back)."""
+    if sec.frame.height == 0:
+        return sec
+    frame = sec.frame
+    secret = [v for v in secret if v >= threshold]
+    ints = [c for c in frame.columns if frame.schema[c].is_integer()]
+    if secret and ints:
+        frame = frame.with_columns([pl.when(pl.col(c).is_in(secret)).then(None).otherwise(pl.col(c)).alias(c) for c in ints])
+    counts = [c for c in sec.counts if c in frame.columns]
+    if counts:
+        gone = pl.Series([False] * frame.height)
+        for c in counts:
+            small = ((frame[c] > 0) & (frame[c] < threshold)).fill_null(False)
+            gone = gone | small | (frame[c].is_null() & sec.frame[c].is_not_null())
+        frame = frame.with_columns([pl.when(gone).then(None).otherwise(pl.col(c)).alias(c) for c in counts])
+    return replace(sec, frame=frame)
 
 
 def _spec(name: str) -> TableSpec:

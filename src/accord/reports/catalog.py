@@ -36,6 +36,7 @@ CATALOG: tuple[TableSpec, ...] = (
         "The dispositions add up to Received; 'Held past release' overlaps them.",
         keys=("period",),
         query=q.detainers_by_period,
+        headline=("received", "transferred", "declined", "held"),  # the disputed figures (DOMAIN.md §10)
         **_BY,  # type: ignore[arg-type]
     ),
     TableSpec(

@@ -24,7 +24,10 @@ SUPPRESSED_MARK = "s"
 class Section:
     """Something extra to show (e.g. the demo's published-vs-recomputed table): a titled polars frame.
 
-    Extra sections are written as given (CSV, JSON, HTML); suppress them first if they count people.
+    Every figure of a section counts as published for the tables' suppression (a table never hides a
+    complement whose value a section shows). ``counts`` are the columns that count people: a row with a
+    count below the threshold has all its counts hidden (so a difference column gives nothing away).
+    Sums inside a section are the caller's to protect (suppress with ``accord.reports.suppress``).
     """
 
     name: str
@@ -32,6 +35,7 @@ class Section:
     frame: pl.DataFrame
     description: str = ""
     chart: dict[str, Any] | None = None  # a Vega-Lite spec, e.g. ``altair_chart.to_dict()``
+    counts: tuple[str, ...] = ()
 
 
 @dataclass

@@ -18,6 +18,12 @@ published total is the total minus the rest. So, after primary suppression
   consistent with everything published — must leave it a range. Published sums
   are network constraints, so the LP bounds are the integer bounds.
 
+Figures published elsewhere in the same report (another table, an extra section) are
+known to the attacker whatever this table does: hiding such a cell protects nothing, so
+cells in ``known`` are never chosen as complements (the attacker model then treats them
+as published, which they are). Cells in ``keep`` (headline figures a reader came for) are
+chosen as complements only when nothing else in the sum can be.
+
 Zeros are published (common practice: a zero describes nobody), unless
 ``suppress_zeros`` is set. Cells are hidden as ``None``; primary and complementary
 suppressions look the same, so neither can be told apart.
@@ -25,7 +31,7 @@ suppressions look the same, so neither can be told apart.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,37 +59,61 @@ def suppress_cells(
     threshold: int = DEFAULT_THRESHOLD,
     *,
     suppress_zeros: bool = False,
+    known: Collection[Cell] = (),
+    keep: Collection[Cell] = (),
+    sensitive: Collection[Cell] = (),
 ) -> set[Cell]:
-    """Return the cells to hide so that no value below ``threshold`` can be recovered."""
+    """Return the cells to hide so that no value below ``threshold`` can be recovered.
+
+    ``known``: cells whose exact value the report publishes elsewhere (never complements; a known
+    cell below the threshold is a leak elsewhere, so it is refused). ``keep``: headline cells,
+    complements of last resort. ``sensitive``: cells to hide and protect like small ones whatever their
+    value (a figure another table hid as a complement, which this table must not give away).
+    """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
     low = 0 if suppress_zeros else 1
-    hidden = {c for c, v in values.items() if low <= v < threshold}
+    hidden = {c for c, v in values.items() if low <= v < threshold} | set(sensitive)
+    exposed = sorted((c for c in known if c in hidden and values[c] > 0), key=str)
+    if exposed:
+        raise ValueError(f"cell(s) {exposed} below the threshold are published elsewhere in the report")
     if not hidden:
         return hidden
     constraints = [k for k in constraints if len(k.members) > 0]
+    pick = _Picker(values, frozenset(known), frozenset(keep))
     while True:
-        added = _complete_constraints(values, constraints, hidden)
+        added = _complete_constraints(values, constraints, hidden, pick)
         if added:
             continue
         pinned = _linearly_determined(values, constraints, hidden)
         if not pinned:
-            pinned = _pinned_by_bounds(values, constraints, hidden, threshold)
+            pinned = _pinned_by_bounds(values, constraints, hidden, threshold, frozenset(sensitive))
         if not pinned:
             return hidden
-        if not _protect(values, constraints, hidden, pinned):
+        if not _protect(values, constraints, hidden, pinned, pick):
+            if pick.known:  # only figures published elsewhere are left to hide: they would not help
+                raise ValueError(f"cell(s) {sorted(pinned, key=str)} below the threshold follow from figures "
+                                 "published elsewhere in the report; publish fewer figures there")
             return hidden  # everything that could be hidden already is
 
 
-def _smallest_visible(values: Mapping[Cell, int], cells: Iterable[Cell], hidden: set[Cell]) -> Cell | None:
-    """The smallest published cell among ``cells``, preferring non-zero ones (a zero protects nothing)."""
-    visible = [c for c in cells if c not in hidden]
-    if not visible:
-        return None
-    return min(visible, key=lambda c: (values[c] == 0, values[c], str(c)))
+@dataclass(frozen=True)
+class _Picker:
+    """Chooses complements: never a cell known from elsewhere, headline cells last, small non-zero cells first."""
+
+    values: Mapping[Cell, int]
+    known: frozenset
+    keep: frozenset
+
+    def __call__(self, cells: Iterable[Cell], hidden: set[Cell]) -> Cell | None:
+        visible = [c for c in cells if c not in hidden and c not in self.known]
+        if not visible:
+            return None
+        v = self.values
+        return min(visible, key=lambda c: (c in self.keep, v[c] == 0, v[c], str(c)))
 
 
-def _complete_constraints(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell]) -> bool:
+def _complete_constraints(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell], pick: _Picker) -> bool:
     """Hide a second cell wherever one hidden cell (or only hidden ones) would be given away."""
     changed = False
     for k in constraints:
@@ -99,7 +129,7 @@ def _complete_constraints(values: Mapping[Cell, int], constraints: Sequence[Cons
             and sum(values[c] for c in members_hidden) <= len(members_hidden)
         )
         if lone or all_ones:
-            extra = _smallest_visible(values, k.cells, hidden)
+            extra = pick(k.cells, hidden)
             if extra is not None:
                 hidden.add(extra)
                 changed = True
@@ -133,11 +163,12 @@ def _linearly_determined(values: Mapping[Cell, int], constraints: Sequence[Const
     return [c for c, m in zip(unknowns, movable, strict=True) if not m]
 
 
-def _pinned_by_bounds(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell], threshold: int) -> list[Cell]:
+def _pinned_by_bounds(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell], threshold: int,
+                      sensitive: frozenset = frozenset()) -> list[Cell]:
     """Hidden small cells whose range, as the linear programme of an attacker finds it, is one value."""
     from scipy.optimize import linprog
 
-    small = [c for c in hidden if 0 < values[c] < threshold]
+    small = [c for c in hidden if 0 < values[c] < threshold or c in sensitive]
     if not small:
         return []
     unknowns = sorted(hidden, key=str)
@@ -181,7 +212,7 @@ def _pinned_by_bounds(values: Mapping[Cell, int], constraints: Sequence[Constrai
     return []
 
 
-def _protect(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell], pinned: list[Cell]) -> bool:
+def _protect(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell], pinned: list[Cell], pick: _Picker) -> bool:
     """Hide one more cell next to each pinned cell, in the constraint with fewest hidden cells."""
     changed = False
     for cell in pinned:
@@ -190,7 +221,7 @@ def _protect(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidd
             key=lambda k: sum(c in hidden for c in k.cells),
         )
         for k in around:
-            extra = _smallest_visible(values, k.cells, hidden)
+            extra = pick(k.cells, hidden)
             if extra is not None:
                 hidden.add(extra)
                 changed = True
@@ -198,7 +229,7 @@ def _protect(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidd
     if not changed:
         # the pinned cells' own sums are all hidden: widen to any published sum that touches a hidden cell
         near = {c for k in constraints if any(x in hidden for x in k.cells) for c in k.cells}
-        extra = _smallest_visible(values, near, hidden)
+        extra = pick(near, hidden)
         if extra is not None:
             hidden.add(extra)
             changed = True

@@ -1,0 +1,181 @@
+"""A report is read whole: a figure one section publishes must not undo another table's suppression.
+
+The leak (found in the demo): the main table's Total row hid a small ``expired`` count and, as its
+complement, ``transferred``; the demo's published-vs-recomputed section printed the transferred
+figure, and ``expired`` came back by subtraction. The attacker here holds a published table and knows
+the exact value of every cell whose value appears anywhere else in the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from accord.errors import InputError
+from accord.reports.build import build_report, compute_tables, suppress_section
+from accord.reports.catalog import BY_NAME, MAIN_TABLE
+from accord.reports.html import Section
+from accord.reports.sample import write_sample_parquet
+from accord.reports.source import History
+from accord.reports.suppress import Constraint
+from accord.reports.table import publish, publish_all, with_total
+from accord.reports.verify import verify_report
+
+THRESHOLD = 10
+DISP = ("transferred", "notified_only", "declined", "lifted", "expired", "released_before_decision", "pending")
+
+
+def _period_rows(rows: list[dict[str, int]]) -> pl.DataFrame:
+    out = []
+    for i, r in enumerate(rows):
+        full = {c: r.get(c, 0) for c in DISP}
+        out.append({"period": f"2020-0{i + 1}", "received": sum(full.values()), **full, "held": r.get("held", 20)})
+    return pl.DataFrame(out)
+
+
+# expired is small in one period (and so in the Total row); transferred is the smallest other Total
+RAW = _period_rows([
+    {"transferred": 40, "declined": 300, "lifted": 50, "expired": 3, "released_before_decision": 60, "pending": 70},
+    {"transferred": 35, "declined": 310, "lifted": 45, "released_before_decision": 55, "pending": 80},
+    {"transferred": 30, "declined": 290, "lifted": 55, "released_before_decision": 65, "pending": 75},
+])
+# the same table without headline preference: complements chosen by size alone, as before the fix
+PLAIN = replace(BY_NAME[MAIN_TABLE], headline=())
+
+
+def _system(full: pl.DataFrame, spec) -> tuple[dict, list[Constraint]]:
+    n = full.height
+    values = {(r, c): int(full[c][r]) for r in range(n) for c in spec.counts}
+    cons = [Constraint((n - 1, c), tuple((r, c) for r in range(n - 1))) for c in spec.counts]
+    cons += [Constraint((r, spec.total_col), tuple((r, c) for c in spec.partition_cols)) for r in range(n)]
+    return values, cons
+
+
+def _recovered(published: pl.DataFrame, full: pl.DataFrame, spec, elsewhere: set[int]) -> list:
+    """Hidden cells below the threshold whose value the attacker pins (exact integer programme).
+
+    The attacker knows every published cell, every sum, that hidden cells are >= 1 (zeros are published)
+    and, for every hidden cell whose value the report publishes elsewhere, that value."""
+    values, cons = _system(full, spec)
+    hidden = sorted((cell for cell in values if published[cell[1]][cell[0]] is None), key=str)
+    unknown = [c for c in hidden if values[c] not in elsewhere]
+    idx = {c: i for i, c in enumerate(unknown)}
+    rows, rhs = [], []
+    for k in cons:
+        row, b = np.zeros(len(unknown)), 0
+        for c, sign in [(k.total, -1), *((m, 1) for m in k.members)]:
+            if c in idx:
+                row[idx[c]] += sign
+            else:
+                b -= sign * values[c]
+        if row.any():
+            rows.append(row)
+            rhs.append(b)
+    lin = [LinearConstraint(np.array(rows), rhs, rhs)] if rows else []
+    pinned = []
+    for cell in unknown:
+        if not 0 < values[cell] < THRESHOLD:
+            continue
+        cost = np.zeros(len(unknown))
+        cost[idx[cell]] = 1
+        for lower in (1, 0):
+            bounds = Bounds(np.full(len(unknown), lower), np.full(len(unknown), np.inf))
+            low = milp(cost, constraints=lin, bounds=bounds, integrality=np.ones(len(unknown)))
+            if low.status == 2:
+                continue
+            high = milp(-cost, constraints=lin, bounds=bounds, integrality=np.ones(len(unknown)))
+            if high.status == 0 and round(low.x[idx[cell]]) == round(high.x[idx[cell]]):
+                pinned.append(cell)
+            break
+    return pinned
+
+
+def test_the_leak_a_complement_published_elsewhere_gives_the_small_cell_away():
+    full = with_total(RAW, PLAIN)
+    alone = publish(RAW, PLAIN, THRESHOLD).frame
+    total = alone.row(-1, named=True)
+    assert total["expired"] is None and total["transferred"] is None  # transferred is the complement
+    assert _recovered(alone, full, PLAIN, set()) == []  # the table alone is safe ...
+    section = {int(full["transferred"][-1])}  # ... until a section publishes the transferred total
+    assert (full.height - 1, "expired") in _recovered(alone, full, PLAIN, section)
+
+
+def test_a_figure_published_elsewhere_is_never_a_complement():
+    full = with_total(RAW, PLAIN)
+    section = {int(full["transferred"][-1])}
+    fixed = publish(RAW, PLAIN, THRESHOLD, elsewhere=section).frame
+    assert fixed.row(-1, named=True)["expired"] is None
+    assert fixed.row(-1, named=True)["transferred"] == full["transferred"][-1]
+    assert _recovered(fixed, full, PLAIN, section) == []
+
+
+def test_headline_figures_are_complements_of_last_resort():
+    spec = BY_NAME[MAIN_TABLE]
+    total = publish(RAW, spec, THRESHOLD).frame.row(-1, named=True)
+    assert total["expired"] is None
+    assert all(total[c] is not None for c in spec.headline)
+    assert _recovered(publish(RAW, spec, THRESHOLD).frame, with_total(RAW, spec), spec, set()) == []
+
+
+def test_another_table_publishing_the_complement_counts_too():
+    """The same figure in two tables (e.g. a statutory format repeating the transferred total)."""
+    other = BY_NAME["nyc_10_178"]
+    raw_other = pl.DataFrame({"quarter": ["2020-Q1"], "request": ["detainer"], "requester": ["ICE"],
+                              "requests": [int(RAW["received"].sum())], "complied": [int(RAW["transferred"].sum())],
+                              "declined": [int(RAW["declined"].sum())],
+                              "other": [int(RAW["received"].sum() - RAW["transferred"].sum() - RAW["declined"].sum())]})
+    specs = {MAIN_TABLE: PLAIN, "nyc_10_178": other}
+    out = publish_all({MAIN_TABLE: RAW, "nyc_10_178": raw_other.select([*other.keys, *other.counts])}, specs, THRESHOLD)
+    assert out[MAIN_TABLE].frame.row(-1, named=True)["expired"] is None
+    seen = {int(v) for c in other.counts for v in out["nyc_10_178"].frame[c].drop_nulls()}
+    assert _recovered(out[MAIN_TABLE].frame, with_total(RAW, PLAIN), PLAIN, seen) == []
+    # the complement and its copy in the other table are hidden together, or neither is
+    main_total, copy = out[MAIN_TABLE].frame.row(-1, named=True)["transferred"], out["nyc_10_178"].frame["complied"][-1]
+    assert (main_total is None) == (copy is None)
+
+
+def test_section_rows_with_a_small_count_hide_every_count_of_the_row():
+    sec = Section("s", "S", pl.DataFrame({"label": ["a", "b", "c"], "x": [100, 4, 0], "y": [90, 50, 0],
+                                          "difference": [10, 46, 0]}), counts=("x", "y", "difference"))
+    frame = suppress_section(sec, THRESHOLD).frame
+    assert frame.row(0) == ("a", 100, 90, 10)
+    assert frame.row(1) == ("b", None, None, None)  # else 50 - 46 would give x away
+    assert frame.row(2) == ("c", 0, 0, 0)
+
+
+def test_a_section_never_prints_a_figure_the_tables_hid(tmp_path: Path):
+    """The demo's case end to end: a section prints Total figures of the main table; whatever the tables
+    hid as complements, the section does not print, and ``accord report verify`` still reproduces every table."""
+    hist = tmp_path / "history"
+    for _ in write_sample_parquet(hist, 1500, chunk=1500, seed=4):
+        pass
+    raw = compute_tables(History.from_parquet(hist))
+    main = with_total(raw[MAIN_TABLE], BY_NAME[MAIN_TABLE])
+    figures = [int(main[c][-1]) for c in BY_NAME[MAIN_TABLE].counts]  # every Total, small ones too
+    section = Section("figures_elsewhere", "Figures", pl.DataFrame({"label": BY_NAME[MAIN_TABLE].counts, "figure": figures}),
+                      counts=("figure",))
+    out = tmp_path / "report"
+    result = build_report(hist, out, extra_sections=[section])
+    assert not verify_report(out, history_dir=hist).mismatches
+    hidden = set()
+    for name, table in result.tables.items():
+        full = with_total(raw[name], table.spec)
+        hidden |= {int(full[c][r]) for c in table.spec.counts for r in range(full.height) if table.frame[c][r] is None}
+    assert hidden, "the sample must have suppressed cells for this test to mean anything"
+    printed = pl.read_csv(out / "figures_elsewhere.csv", comment_prefix="#")["figure"].drop_nulls().to_list()
+    assert not set(printed) & hidden
+    assert printed, "figures nobody hid are still printed"
+
+
+def test_figures_elsewhere_that_give_a_cell_away_whatever_is_hidden_are_refused():
+    """Publishing every Total but one small one elsewhere leaves nothing to hide: an error, not a leak."""
+    raw = RAW.with_columns(pl.lit(20, dtype=pl.Int64).alias("notified_only"), pl.col("received") + 20)
+    full = with_total(raw, PLAIN)
+    everything = {int(full[c][-1]) for c in PLAIN.counts if c != "expired"}
+    with pytest.raises(InputError, match="elsewhere"):
+        publish(raw, PLAIN, THRESHOLD, elsewhere=everything)
