@@ -1,8 +1,8 @@
 """accord.access — the records gateway: Cedar policies per law, decisions, and the notices owed.
 
 ``check(AccessRequest)`` decides a request under the pack of the custodian holding the records;
-``Gateway(pack)`` keeps the parsed Cedar handles for many checks; ``record_decision`` writes the
-request, the decision and its notice.due events to the ledger; ``notice_book`` projects the
+``Gateway(pack)`` keeps the parsed Cedar handles for many checks; ``record_decision(s)`` writes the
+request, the decision and its notice.due events to the ledger in one transaction; ``notice_book`` projects the
 notices still owed. See ``model.py`` for the request JSON shape.
 """
 
