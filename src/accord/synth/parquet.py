@@ -9,7 +9,9 @@ Layout (what ``accord.reports.source.History.from_parquet`` opens)::
 
 Each chunk is drawn from its own seed (``[seed, 2, k]``), decided with the vectorised
 engine, settled, written and dropped before the next, so peak memory depends on the
-chunk size, not on the number of rows.
+chunk size, not on the number of rows. Every file is in the history layout
+(``accord.reports.layout``: sorted by jurisdiction then time, row groups of 122,880 rows),
+so reports filtered by jurisdiction skip row groups.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from accord.errors import InputError
 from accord.law.facts import FACT_NAMES
 from accord.law.pack import load_pack
+from accord.reports.layout import write_history_parquet
 
 from .draw import draw_cohort
 from .flat import facts_frame
@@ -87,19 +90,19 @@ def write_history(
             settled = settle(decide_frame(facts_frame(cohort, profile, id_prefix), pack_id), profile.period_end)
             del cohort
             name = f"part-{k:05d}.parquet"
-            history_columns(settled, FACT_NAMES).write_parquet(dirs["detainers"] / name, compression="zstd", statistics=True)
+            write_history_parquet(history_columns(settled, FACT_NAMES), dirs["detainers"] / name, dictionary=False)
             owed = notices_frame(settled, pack, profile.jurisdiction, profile.period_end, rng)
             n_not += owed.height
-            owed.write_parquet(dirs["notices"] / name, compression="zstd")
+            write_history_parquet(owed, dirs["notices"] / name, dictionary=False)
             enc = encounters_of(settled)
             n_enc += enc.height
-            enc.write_parquet(dirs["encounters"] / name, compression="zstd")
+            write_history_parquet(enc, dirs["encounters"] / name, dictionary=False)
             del settled, enc
             m = int(round(n * req_ratio))
             if m:
                 draws = draw_requests(rng, m, profile, first_index=n_req, people=rows)
                 frame = decide_requests(draws, id_prefix) if decide_records else requests_frame(draws, id_prefix)
-                frame.write_parquet(dirs["record_requests"] / name, compression="zstd")
+                write_history_parquet(frame, dirs["record_requests"] / name, dictionary=False)
                 n_req += m
             gc.collect()
             bar.advance(task, n)
