@@ -1,6 +1,8 @@
 """``caused_by=BatchRef(i)``: a cause and its effects in one transaction, on both databases."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accord.errors import InputError
 from accord.ledger import BatchRef, Ledger, NewEvent
@@ -67,3 +69,30 @@ def test_a_ref_that_is_not_an_index_is_refused(db_url: str) -> None:
         with pytest.raises(InputError, match="caused_by"):
             led.append_many([_request("R-1"), NewEvent("access.decided", {}, "record/R-1", "1")])  # type: ignore[arg-type]
         assert led.size == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.none(), st.floats(0, 1, exclude_max=True)), min_size=1, max_size=12),
+       st.integers(0, 3))
+def test_any_mix_of_refs_stores_each_as_its_causes_seq(tmp_path_factory, plan, stored_before) -> None:
+    """None: a new request; a fraction f: an effect of the event at index int(f * i) of the batch."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('batchref') / 'accord.db'}"
+    with Ledger.open(url) as led:
+        for k in range(stored_before):
+            led.append("record.requested", {"request_id": f"old-{k}"})
+        events: list[NewEvent] = []
+        for i, f in enumerate(plan):
+            if f is None or i == 0:
+                events.append(_request(f"R-{i}"))
+            else:
+                events.append(NewEvent("access.decided", {"i": i}, None, BatchRef(int(f * i))))
+        stored = led.append_many(events)
+        for ev, new, got in zip(events, range(len(events)), stored):
+            assert got.seq == stored_before + 1 + new
+            if isinstance(ev.caused_by, BatchRef):
+                cause = stored[ev.caused_by.index]
+                assert got.caused_by == cause.seq and got.stream == cause.stream
+            else:
+                assert got.caused_by is None
+        assert list(led.events(after_seq=stored_before)) == stored
+        assert led.verify().ok
