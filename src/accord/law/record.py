@@ -1,7 +1,7 @@
 """Decisions as ledger events: ``decision.made`` caused by the ``detainer.received`` it answers.
 
-The decision, and the notices it says the law requires, are appended in one
-transaction, each pointing at the detainer event, so a reader of the ledger can walk
+The detainer (when new), the decision and the notices it says the law requires are
+appended in one transaction, decision and notices pointing at the detainer event, so a reader of the ledger can walk
 from any notice or decision back to the request (``accord explain``).
 """
 
@@ -29,22 +29,32 @@ def find_detainer_event(ledger: Any, request_id: str) -> Any | None:
 
 
 def record_decision(ledger: Any, case: DetainerCase, decision: CaseDecision) -> tuple[Any, Any, list[Any]]:
-    """Append (if new) the detainer, then the decision and its notices; returns (detainer, decision, notices) events."""
-    from accord.ledger import NewEvent
+    """Append (if new) the detainer, the decision and its notices in ONE transaction.
+
+    Returns (detainer, decision, notices) events. A crash leaves either all of them or,
+    for a detainer not yet recorded, none: never a detainer without its decision.
+    """
+    from accord.ledger import BatchRef, NewEvent
 
     req = case.detainer.request_id
     stream = detainer_stream(req)
     received = find_detainer_event(ledger, req)
+    batch: list[Any] = []
     if received is None:
-        received = ledger.append(EventKind.DETAINER_RECEIVED.value, case.detainer, stream=stream)
+        batch.append(NewEvent(EventKind.DETAINER_RECEIVED.value, case.detainer, stream, None))
+        cause: Any = BatchRef(0)
     elif _recorded_detainer(received) != case.detainer:
         raise InputError(
             f"detainer {req} is already recorded (seq {received.seq}) with different contents; record a correction instead",
             field="detainer",
         )
-    batch = [NewEvent(EventKind.DECISION_MADE.value, decision.to_payload(), stream, received.seq)]
-    batch += [NewEvent(EventKind.NOTICE_DUE.value, n, None, received.seq) for n in decision.notices]
+    else:
+        cause = received.seq
+    batch.append(NewEvent(EventKind.DECISION_MADE.value, decision.to_payload(), stream, cause))
+    batch += [NewEvent(EventKind.NOTICE_DUE.value, n, None, cause) for n in decision.notices]
     written = ledger.append_many(batch)
+    if received is None:
+        received, written = written[0], written[1:]
     return received, written[0], written[1:]
 
 
