@@ -31,14 +31,19 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
+def fail(exc: AccordError) -> typer.Exit:
+    """Print ``exc`` as one line on stderr; return the Exit to raise with its code."""
+    err.print(f"[bold red]error:[/] {escape(str(exc))}")
+    return typer.Exit(exc.exit_code)
+
+
 @contextmanager
 def reported() -> Iterator[None]:
     """Print an AccordError as one message (no traceback) and exit with its code."""
     try:
         yield
     except AccordError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(exc.exit_code) from None
+        raise fail(exc) from None
 
 
 def parse_date(text: str | None, option: str = "--as-of") -> date | None:

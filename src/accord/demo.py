@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from accord.cli_support import fail
 from accord.errors import AccordError, InputError, IntegrityError
 
 PACK = "nyc_doc"
@@ -279,6 +280,5 @@ def register(app: typer.Typer) -> None:
         try:
             res = run_demo(out, seed=seed, db=db, scale=scale, console=Console(stderr=True))
         except AccordError as err:
-            Console(stderr=True).print(f"[red]error:[/] {err}")
-            raise typer.Exit(err.exit_code) from None
+            raise fail(err) from None
         _print_result(res, console)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -15,28 +13,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from accord.errors import AccordError, InputError
+from accord.cli_support import DbOption, reported as _reported
+from accord.errors import InputError
 
-DbOption = Annotated[Optional[str], typer.Option(  # noqa: UP007 - typer reads Optional
-    "--db", help="Database URL or SQLite path [default: $ACCORD_DATABASE_URL or sqlite:///./accord.db]",
-    show_default=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 PackOption = Annotated[Optional[str], typer.Option(  # noqa: UP007
     "--pack", help="Pack id or directory [default: the pack whose custodian holds the records]", show_default=False)]
 
 out = Console()
-err = Console(stderr=True)
 access = typer.Typer(help="Decide requests for protected records (Cedar policies per law).", no_args_is_help=True)
 notices = typer.Typer(help="Notices the law owes people whose records were asked for.", no_args_is_help=True)
 
 
-@contextmanager
-def _reported() -> Iterator[None]:
-    try:
-        yield
-    except AccordError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(exc.exit_code) from None
 
 
 def _date(text: str | None, option: str) -> date | None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,25 +13,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from accord.errors import AccordError, IntegrityError
+from accord.cli_support import DbOption, reported as _reported
+from accord.errors import IntegrityError
 
-DbOption = Annotated[Optional[str], typer.Option(  # noqa: UP007 - typer reads Optional
-    "--db", help="Database URL or SQLite path \\[default: $ACCORD_DATABASE_URL or sqlite:///./accord.db]",
-    show_default=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)  # messages stay on one line for grep and logs
 
 
-@contextmanager
-def _reported() -> Iterator[None]:
-    """Print an AccordError as one message (no traceback) and exit with its code."""
-    try:
-        yield
-    except AccordError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(exc.exit_code) from None
 
 
 def _open(db: str | None):  # -> Ledger

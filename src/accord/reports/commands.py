@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from accord.cli_support import fail
 from accord.errors import AccordError, InputError
 
 from .suppress import DEFAULT_THRESHOLD
@@ -56,8 +57,7 @@ def build(
                 source = History.from_parquet(history)
             result = build_report(source, out_dir, threshold=threshold, backend=backend, period=period)
     except AccordError as e:
-        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
-        raise typer.Exit(e.exit_code) from None
+        raise fail(e) from None
     table = Table(title=f"Report written to {result.out_dir}", show_lines=False)
     table.add_column("Table")
     table.add_column("Rows", justify="right")
@@ -93,8 +93,7 @@ def verify(
         if not result.ok:
             raise ReportMismatchError(f"{len(result.mismatches)} of {len(result.tables_checked)} tables differ from their source")
     except AccordError as e:
-        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
-        raise typer.Exit(e.exit_code) from None
+        raise fail(e) from None
     out.print(f"[green]All {len(result.tables_checked)} tables match their source.[/green]")
 
 

@@ -19,7 +19,7 @@ from accord.errors import InputError, IntegrityError
 from .build import MANIFEST, compute_tables
 from .catalog import BY_NAME
 from .queries import QueryParams
-from .source import History, hash_files
+from .source import History
 from .table import publish_all
 
 

@@ -11,15 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from accord.cli_support import fail as _fail
 from accord.errors import AccordError, InputError
 
 synth_app = typer.Typer(help="Synthetic populations calibrated to published figures.", no_args_is_help=True)
-_err = Console(stderr=True)
-
-
-def _fail(err: AccordError) -> typer.Exit:
-    _err.print(f"[red]error:[/] {err}")
-    return typer.Exit(err.exit_code)
 
 
 @synth_app.command("history")
