@@ -13,7 +13,7 @@ from accord.law.case import DetainerCase
 from accord.law.clock import hold_until
 from accord.law.facts import FACT_NAMES, facts_from_case
 from accord.law.pack import load_pack
-from accord.synth.clock import hold_deadlines
+from accord.law.clock_column import hold_deadlines
 from accord.synth.objects import agencies, cases
 from accord.synth.profile import NYC_2020
 from accord.synth.year import decide_history, draw

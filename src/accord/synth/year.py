@@ -17,7 +17,7 @@ from accord.law.batch import decide_batch
 from accord.law.facts import FACT_NAMES
 from accord.law.pack import load_pack
 
-from .clock import hold_deadlines
+from accord.law.clock_column import hold_deadlines
 from .draw import Cohort, draw_cohort
 from .flat import facts_frame
 from .profile import Profile

@@ -4,7 +4,7 @@
 every held detainer, and under a "hold everything" pack that is every row. This is the
 same walk done a day at a time for all rows together in Polars (time-zone aware, so DST
 and local midnights match), with the pack's parameters in force on each row's law date.
-``tests/synth`` checks it equals ``hold_until`` row for row.
+``tests/synth/test_synth_paths.py`` checks it equals ``hold_until`` row for row.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import date
 import holidays
 import polars as pl
 
-from accord.law.pack import Pack
+from .pack import Pack
 
 US = 1_000_000
 MAX_DAYS = 40  # 48 working hours never need more than a couple of weeks of holidays and weekends
