@@ -70,11 +70,24 @@ _ROWS = {kind: _row_model(kind, model) for kind, model in zip(INGESTABLE, PAYLOA
 _ROW = TypeAdapter(Annotated[Union[tuple(_ROWS.values())], Field(discriminator="kind")])  # noqa: UP007
 
 
+#: How many further field problems of one row are listed after the first.
+MORE_PER_ROW = 9
+
+
 def _first_error(exc: ValidationError, source: str, line: int, drop_tag: bool) -> InputError:
-    err = exc.errors(include_input=False, include_url=False)[0]
-    loc = list(err["loc"])[1:] if drop_tag and err["loc"] else list(err["loc"])
-    field = ".".join(str(p) for p in loc) or None
+    """The row's first problem as the error's field; the row's other field problems follow in the message."""
+    errors = exc.errors(include_input=False, include_url=False)
+    err = errors[0]
+
+    def field_of(e: Any) -> str | None:
+        loc = list(e["loc"])[1:] if drop_tag and e["loc"] else list(e["loc"])
+        return ".".join(str(p) for p in loc) or None
+
+    field = field_of(err)
     msg = err["msg"]
+    others = [f"field '{field_of(e)}': {e['msg']}" for e in errors[1 : 1 + MORE_PER_ROW] if field_of(e)]
+    if others and err["type"] not in ("union_tag_invalid", "union_tag_not_found", "json_invalid"):
+        msg = "; ".join([msg, *others]) + ("; ..." if len(errors) > 1 + MORE_PER_ROW else "")
     if err["type"] == "union_tag_invalid":
         field, msg = "kind", f"unknown kind; ingestable kinds are {', '.join(INGESTABLE)}"
     elif err["type"] == "union_tag_not_found":
