@@ -14,8 +14,12 @@ from pathlib import Path
 
 import polars as pl
 
+from accord.errors import InputError
+
+from .schema import LIST_KEYS, LIST_SEPARATOR
+
 #: bumped when the layout changes (benchmarks regenerate their histories)
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3  # 3: list grouping keys (schema.LIST_KEYS)
 #: DuckDB's default row group size: one row group is one unit of its parallel scan
 ROW_GROUP_ROWS = 122_880
 #: columns a history table is sorted by, where it has them (first present wins in order)
@@ -32,12 +36,28 @@ def laid_out(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(keys, nulls_last=True, maintain_order=True) if keys else frame
 
 
+def with_list_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the grouping key of each list column it has (``schema.LIST_KEYS``), where missing.
+
+    The key is the items joined with ``LIST_SEPARATOR``, null for a null or empty list, so it
+    splits back into exactly the list: an item holding the separator is refused here.
+    """
+    lists = [c for c in LIST_KEYS if c in frame.columns and LIST_KEYS[c] not in frame.columns]
+    for c in lists:
+        if frame.select(pl.col(c).list.eval(pl.element().str.contains(LIST_SEPARATOR, literal=True)).list.any().any()).item():
+            raise InputError(f"an item of {c} contains the reserved separator U+001F", field=c)
+    return frame.with_columns(
+        pl.when(pl.col(c).list.len() > 0).then(pl.col(c).list.join(LIST_SEPARATOR)).alias(LIST_KEYS[c]) for c in lists
+    )
+
+
 def write_history_parquet(frame: pl.DataFrame, path: Path, *, dictionary: bool = True) -> None:
-    """Write one history file: sorted, row groups of ``ROW_GROUP_ROWS``, min/max statistics, zstd.
+    """Write one history file: list grouping keys added (``with_list_keys``), sorted, row groups of
+    ``ROW_GROUP_ROWS``, min/max statistics, zstd.
 
     Dictionary encoding (pyarrow's writer) because ids, codes and offence lists repeat, and DuckDB
     reads dictionary-encoded lists about twice as fast as the plain encoding."""
-    frame = laid_out(frame)
+    frame = laid_out(with_list_keys(frame))
     if dictionary:
         frame.write_parquet(path, use_pyarrow=True, row_group_size=ROW_GROUP_ROWS, statistics=True,
                             pyarrow_options={"use_dictionary": True, "compression": "zstd"})

@@ -17,7 +17,7 @@ import polars as pl
 from ibis import _
 
 from .calendar import by_period, epoch_day, label_period, period_columns
-from .schema import DISPOSITIONS
+from .schema import DISPOSITIONS, LIST_KEYS, LIST_SEPARATOR
 
 PERIODS = ("month", "quarter", "year")
 HONORED = ("transferred", "notified_only")
@@ -63,8 +63,6 @@ def detainers_by_office(h: dict[str, Any], p: QueryParams) -> Any:
     return pivot(g, ["issuing_office"], BY_DISPOSITION)
 
 
-#: Joins a list's items into one string for grouping; no rule id or offence category contains it.
-LIST_SEPARATOR = "\x1f"  # ASCII unit separator
 #: Column a list query adds: true where an item held LIST_SEPARATOR (``build.compute_tables`` refuses it).
 SEPARATOR_FLAG = "_separator_in_"
 
@@ -73,13 +71,22 @@ def _sum_after_unnest(t: Any, list_col: str, keys: list[str], out: str) -> Any:
     """Count by the whole list first (few distinct lists), then unnest the small result and pivot.
 
     Grouping 10 M rows by a list column is slow (DuckDB hashes and compares lists item by
-    item); the items joined into one short string, with the list's length, are a cheaper key
-    and lose nothing: without the separator inside an item, (string, length) is the list
-    (the length tells an empty list from one empty item). An item holding the separator
-    would split into more items than the list had: the query flags it for the caller.
+    item); the items joined into one short string are a cheaper key and lose nothing when no
+    item holds the separator. A history that carries the key (``schema.LIST_KEYS``, written
+    dictionary-encoded; the writer refused separators) is grouped by it as stored; otherwise
+    the key is built per row, with the list's length (which tells an empty list from one empty
+    item), and an item holding the separator, which would split into more items than the list
+    had, is flagged for the caller.
     """
-    g = joined_items(outcome_rows(t), list_col).group_by([*keys, *ITEM_KEYS, "disposition", "_held"]).aggregate(n=_.count())
-    g = unnest_items(g, out)
+    rows = outcome_rows(t)
+    key = LIST_KEYS.get(list_col)
+    if key in rows.columns:
+        g = rows.mutate(_items=rows[key]).group_by([*keys, "_items", "disposition", "_held"]).aggregate(n=_.count())
+        g = g.filter(g._items.notnull())
+        g = g.mutate(_bad=ibis.literal(False), **{out: g._items.split(LIST_SEPARATOR).unique().unnest()})
+    else:
+        g = joined_items(rows, list_col).group_by([*keys, *ITEM_KEYS, "disposition", "_held"]).aggregate(n=_.count())
+        g = unnest_items(g, out)
     return pivot(g, [*keys, out], OUTCOMES, **{SEPARATOR_FLAG + list_col: g._bad.any()})
 
 

@@ -87,4 +87,11 @@ RECORD_REQUESTS: dict[str, pl.DataType] = {
     "notice_owed": pl.Boolean(),
 }
 
+#: Optional grouping keys next to the list columns reports count by item: the list's items joined
+#: with ``LIST_SEPARATOR`` (U+001F), null when the list is null or empty. Writers add them
+#: (``accord.reports.layout.with_list_keys``, dictionary-encoded in Parquet) so a report groups
+#: by one repeated string instead of building it for every row; histories without them still work.
+LIST_SEPARATOR = "\x1f"  # ASCII unit separator; no item may contain it
+LIST_KEYS = {"decision_rules": "decision_rules_key", "offense_categories": "offense_categories_key"}
+
 TABLES = {"detainers": DETAINERS, "notices": NOTICES, "record_requests": RECORD_REQUESTS}
