@@ -92,12 +92,20 @@ def record_decisions(ledger: Ledger, pairs: Sequence[tuple[AccessRequest, Access
         return _record(ledger, pairs, seqs)
 
 
-def _record(ledger: Ledger, pairs: Sequence[tuple[AccessRequest, AccessDecision]],
-            seqs: list[int | None]) -> list[Recorded]:
+def decision_events(pairs: Sequence[tuple[AccessRequest, AccessDecision]],
+                    seqs: Sequence[int | None] | None = None) -> tuple[list[NewEvent], list[tuple[int, int, int]]]:
+    """The events that record ``pairs`` (pure: no ledger needed, so a worker process can build them).
+
+    Per pair: its record.requested event unless ``seqs`` gives the seq of one already stored, then
+    access.decided and one notice.due per notice owed, each ``caused_by`` the request. Also returns,
+    per pair, where its events land: (request seq, or ``-1 - position`` when appended here;
+    position of access.decided; number of notices).
+    """
     events: list[NewEvent] = []
     add = events.append
-    spots: list[tuple[int, int, int]] = []  # per pair: request (seq, or -1 - position), decided position, notices
-    for (areq, decision), seq in zip(pairs, seqs):
+    spots: list[tuple[int, int, int]] = []
+    for i, (areq, decision) in enumerate(pairs):
+        seq = None if seqs is None else seqs[i]
         if seq is None:
             pos = len(events)
             add(NewEvent(_REQUESTED, areq.request, record_stream(areq.request.request_id)))
@@ -111,8 +119,19 @@ def _record(ledger: Ledger, pairs: Sequence[tuple[AccessRequest, AccessDecision]
         for n in notices:
             add(NewEvent(_DUE, n, None, cause))
         spots.append((seq, decided, len(notices)))
+    return events, spots
+
+
+def placed(first: int, spots: Sequence[tuple[int, int, int]]) -> list[Recorded]:
+    """Where each pair's events landed, given the seq of the call's first event."""
+    return [Recorded(seq if seq > 0 else first - 1 - seq, first + d,
+                     tuple(range(first + d + 1, first + d + 1 + k))) for seq, d, k in spots]
+
+
+def _record(ledger: Ledger, pairs: Sequence[tuple[AccessRequest, AccessDecision]],
+            seqs: list[int | None]) -> list[Recorded]:
+    events, spots = decision_events(pairs, seqs)
     # append_chunks: the same one transaction as append_many, but it returns the seq range only
     # (seqs are consecutive in call order), not a StoredEvent per event that nobody here reads.
     first, _ = ledger.append_chunks([events])
-    return [Recorded(seq if seq > 0 else first - 1 - seq, first + d,
-                     tuple(range(first + d + 1, first + d + 1 + k))) for seq, d, k in spots]
+    return placed(first, spots)

@@ -114,6 +114,56 @@ def check(
                       + (f", notices {', '.join(f'#{s}' for s in recorded.notice_seqs)}" if recorded.notice_seqs else ""))
 
 
+@access.command("check-batch")
+def check_batch(
+    requests_file: Annotated[Path, typer.Argument(metavar="REQUESTS.jsonl", help='One {"request": ..., "requester": ...} per line.')],
+    db: DbOption = None,
+    pack: PackOption = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Decision processes \\[default: one per core; 0: this process].", show_default=False)] = None,  # noqa: UP007
+    chunk: Annotated[int, typer.Option("--chunk", help="Requests per transaction.")] = 1000,
+    as_json: JsonOption = False,
+) -> None:
+    """Decide and record a file of record requests, each with its decision and notices.
+
+    Every line is checked first; a file with any bad line is refused whole (each bad line named).
+    Then chunks are decided in parallel and committed in file order, one transaction each. Requests
+    already in the ledger are skipped, so an interrupted run can simply be run again.
+    """
+    with _reported():
+        from accord.ledger import Ledger
+
+        from .batch_file import read_requests
+        from .bulk import audit_requests
+
+        reqs = read_requests(requests_file)
+        with Ledger.open(db) as led, _progress() as bar:
+            task = bar.add_task(f"deciding {requests_file.name}", total=len(reqs))
+            result = audit_requests(led, reqs, pack=pack, workers=workers, chunk=chunk,
+                                    on_chunk=lambda n: bar.advance(task, n))
+        if as_json:
+            out.print_json(json.dumps({"requests": result.requests, "recorded": result.recorded,
+                                       "skipped": len(result.skipped), "allowed": result.allowed,
+                                       "denied": result.denied, "notices": result.notices, "events": result.events,
+                                       "first_seq": result.first_seq, "last_seq": result.last_seq,
+                                       "workers": result.workers}))
+            return
+        out.print(f"{result.recorded:,} requests recorded ([green]{result.allowed:,} allowed[/], "
+                  f"[red]{result.denied:,} denied[/]), {result.notices:,} notices owed, "
+                  f"{result.events:,} ledger events"
+                  + (f" #{result.first_seq}-#{result.last_seq}" if result.events else ""))
+        if result.skipped:
+            out.print(f"{len(result.skipped):,} requests already in the ledger were skipped")
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from accord.cli_support import err
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
 @access.command("policies")
 def policies(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Show the policies in force on this date [default: today].")] = None,  # noqa: UP007

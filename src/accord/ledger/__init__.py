@@ -7,8 +7,9 @@ from .canonical import canonical_json
 from .records import BatchRef, Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
 from .store import Ledger
 from .streams import default_stream
+from .writer import Prepared, prepare
 
 __all__ = [
     "Ledger", "NewEvent", "BatchRef", "StoredEvent", "VerifyReport", "Checkpoint", "InclusionProof", "ConsistencyProof",
-    "canonical_json", "default_stream",
+    "canonical_json", "default_stream", "prepare", "Prepared",
 ]

@@ -20,9 +20,10 @@ from .schema import NODE_LEVEL_STEP, checkpoints
 from .signing import key_file_for, load_or_create_signer
 from .sql import Statements
 from .streams import STREAM_OF_KIND
-from .writer import ChainWriter, prepare, utc_stamp
+from .writer import ChainWriter, Prepared, check_prepared, prepare, utc_stamp
 
 _PAGE = 2000
+_STREAMS_PER_QUERY = 500
 
 
 class StoreUnavailable(AccordError):
@@ -126,6 +127,34 @@ class Ledger:
                 offset += len(chunk)
 
         return self._write(prepared_chunks(), on_chunk)
+
+    def append_prepared(self, prepared: Sequence[Prepared]) -> tuple[int, int]:
+        """Append events that :func:`~accord.ledger.writer.prepare` already checked and canonicalised,
+        in one transaction; returns ``(first_seq, last_seq)`` (``(0, 0)`` for none).
+
+        For pipelines whose workers do the costly part (canonical JSON of every payload) in other
+        processes and leave the single writer only numbering, hashing and inserting. Each tuple's
+        shape, kind, stream and cause are checked again here (cheap); the payload text is taken
+        as ``prepare`` made it, so it must come from ``prepare`` (``audit verify`` re-reads every
+        payload). ``BatchRef`` placeholders count from the first event of this call.
+        """
+        checked = check_prepared(prepared)
+        if not checked:
+            return (0, 0)
+        return self._write([checked])
+
+    def known_streams(self, streams: Iterable[str]) -> set[str]:
+        """Which of ``streams`` already hold events (one query per 500 streams)."""
+        wanted = list(dict.fromkeys(streams))
+        found: set[str] = set()
+        pg = self.sql.dialect == "postgresql"
+        with read_connection(self.engine) as conn:
+            cur = _dbapi(conn).cursor()
+            for i in range(0, len(wanted), _STREAMS_PER_QUERY):
+                part = wanted[i : i + _STREAMS_PER_QUERY]
+                cur.execute(self.sql.stream_heads(len(part)), [part] if pg else part)
+                found.update(stream for stream, last in cur.fetchall() if last is not None)
+        return found
 
     def _write(self, chunks: Iterable[list], on_chunk: Callable[[int], None] | None = None,
                collect: list[tuple] | None = None) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -123,6 +123,38 @@ def _prepare(events: Iterable[NewEvent], source: str, first: int, streams: list[
         except InputError as exc:
             raise InputError(str(exc).removeprefix(f"field '{exc.field}': ") if exc.field else str(exc),
                              source=source, line=i, field=exc.field) from None
+    return out
+
+
+def check_prepared(prepared: Sequence[Prepared]) -> list[Prepared]:
+    """Re-check events that :func:`prepare` made elsewhere (e.g. in a worker process) before they are written.
+
+    Checks what ``ChainWriter`` relies on: each is a ``(kind, stream, caused_by, payload)`` tuple of a
+    known kind, a valid stream, a cause that is a stored seq or a placeholder for an EARLIER event of
+    the same call, and a payload that is JSON object text. The payload's canonical form is not
+    re-derived: that is the work this path exists to move out of the writer.
+    """
+    out: list[Prepared] = []
+    streams_ok: set[str] = set()
+    for i, item in enumerate(prepared):
+        try:
+            kind, stream, cb, payload = item
+        except (TypeError, ValueError):
+            raise InputError("a prepared event is a (kind, stream, caused_by, payload) tuple",
+                             source="prepared", line=i + 1) from None
+        if type(kind) is not str or kind not in _KNOWN_KINDS:
+            raise InputError(f"unknown kind {kind!r}", source="prepared", line=i + 1, field="kind")
+        if stream not in streams_ok:
+            if type(stream) is not str or STREAM_PATTERN.fullmatch(stream) is None:
+                raise InputError(f"not a valid stream: {stream!r}", source="prepared", line=i + 1, field="stream")
+            streams_ok.add(stream)
+        if cb is not None and (type(cb) is not int or cb == 0 or (cb < 0 and -cb > i)):
+            raise InputError("caused_by must be a stored seq or a placeholder for an earlier event of this call",
+                             source="prepared", line=i + 1, field="caused_by")
+        if type(payload) is not str or not payload.startswith("{") or not payload.endswith("}"):
+            raise InputError("payload must be canonical JSON object text from prepare()", source="prepared",
+                             line=i + 1, field="payload")
+        out.append((kind, stream, cb, payload))
     return out
 
 

@@ -1,0 +1,170 @@
+"""Bulk audited decisions: forked deciders, one writer, the same ledger as deciding one chunk at a time."""
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from accord.access.audit import record_decisions
+from accord.access.bulk import audit_requests
+from accord.access.gateway import Gateway
+from accord.access.model import AccessRequest
+from accord.cli import app
+from accord.errors import InputError
+from accord.ledger import Ledger
+
+ICE = {"agency_id": "ice-ero", "name": "ICE ERO", "kind": "immigration_enforcement", "jurisdiction": "US",
+       "primarily_enforces_immigration": True}
+PD = {"agency_id": "nypd", "name": "NYPD", "kind": "police", "jurisdiction": "US-NY-NYC",
+      "certifications": [{"kind": "ny_vtl_201_12_b_no_immigration_use", "signed_on": "2020-01-10"}]}
+MA_ICE = {**ICE, "agency_id": "ice-boston"}
+START = datetime(2019, 11, 1, 9, tzinfo=timezone.utc)
+
+
+def _doc(i: int, custodian: str = "ny-dmv") -> dict:
+    agency = (ICE, PD)[i % 2] if custodian == "ny-dmv" else MA_ICE
+    req = {"request_id": f"R-{custodian}-{i}", "requester_agency_id": agency["agency_id"],
+           "custodian_agency_id": custodian, "record_kind": ("dmv_standard_license", "dmv_photo")[i % 3 == 0],
+           "purpose": ("criminal_immigration_enforcement", "criminal_investigation")[i % 2],
+           "subject_person_id": f"person-{i}", "requested_at": (START + timedelta(days=3 * i)).isoformat()}
+    if i % 5 == 0:
+        req["legal_process"] = {"kind": "judicial_warrant", "judge_kind": "article_iii"}
+    return {"request": req, "requester": agency}
+
+
+def _reqs(n: int, custodian: str = "ny-dmv") -> list[AccessRequest]:
+    return [AccessRequest.model_validate_json(json.dumps(_doc(i, custodian))) for i in range(n)]
+
+
+def _content(led: Ledger) -> list[tuple]:
+    """Everything an event says but the moment it was written."""
+    return [(e.seq, e.stream, e.stream_seq, e.kind, e.caused_by, e.payload_json) for e in led.events()]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_bulk_writes_what_recording_chunk_by_chunk_writes(db_url: str, sqlite_url: str, workers: int) -> None:
+    reqs = _reqs(95)
+    gw = Gateway("ny_dmv")
+    with Ledger.open(sqlite_url.replace("accord.db", "reference.db")) as ref:
+        for s in range(0, len(reqs), 20):
+            chunk = reqs[s:s + 20]
+            record_decisions(ref, list(zip(chunk, gw.check_many(chunk))))
+        expected = _content(ref)
+    done: list[int] = []
+    with Ledger.open(db_url) as led:
+        result = audit_requests(led, reqs, workers=workers, chunk=20, on_chunk=done.append)
+        assert _content(led) == expected
+        assert led.verify().ok
+    assert done == [20, 20, 20, 20, 15]
+    assert result.workers == workers and result.recorded == 95 and result.skipped == ()
+    assert (result.first_seq, result.last_seq, result.events) == (1, len(expected), len(expected))
+    decided = [json.loads(c[5]) for c in expected if c[3] == "access.decided"]
+    assert result.allowed == sum(d["outcome"] == "allow" for d in decided) > 0
+    assert result.denied == sum(d["outcome"] == "deny" for d in decided) > 0
+    assert result.notices == sum(c[3] == "notice.due" for c in expected) > 0
+
+
+def test_each_custodians_requests_are_decided_by_its_own_pack(sqlite_url: str) -> None:
+    reqs = [r for pair in zip(_reqs(6), _reqs(6, "ma-rmv")) for r in pair]
+    with Ledger.open(sqlite_url) as led:
+        audit_requests(led, reqs, workers=2, chunk=4)
+        packs = {e.payload["request_id"]: e.payload["pack"] for e in led.events(kind="access.decided")}
+    assert {p for r, p in packs.items() if "ny-dmv" in r} == {"ny_dmv"}
+    assert {p for r, p in packs.items() if "ma-rmv" in r} == {"ma_rmv"}
+    assert list(packs) == [r.request.request_id for r in reqs]  # input order, whoever decided them
+
+
+def test_a_rerun_skips_requests_already_recorded(db_url: str) -> None:
+    reqs = _reqs(30)
+    with Ledger.open(db_url) as led:
+        audit_requests(led, reqs[:12], workers=0, chunk=5)
+        size = led.size
+        again = audit_requests(led, reqs, workers=2, chunk=5)
+        assert again.skipped == tuple(r.request.request_id for r in reqs[:12])
+        assert again.recorded == 18 and again.first_seq == size + 1
+        requested = [e.payload["request_id"] for e in led.events(kind="record.requested")]
+        assert requested == [r.request.request_id for r in reqs]  # each once
+        assert audit_requests(led, reqs).recorded == 0 and led.size == again.last_seq
+
+
+def test_a_request_id_given_twice_is_refused_before_anything_is_written(sqlite_url: str) -> None:
+    reqs = _reqs(5)
+    with Ledger.open(sqlite_url) as led:
+        with pytest.raises(InputError) as err:
+            audit_requests(led, [*reqs, reqs[1]], workers=2, chunk=2)
+        assert err.value.line == 6 and err.value.field == "request.request_id" and "position 2" in str(err.value)
+        assert led.size == 0
+
+
+def test_a_custodian_without_a_pack_is_named(sqlite_url: str) -> None:
+    reqs = _reqs(3) + _reqs(1, "tx-dps")
+    with Ledger.open(sqlite_url) as led:
+        with pytest.raises(InputError) as err:
+            audit_requests(led, reqs)
+        assert err.value.line == 4 and err.value.field == "request.custodian_agency_id"
+        assert led.size == 0
+
+
+def test_a_failing_chunk_keeps_the_chunks_before_it_and_a_rerun_finishes(sqlite_url: str, monkeypatch) -> None:
+    reqs = _reqs(40)
+    real = Gateway.check_many
+
+    def broken(self, areqs, as_of=None):
+        if any(a.request.request_id == "R-ny-dmv-23" for a in areqs):
+            raise RuntimeError("decider crashed")
+        return real(self, areqs, as_of)
+
+    with Ledger.open(sqlite_url) as led:
+        monkeypatch.setattr(Gateway, "check_many", broken)  # the forked workers inherit it
+        with pytest.raises(RuntimeError, match="decider crashed"):
+            audit_requests(led, reqs, workers=2, chunk=10)
+        requested = [e.payload["request_id"] for e in led.events(kind="record.requested")]
+        assert requested == [r.request.request_id for r in reqs[:20]]  # chunks 1-2 committed, none after
+        decided = [e.payload["request_id"] for e in led.events(kind="access.decided")]
+        assert decided == requested  # never a request without its decision
+        monkeypatch.setattr(Gateway, "check_many", real)
+        rest = audit_requests(led, reqs, workers=2, chunk=10)
+        assert rest.recorded == 20 and len(rest.skipped) == 20
+        assert led.verify().ok
+
+
+def test_bad_arguments_are_named(sqlite_url: str) -> None:
+    with Ledger.open(sqlite_url) as led:
+        with pytest.raises(InputError, match="chunk"):
+            audit_requests(led, _reqs(2), chunk=0)
+        with pytest.raises(InputError, match="workers"):
+            audit_requests(led, _reqs(2), workers=-1)
+
+
+def _write_jsonl(path: Path, docs: list) -> Path:
+    path.write_text("".join((d if isinstance(d, str) else json.dumps(d)) + "\n" for d in docs))
+    return path
+
+
+def test_cli_check_batch_records_a_file_and_names_every_bad_line(tmp_path: Path, db_url: str) -> None:
+    runner = CliRunner()
+    good = _write_jsonl(tmp_path / "reqs.jsonl", [_doc(i) for i in range(25)])
+    res = runner.invoke(app, ["access", "check-batch", str(good), "--db", db_url, "--chunk", "10", "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert summary["recorded"] == 25 and summary["allowed"] + summary["denied"] == 25
+    assert summary["notices"] > 0 and summary["skipped"] == 0
+    res = runner.invoke(app, ["access", "check-batch", str(good), "--db", db_url, "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["skipped"] == 25
+
+    bad_kind = _doc(30)
+    bad_kind["request"]["record_kind"] = "dmv_everything"
+    no_requester = _doc(31)
+    del no_requester["requester"]
+    bad = _write_jsonl(tmp_path / "bad.jsonl", [_doc(40), bad_kind, "{not json", no_requester])
+    with Ledger.open(db_url) as led:
+        before = led.size
+    res = runner.invoke(app, ["access", "check-batch", str(bad), "--db", db_url])
+    assert res.exit_code == 2, res.output
+    assert "bad.jsonl:2: field 'request.record_kind'" in res.output
+    assert "bad.jsonl:3" in res.output and "bad.jsonl:4: field 'requester'" in res.output
+    assert "nothing was written" in res.output and "Traceback" not in res.output
+    with Ledger.open(db_url) as led:
+        assert led.size == before
