@@ -136,10 +136,21 @@ def check_batch(
         from .bulk import audit_requests
 
         reqs = read_requests(requests_file)
-        with Ledger.open(db) as led, _progress() as bar:
-            task = bar.add_task(f"deciding {requests_file.name}", total=len(reqs))
-            result = audit_requests(led, reqs, pack=pack, workers=workers, chunk=chunk,
-                                    on_chunk=lambda n: bar.advance(task, n))
+        bar = _progress()
+        task = bar.add_task(f"deciding {requests_file.name}", total=len(reqs))
+
+        def advance(n: int) -> None:
+            # Started at the first commit, after the workers are forked: its refresh thread is
+            # then never copied into a child mid-draw.
+            if not bar.live.is_started:
+                bar.start()
+            bar.advance(task, n)
+
+        try:
+            with Ledger.open(db) as led:
+                result = audit_requests(led, reqs, pack=pack, workers=workers, chunk=chunk, on_chunk=advance)
+        finally:
+            bar.stop()
         if as_json:
             out.print_json(json.dumps({"requests": result.requests, "recorded": result.recorded,
                                        "skipped": len(result.skipped), "allowed": result.allowed,
