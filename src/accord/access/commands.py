@@ -13,10 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_support import DbOption, reported as _reported
+from accord.cli_support import DbOption, JsonOption, parse_date, reported as _reported
 from accord.errors import InputError
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 PackOption = Annotated[Optional[str], typer.Option(  # noqa: UP007
     "--pack", help="Pack id or directory [default: the pack whose custodian holds the records]", show_default=False)]
 
@@ -24,16 +23,6 @@ out = Console()
 access = typer.Typer(help="Decide requests for protected records (Cedar policies per law).", no_args_is_help=True)
 notices = typer.Typer(help="Notices the law owes people whose records were asked for.", no_args_is_help=True)
 
-
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"not a date (YYYY-MM-DD): {text!r}", field=option) from None
 
 
 def _moment(text: str | None, option: str) -> datetime:
@@ -82,7 +71,7 @@ def check(
 
         areq = _read_request(request_file)
         gw = Gateway(_pack_for(pack, areq.request.custodian_agency_id))
-        decision = gw.check(areq, _date(as_of, "--as-of"))
+        decision = gw.check(areq, parse_date(as_of, "--as-of"))
         recorded = None
         if record:
             from accord.ledger import Ledger
@@ -185,7 +174,7 @@ def policies(
     with _reported():
         from .packs import list_packs, load_pack
 
-        on = _date(as_of, "--as-of") or date.today()
+        on = parse_date(as_of, "--as-of") or date.today()
         rows = []
         for name in [pack] if pack else list_packs():
             p = load_pack(name)
