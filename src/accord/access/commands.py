@@ -209,7 +209,7 @@ def due(
         from .notices import notice_book
 
         moment = _moment(as_of, "--as-of")
-        with Ledger.open(db) as led:
+        with Ledger.open(db, create=False) as led:
             book = notice_book(led, moment)
         shown = book.overdue if overdue else book.due
         if as_json:
@@ -241,7 +241,7 @@ def sent(
 
         from .notices import mark_sent
 
-        with Ledger.open(db) as led:
+        with Ledger.open(db, create=False) as led:
             seq = mark_sent(led, notice_id, _moment(at, "--at"), channel)
         out.print(f"notice {escape(notice_id)} recorded as sent (event #{seq})")
 

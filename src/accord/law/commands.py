@@ -142,7 +142,7 @@ def explain_cmd(
 
     out = _console()
     with _reported():
-        led = Ledger.open(db)
+        led = Ledger.open(db, create=False)
         try:
             det, decisions = decision_events_for(led, event)
             p = det.payload

@@ -24,10 +24,11 @@ err = Console(stderr=True, soft_wrap=True)  # messages stay on one line for grep
 
 
 
-def _open(db: str | None):  # -> Ledger
+def _open(db: str | None, create: bool = False):  # -> Ledger
+    """Commands that only read (or add to what is there) refuse a store with no ledger."""
     from .store import Ledger
 
-    return Ledger.open(db)
+    return Ledger.open(db, create=create)
 
 
 def init(db: DbOption = None) -> None:
@@ -35,7 +36,7 @@ def init(db: DbOption = None) -> None:
     with _reported():
         from .signing import key_file_for
 
-        led = _open(db)
+        led = _open(db, create=True)
         key_file = key_file_for(led.engine)
         out.print(f"ledger ready at [bold]{escape(led.url)}[/] with {led.size} events")
         out.print(f"checkpoint signing key: {escape(str(key_file)) if key_file else 'stored in the ledger_keys table'}")
@@ -66,7 +67,7 @@ def ingest(
     from . import ingest as ing
 
     with _reported():
-        led = _open(db)
+        led = _open(db, create=True)
         try:
             with _progress() as bar:
                 checking = bar.add_task(f"validating {file.name}", total=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from .db import Writers, make_engine, read_connection, resolve_url, write_transa
 from .migrate import ensure_schema
 from .records import Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
 from .schema import NODE_LEVEL_STEP, checkpoints
+from .schema import head as schema_head
 from .signing import key_file_for, load_or_create_signer
 from .sql import Statements
 from .streams import STREAM_OF_KIND
@@ -34,6 +36,24 @@ def _dbapi(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
+def _require_ledger(engine: Engine) -> None:
+    """Raise NotFoundError unless ``engine``'s database already holds a ledger (without creating one)."""
+    where = engine.url.render_as_string(hide_password=True)
+    hint = f"create one with `accord init --db {where}`"
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:") and not Path(database).exists():
+        engine.dispose()
+        raise NotFoundError(f"no ledger at {where}: the file does not exist; {hint}")
+    try:
+        present = sa.inspect(engine).has_table(schema_head.name)
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        raise StoreUnavailable(f"cannot open the ledger at {where}: {str(exc.orig).strip().splitlines()[0]}") from None
+    if not present:
+        engine.dispose()
+        raise NotFoundError(f"no ledger at {where}: the database holds no Accord ledger tables; {hint}")
+
+
 class Ledger:
     """Open with :meth:`open`; every method takes its own connection, so one Ledger serves many threads."""
 
@@ -45,9 +65,16 @@ class Ledger:
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
-    def open(cls, url: str | None = None) -> Ledger:
-        """``None`` -> ``$ACCORD_DATABASE_URL`` or ``sqlite:///./accord.db``; creates or migrates the schema."""
+    def open(cls, url: str | None = None, *, create: bool = True) -> Ledger:
+        """``None`` -> ``$ACCORD_DATABASE_URL`` or ``sqlite:///./accord.db``; creates or migrates the schema.
+
+        ``create=False`` is for commands that read what is there: a store that holds no ledger
+        (a mistyped path, an empty database) is a :class:`NotFoundError` rather than a new,
+        empty ledger that would be read, reported or verified as if it were the real one.
+        """
         engine = make_engine(resolve_url(url))
+        if not create:
+            _require_ledger(engine)
         try:
             ensure_schema(engine)
         except sa.exc.DBAPIError as exc:

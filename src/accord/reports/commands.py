@@ -50,7 +50,7 @@ def build(
 
                 from .export import history_from_ledger
 
-                with Ledger.open(db) as led:
+                with Ledger.open(db, create=False) as led:
                     source = history_from_ledger(led)
             else:
                 assert history is not None

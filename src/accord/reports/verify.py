@@ -62,7 +62,7 @@ def _source_history(manifest: dict[str, Any], db_url: str | None, history_dir: s
 
         from .export import history_at_stamp
 
-        with Ledger.open(db_url) as led:
+        with Ledger.open(db_url, create=False) as led:
             return history_at_stamp(led, stamp)
     if kind == "parquet":
         if not history_dir:

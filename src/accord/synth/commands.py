@@ -66,7 +66,7 @@ def load_history(source: str) -> pl.LazyFrame:
 
         from .export import history_from_ledger
 
-        with Ledger.open(source) as led:
+        with Ledger.open(source, create=False) as led:
             tables, _ = history_from_ledger(led)
         return tables["detainers"].lazy()
     path = Path(source)
