@@ -7,6 +7,7 @@ import pytest
 
 from accord.errors import InputError
 from accord.reports.build import compute_tables
+from accord.reports.calendar import zone_for
 from accord.reports.queries import QueryParams
 from accord.reports.sample import sample_history
 from accord.reports.schema import DISPOSITIONS
@@ -23,8 +24,18 @@ def raw(frames) -> dict[str, pl.DataFrame]:
     return compute_tables(History.from_frames(frames))
 
 
+def _local(d: pl.DataFrame, column: str = "received_at") -> pl.DataFrame:
+    """``local``: each row's timestamp on its jurisdiction's wall clock (independently of the queries)."""
+    zones = {j: zone_for(j) for j in d["jurisdiction"].unique().to_list()}
+    parts = [
+        d.filter(pl.col("jurisdiction") == j).with_columns(local=pl.col(column).dt.convert_time_zone(z).dt.replace_time_zone(None))
+        for j, z in zones.items()
+    ]
+    return pl.concat(parts)
+
+
 def test_detainers_by_month_count_each_detainer_once_by_disposition(frames, raw):
-    d = frames["detainers"].with_columns(period=pl.col("received_at").dt.strftime("%Y-%m"))
+    d = _local(frames["detainers"]).with_columns(period=pl.col("local").dt.strftime("%Y-%m"))
     expected = d.group_by("period").agg(
         received=pl.len(), **{x: (pl.col("disposition") == x).sum() for x in DISPOSITIONS}, held=pl.col("hold_hours").is_not_null().sum()
     ).sort("period")
@@ -34,14 +45,14 @@ def test_detainers_by_month_count_each_detainer_once_by_disposition(frames, raw)
 
 
 def test_quarter_and_year_periods(frames):
-    for period, fmt in (("quarter", None), ("year", "%Y")):
+    for period in ("quarter", "year"):
         got = compute_tables(History.from_frames(frames), params=QueryParams(period=period), names=["detainers_by_period"])
-        labels = got["detainers_by_period"]["period"].to_list()
-        d = frames["detainers"]["received_at"]
-        if fmt:
-            assert labels == sorted(d.dt.strftime(fmt).unique().to_list())
-        else:
-            assert labels == sorted((d.dt.year().cast(str) + "-Q" + d.dt.quarter().cast(str)).unique().to_list())
+        d = _local(frames["detainers"])["local"]
+        label = d.dt.strftime("%Y") if period == "year" else d.dt.year().cast(str) + "-Q" + d.dt.quarter().cast(str)
+        expected = label.value_counts().sort(label.name)
+        table = got["detainers_by_period"]
+        assert table["period"].to_list() == expected[label.name].to_list()
+        assert table["received"].to_list() == expected["count"].to_list()
 
 
 def test_offence_categories_overlap_and_are_counted_per_detainer(frames, raw):
@@ -73,13 +84,15 @@ def test_notices_on_time_late_and_unsent(frames, raw):
 
 
 def test_nypd_four_counts_count_people_not_detainers(frames, raw):
-    d = frames["detainers"].filter(pl.col("jurisdiction") == "US-NY-NYC")
+    d = _local(frames["detainers"].filter(pl.col("jurisdiction") == "US-NY-NYC")).with_columns(
+        year=pl.col("local").dt.strftime("%Y"))
     got = raw["nypd_14_154"]
     assert got["detainers_received"].sum() == d.height
-    per_agency = d.group_by("receiving_agency_id").agg(
+    per_agency = d.group_by("year", "receiving_agency_id").agg(
         pl.col("person_id").filter(pl.col("disposition") == "declined").n_unique().alias("n")
-    ).sort("receiving_agency_id")
-    assert got.sort("receiving_agency_id")["individuals_not_honored"].to_list() == per_agency["n"].to_list()
+    ).sort("year", "receiving_agency_id")
+    assert got.sort("year", "receiving_agency_id")["individuals_not_honored"].to_list() == per_agency["n"].to_list()
+    assert got["year"].n_unique() == 2  # the sample's first hours of the year are the year before in New York
 
 
 def test_nyc_10_178_logs_detainers_and_immigration_record_requests(frames, raw):

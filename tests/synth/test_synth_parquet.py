@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from accord.law.facts import FACT_SCHEMA
+from accord.reports.calendar import offset_column
 from accord.reports.schema import DETAINERS, RECORD_REQUESTS
 from accord.synth.parquet import write_history
 from accord.synth.profile import NYC_2020
@@ -26,7 +27,10 @@ def test_history_in_chunks_has_every_row_once_with_the_contract_columns(tmp_path
     got = d.select(pl.len(), pl.col("detainer_id").n_unique(), pl.col("disposition").is_null().sum()).collect().row(0)
     assert got == (25_000, 25_000, 0)
     r = pl.scan_parquet(sorted((tmp_path / "record_requests").glob("*.parquet")))
-    assert dict(r.collect_schema()) == RECORD_REQUESTS
+    written = dict(r.collect_schema())
+    assert written.pop(offset_column("requested_at")) == pl.Int16  # the layout's local-time offset
+    assert written == RECORD_REQUESTS
+    assert schema[offset_column("received_at")] == pl.Int16
     assert r.select(pl.len()).collect().item() == stats.record_requests > 0
 
 

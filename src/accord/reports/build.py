@@ -185,7 +185,7 @@ def write_outputs(
     page = render_html(
         title=title,
         subtitle=f"Detainers and record requests, computed from a {stamp.get('kind', 'history')} source; "
-        f"periods by {params.get('period', 'month')} (UTC).",
+        f"periods by {params.get('period', 'month')}, in each jurisdiction's local time ({_zones_note()}).",
         stamp=stamp, threshold=params["threshold"], tables=html_tables,
         verify_command=verify_command(stamp, out_dir), version=__version__, figures=figures,
     )
@@ -203,6 +203,12 @@ def _key_figures(main: PublishedTable | None) -> list[tuple[str, str]]:
     total = main.frame.row(-1, named=True)
     cols = ("received", "transferred", "notified_only", "declined", "lifted", "held")
     return [(main.spec.label(c), "suppressed" if total[c] is None else f"{total[c]:,}") for c in cols if c in total]
+
+
+def _zones_note() -> str:
+    from .calendar import UTC, ZONES
+
+    return "; ".join(f"{prefix}: {zone}" for prefix, zone in sorted(ZONES.items())) + f"; any other: {UTC}"
 
 
 def build_report(

@@ -32,7 +32,7 @@ CATALOG: tuple[TableSpec, ...] = (
     TableSpec(
         name="detainers_by_period",
         title="Detainers by period and what became of them",
-        description="Every detainer counted once, in the period it was received (UTC), by its final disposition. "
+        description="Every detainer counted once, in the period it was received (the receiving jurisdiction's local time), by its final disposition. "
         "The dispositions add up to Received; 'Held past release' overlaps them.",
         keys=("period",),
         query=q.detainers_by_period,

@@ -4,7 +4,8 @@ The same expressions run on DuckDB and on PySpark; the only backend-specific nam
 epoch function) lives in ``accord.reports.calendar``. Counting happens on the raw rows,
 labels and list-unnesting on the small aggregated result.
 Each query returns the table's key columns and raw counts; ``accord.reports.table``
-adds totals and suppression. Periods are calendar periods in UTC.
+adds totals and suppression. Periods are calendar periods in each jurisdiction's local time
+(``accord.reports.calendar``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import ibis
 import polars as pl
 from ibis import _
 
-from .calendar import by_period, epoch_day, label_period, period_columns
+from .calendar import by_period, label_period, local_year_day, period_columns, zone_for
 from .schema import DISPOSITIONS, LIST_KEYS, LIST_SEPARATOR
 
 PERIODS = ("month", "quarter", "year")
@@ -177,6 +178,7 @@ def record_requests_by_record(h: dict[str, Any], p: QueryParams) -> Any:
 
 NYC = "US-NY-NYC"
 CALIFORNIA = "US-CA"
+NYC_ZONE, CA_ZONE = zone_for(NYC), zone_for(CALIFORNIA)
 
 
 def nypd_14_154(h: dict[str, Any], p: QueryParams) -> Any:
@@ -186,9 +188,10 @@ def nypd_14_154(h: dict[str, Any], p: QueryParams) -> Any:
     costly per-person grouping skips the rest; detainers received are counted separately.
     """
     d = h["detainers"].filter(_.jurisdiction.startswith(NYC))
-    received = by_period(d, d.received_at, "year", p.backend, ["receiving_agency_id"], name="year", detainers_received=_.count())
+    received = by_period(d, d.received_at, "year", p.backend, ["receiving_agency_id"], name="year", zone=NYC_ZONE,
+                         detainers_received=_.count())
     acted = d.filter(_.hold_hours.notnull() | _.disposition.isin(("transferred", "declined")))
-    acted = acted.mutate(**period_columns(epoch_day(acted.received_at, p.backend), "year"))
+    acted = acted.mutate(**period_columns(local_year_day(acted, acted.received_at, p.backend, NYC_ZONE), "year"))
     per_person = acted.group_by(["_year", "receiving_agency_id", "person_id"]).aggregate(
         held=_.hold_hours.notnull().any().cast("int64"),
         transferred=(_.disposition == "transferred").any().cast("int64"),
@@ -218,7 +221,7 @@ def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
     """§10-178(d) quarterly, anonymised: immigration-enforcement requests and the city's responses."""
     d = h["detainers"].filter(_.jurisdiction.startswith(NYC))
     det = by_period(
-        d, d.received_at, "quarter", p.backend, ["form", "issuing_component"], name="quarter",
+        d, d.received_at, "quarter", p.backend, ["form", "issuing_component"], name="quarter", zone=NYC_ZONE,
         requests=_.count(), complied=_.disposition.isin(HONORED).sum(), declined=(_.disposition == "declined").sum(),
     )
     det = det.mutate(request=ibis.literal("detainer ") + det.form, requester=det.issuing_component).select(
@@ -229,7 +232,7 @@ def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
         & (_.purpose.isin(IMMIGRATION_PURPOSES) | _.requester_primarily_enforces_immigration)
     )
     rec = by_period(
-        r, r.requested_at, "quarter", p.backend, ["record_kind", "requester_kind"], name="quarter",
+        r, r.requested_at, "quarter", p.backend, ["record_kind", "requester_kind"], name="quarter", zone=NYC_ZONE,
         requests=_.count(), complied=(_.outcome == "allow").sum(), declined=(_.outcome == "deny").sum(),
     )
     rec = rec.mutate(request=ibis.literal("record ") + rec.record_kind, requester=rec.requester_kind).select(
@@ -244,7 +247,8 @@ def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
 def ca_7284_6_c2(h: dict[str, Any], p: QueryParams) -> Any:
     """Cal. Gov. Code §7284.6(c)(2): transfers a year, and the offence (category) behind each."""
     d = h["detainers"].filter(_.jurisdiction.startswith(CALIFORNIA) & (_.disposition == "transferred"))
-    lists = by_period(d, d.received_at, "year", p.backend, ["offense_categories"], name="year", transfers=_.count())
+    lists = by_period(d, d.received_at, "year", p.backend, ["offense_categories"], name="year", zone=CA_ZONE,
+                      transfers=_.count())
     by_offence = lists.mutate(offence=lists.offense_categories.unique().unnest()).group_by(["year", "offence"]).aggregate(
         transfers=_.transfers.sum()
     )
@@ -257,7 +261,7 @@ def truth_act_forum(h: dict[str, Any], p: QueryParams) -> Any:
     d = h["detainers"].filter(_.jurisdiction.startswith(CALIFORNIA))
     gave = ("allow", "require")
     return by_period(
-        d, d.received_at, "year", p.backend, ["receiving_agency_id"], name="year",
+        d, d.received_at, "year", p.backend, ["receiving_agency_id"], name="year", zone=CA_ZONE,
         requests_received=_.count(),
         release_notified=_.disposition.isin(HONORED).sum(),
         transferred=(_.disposition == "transferred").sum(),
