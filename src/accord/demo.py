@@ -68,7 +68,7 @@ def run_demo(out: Path, *, seed: int = 0, db: str | None = None, scale: float = 
     from accord.ledger import Ledger, NewEvent
     from accord.synth.calibration import check, measure
     from accord.synth.events import append_in_order, detainer_events, record_events
-    from accord.synth.export import history_from_ledger
+    from accord.reports.ledger_rows import history_from_ledger
     from accord.synth.objects import agencies, cases
     from accord.synth.profile import NYC_2020
     from accord.synth.records import DMV, REQUESTERS, requests

@@ -2,7 +2,7 @@
 
 The row-building (facts from the recorded person, booking and detainer; outcomes from
 ``decision.made`` and ``access.decided``; dispositions from custody and detainer events)
-lives in ``accord.synth.export.history_from_ledger``, written first for the demo; this
+lives in ``accord.reports.ledger_rows.history_from_ledger``; this
 module reads it through a view of the ledger cut at the checkpoint's tree size, so a
 report can be recomputed later from a ledger that has grown since.
 """
@@ -32,7 +32,7 @@ class LedgerPrefix:
 
 def history_frames(ledger: Any, size: int) -> dict[str, pl.DataFrame]:
     """The three history tables built from the first ``size`` events."""
-    from accord.synth.export import history_from_ledger
+    from .ledger_rows import history_from_ledger
 
     tables, _encounters = history_from_ledger(LedgerPrefix(ledger, size))  # type: ignore[arg-type]
     return tables

@@ -64,7 +64,7 @@ def load_history(source: str) -> pl.LazyFrame:
     if "://" in source:
         from accord.ledger import Ledger
 
-        from .export import history_from_ledger
+        from accord.reports.ledger_rows import history_from_ledger
 
         with Ledger.open(source, create=False) as led:
             tables, _ = history_from_ledger(led)

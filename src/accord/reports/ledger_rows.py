@@ -1,4 +1,4 @@
-"""Ledger -> history tables (``accord.reports.schema``): recompute every row from recorded events.
+"""Ledger -> history rows (``accord.reports.schema``): recompute every row from recorded events.
 
 Facts are rebuilt from the recorded person, booking and detainer with the law's own
 ``facts_from_case``; outcomes come from the recorded ``decision.made`` and
@@ -6,8 +6,8 @@ Facts are rebuilt from the recorded person, booking and detainer with the law's 
 custody and detainer events. Nothing is read from the generator, so figures computed on
 this export are figures computed from the ledger.
 
-(The reports package is the natural owner of a ledger export; this one exists because the
-demo needs it now. It reads only the public ``Ledger.events`` API.)
+It reads only the public ``Ledger.events`` API; ``accord.reports.export`` cuts the ledger at a
+signed checkpoint first, so a report names exactly what it counted.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from accord.domain.enums import Disposition, OffenseCategory
 from accord.law.case import DetainerCase
 from accord.law.facts import FACT_NAMES, FACT_SCHEMA, facts_from_case
 from accord.ledger import Ledger
-from accord.reports.schema import DECISION_ACTIONS, DETAINERS, NOTICES, RECORD_REQUESTS
+from .schema import DECISION_ACTIONS, DETAINERS, NOTICES, RECORD_REQUESTS
 
 _ALLOWED = ("allow", "require")
 _CATEGORY_ORDER = {c.value: i for i, c in enumerate(OffenseCategory)}
