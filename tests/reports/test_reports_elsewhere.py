@@ -11,10 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from accord.errors import InputError
 from accord.reports.build import build_report, compute_tables, suppress_section
@@ -25,6 +23,7 @@ from accord.reports.source import History
 from accord.reports.suppress import Constraint
 from accord.reports.table import publish, publish_all, with_total
 from accord.reports.verify import verify_report
+from helpers.attacker import feasible_range
 
 THRESHOLD = 10
 DISP = ("transferred", "notified_only", "declined", "lifted", "expired", "released_before_decision", "pending")
@@ -62,36 +61,14 @@ def _recovered(published: pl.DataFrame, full: pl.DataFrame, spec, elsewhere: set
     The attacker knows every published cell, every sum, that hidden cells are >= 1 (zeros are published)
     and, for every hidden cell whose value the report publishes elsewhere, that value."""
     values, cons = _system(full, spec)
-    hidden = sorted((cell for cell in values if published[cell[1]][cell[0]] is None), key=str)
+    hidden = [cell for cell in values if published[cell[1]][cell[0]] is None]
     unknown = [c for c in hidden if values[c] not in elsewhere]
-    idx = {c: i for i, c in enumerate(unknown)}
-    rows, rhs = [], []
-    for k in cons:
-        row, b = np.zeros(len(unknown)), 0
-        for c, sign in [(k.total, -1), *((m, 1) for m in k.members)]:
-            if c in idx:
-                row[idx[c]] += sign
-            else:
-                b -= sign * values[c]
-        if row.any():
-            rows.append(row)
-            rhs.append(b)
-    lin = [LinearConstraint(np.array(rows), rhs, rhs)] if rows else []
     pinned = []
-    for cell in unknown:
-        if not 0 < values[cell] < THRESHOLD:
-            continue
-        cost = np.zeros(len(unknown))
-        cost[idx[cell]] = 1
-        for lower in (1, 0):
-            bounds = Bounds(np.full(len(unknown), lower), np.full(len(unknown), np.inf))
-            low = milp(cost, constraints=lin, bounds=bounds, integrality=np.ones(len(unknown)))
-            if low.status == 2:
-                continue
-            high = milp(-cost, constraints=lin, bounds=bounds, integrality=np.ones(len(unknown)))
-            if high.status == 0 and round(low.x[idx[cell]]) == round(high.x[idx[cell]]):
+    for cell in sorted(unknown, key=str):
+        if 0 < values[cell] < THRESHOLD:
+            lo, hi = feasible_range(cell, unknown, values, cons)
+            if lo == hi:
                 pinned.append(cell)
-            break
     return pinned
 
 

@@ -14,43 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.reports.suppress import Constraint, suppress_cells
+from helpers.attacker import feasible_range
 from accord.reports.table import TOTAL_LABEL, TableSpec, publish
-
-
-def _feasible_range(cell, hidden, values, constraints):
-    """Min and max of ``cell`` over all integer tables consistent with what was published (exact MILP)."""
-    import numpy as np
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    hidden = sorted(hidden, key=str)
-    idx = {c: i for i, c in enumerate(hidden)}
-    rows, rhs = [], []
-    for k in constraints:
-        row = np.zeros(len(hidden))
-        b = 0
-        for c, sign in [(k.total, -1), *((m, 1) for m in k.members)]:
-            if c in idx:
-                row[idx[c]] += sign
-            else:
-                b -= sign * values[c]
-        if row.any():
-            rows.append(row)
-            rhs.append(b)
-    cons = [LinearConstraint(np.array(rows), rhs, rhs)] if rows else []
-    integral = np.ones(len(hidden))
-    # zeros are normally published, so a hidden cell is >= 1; if that is impossible some hidden cell is a
-    # complementary zero, and the attacker falls back to >= 0
-    for lower in (1, 0):
-        bounds = Bounds(np.full(len(hidden), lower), np.full(len(hidden), np.inf))
-        c = np.zeros(len(hidden))
-        c[idx[cell]] = 1
-        low = milp(c, constraints=cons, bounds=bounds, integrality=integral)
-        if low.status == 2:  # infeasible
-            continue
-        high = milp(-c, constraints=cons, bounds=bounds, integrality=integral)
-        hi = round(high.x[idx[cell]]) if high.status == 0 else float("inf")  # unbounded above
-        return round(low.x[idx[cell]]), hi
-    raise AssertionError("the true table must be a feasible assignment")
 
 
 def _grid(values_rows):
@@ -85,7 +50,7 @@ def test_no_hidden_small_cell_can_be_recovered_from_totals(rows, threshold):
     for cell in sorted(hidden, key=str):
         if not 0 < values[cell] < threshold:
             continue
-        lo, hi = _feasible_range(cell, hidden, values, cons)
+        lo, hi = feasible_range(cell, hidden, values, cons)
         assert lo is not None, "the true table must be a feasible assignment"
         assert not lo == hi == values[cell], f"hidden cell {cell}={values[cell]} recovered exactly from published totals"
 
@@ -107,7 +72,7 @@ def test_one_plus_one_is_not_left_to_give_both_away():
     # two hidden ones in a row whose total is published: 2 = 1 + 1 pins both (zeros are published)
     values, cons = _grid([[1, 1, 40], [20, 30, 25]])
     hidden = suppress_cells(values, cons, 10)
-    lo, hi = _feasible_range((0, 0), hidden, values, cons)
+    lo, hi = feasible_range((0, 0), hidden, values, cons)
     assert lo < hi
 
 
@@ -146,7 +111,7 @@ def test_every_small_value_in_a_random_catalog_table_is_hidden():
 def test_the_attacker_finds_an_unprotected_cell():
     """The attacker in this file works: with only primary suppression a small cell is recovered."""
     values, cons = _grid([[3, 50], [20, 30]])
-    lo, hi = _feasible_range((0, 0), {(0, 0)}, values, cons)
+    lo, hi = feasible_range((0, 0), {(0, 0)}, values, cons)
     assert lo == hi == 3
 
 
@@ -174,7 +139,7 @@ def test_published_frame_gives_no_small_cell_away(rows, threshold):
     cons += [Constraint((r, "all"), tuple((r, c) for c in ("a", "b", "c"))) for r in range(n)]
     for (r, c) in hidden:
         if values[(r, c)] < threshold:
-            lo, hi = _feasible_range((r, c), hidden, values, cons)
+            lo, hi = feasible_range((r, c), hidden, values, cons)
             assert not lo == hi == values[(r, c)], f"{c} of row {r} ({values[(r, c)]}) recovered"
     shown = [pub[c][r] for r in range(n) for c in spec.counts if pub[c][r] is not None]
     assert all(v == 0 or v >= threshold for v in shown)
