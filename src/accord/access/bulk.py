@@ -17,6 +17,8 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import signal
+import sys
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -62,8 +64,12 @@ _ONE_RUN = threading.Lock()  # the job is process-global: one bulk run at a time
 
 
 def default_workers() -> int:
-    """One worker per core this process may use; 0 (decide in this process) without ``fork``."""
-    if "fork" not in mp.get_all_start_methods():
+    """One worker per core this process may use, on Linux; elsewhere 0 (decide in this process).
+
+    Workers are forked (see the module docstring); macOS offers ``fork`` but some of its system
+    libraries do not survive it, so only Linux forks unless ``workers`` is given.
+    """
+    if sys.platform != "linux" or "fork" not in mp.get_all_start_methods():
         return 0
     try:
         return len(os.sched_getaffinity(0))
@@ -73,8 +79,10 @@ def default_workers() -> int:
 
 def _worker_start() -> None:
     """In a fresh worker: move everything inherited (the requests, the gateways) out of the cyclic
-    collector's reach, so its full scans neither walk them nor copy their pages (copy-on-write)."""
+    collector's reach, so its full scans neither walk them nor copy their pages (copy-on-write);
+    leave Ctrl-C to the parent, which stops the pool (committed chunks stay, a re-run skips them)."""
     gc.freeze()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _decide_chunk(start: int, end: int) -> tuple[list[Prepared], int, int, int]:

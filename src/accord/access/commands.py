@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_support import DbOption, JsonOption, parse_date, reported as _reported
+from accord.cli_support import DbOption, JsonOption, err, parse_date, reported as _reported
 from accord.errors import InputError
 
 PackOption = Annotated[Optional[str], typer.Option(  # noqa: UP007
@@ -128,16 +128,24 @@ def check_batch(
         bar = _progress()
         task = bar.add_task(f"deciding {requests_file.name}", total=len(reqs))
 
+        committed = [0]
+
         def advance(n: int) -> None:
             # Started at the first commit, after the workers are forked: its refresh thread is
             # then never copied into a child mid-draw.
             if not bar.live.is_started:
                 bar.start()
+            committed[0] += n
             bar.advance(task, n)
 
         try:
             with Ledger.open(db) as led:
                 result = audit_requests(led, reqs, pack=pack, workers=workers, chunk=chunk, on_chunk=advance)
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print(f"interrupted: {committed[0]:,} requests were recorded in whole chunks, the rest none; "
+                      "run the same command again to finish (recorded requests are skipped)")
+            raise typer.Exit(130) from None
         finally:
             bar.stop()
         if as_json:
@@ -157,8 +165,6 @@ def check_batch(
 
 def _progress():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from accord.cli_support import err
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                     console=err, transient=True, disable=not err.is_terminal)
