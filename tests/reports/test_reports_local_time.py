@@ -142,3 +142,19 @@ def test_zones_agree_with_the_packs_own_time_zones() -> None:
 def test_zone_prefixes_match_whole_codes_only() -> None:
     assert zone_for("US-NY") == "America/New_York"
     assert zone_for("US-NYX") == "UTC"
+
+
+@pytest.mark.parametrize("period", ["month", "quarter", "year"])
+def test_stored_offsets_and_converted_stretches_give_the_same_tables(period: str, tmp_path: Path) -> None:
+    frames = sample_history(3000, seed=17)
+    for table, frame in frames.items():
+        (tmp_path / table).mkdir()
+        write_history_parquet(frame, tmp_path / table / "part-0.parquet")
+    params = QueryParams(period=period)
+    stored, converted = compute_tables(History.from_parquet(tmp_path), params=params), compute_tables(History.from_frames(frames), params=params)
+    for name in stored:
+        assert stored[name].equals(converted[name]), name
+    if period == "month":  # and the sample has rows whose local month is not their UTC month
+        utc = frames["detainers"]["received_at"].dt.strftime("%Y-%m").value_counts().sort("received_at")
+        local = stored["detainers_by_period"]
+        assert dict(zip(local["period"], local["received"])) != dict(zip(utc["received_at"], utc["count"]))
