@@ -23,7 +23,7 @@ def test_demo_records_decides_verifies_and_reports(tmp_path: Path):
         by_seq = {e.seq: e for e in detainers}
         for d in decisions:  # every decision is caused by its detainer
             assert by_seq[d.caused_by].payload["request_id"] == d.payload["request_id"]
-        assert len(list(led.events(kind="access.decided"))) > 0
+        _record_requests_are_as_the_gateway_writes_them(led)
     report = tmp_path / "report" / "report.html"
     assert report.is_file() and report.stat().st_size > 10_000
     figures = json.loads((tmp_path / "report" / "published_vs_recomputed.json").read_text())
@@ -37,3 +37,25 @@ def test_demo_refuses_a_store_that_is_not_empty(tmp_path: Path):
     res = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "o"), "--scale", "0.01", "--db", url])
     assert res.exit_code == 2
     assert "empty store" in res.output
+
+
+def _record_requests_are_as_the_gateway_writes_them(led: Ledger) -> None:
+    """The demo's record requests land as ``accord access check`` would write them (same payloads, ids, causes)."""
+    from accord.access.audit import notices_for
+    from accord.access.gateway import Gateway
+    from accord.access.model import AccessRequest
+    from accord.domain import Agency, RecordRequest
+
+    agencies = {e.payload["agency_id"]: Agency.model_validate_json(e.payload_json) for e in led.events(kind="agency.registered")}
+    requested = {e.seq: RecordRequest.model_validate_json(e.payload_json) for e in led.events(kind="record.requested")}
+    decided = list(led.events(kind="access.decided"))
+    due = {e.payload["notice_id"]: e for e in led.events(kind="notice.due")}
+    assert len(decided) == len(requested) > 0
+    gateway = Gateway("ny_dmv")
+    for event in decided[:200]:
+        request = requested[event.caused_by]
+        decision = gateway.check(AccessRequest(request=request, requester=agencies[request.requester_agency_id]))
+        assert event.payload == decision.ledger_payload()
+        for notice in notices_for(decision):
+            assert due[notice.notice_id].caused_by == event.caused_by  # a notice is owed because of the request
+            assert due[notice.notice_id].payload == json.loads(notice.model_dump_json())

@@ -82,20 +82,25 @@ def _json(obj: Any) -> str:
 
 
 def record_events(requests: list, decisions: list, period_end: datetime, seed: int) -> Iterable[Planned]:
-    """record.requested, access.decided (caused by the request) and the notices the decision owes."""
+    """record.requested, access.decided (caused by the request) and the notices the decision owes.
+
+    Payloads and notice ids are the gateway's own (``accord.access.audit``), so the demo's ledger
+    holds what ``accord access check`` / ``check-batch`` would have written for these requests.
+    """
+    from accord.access.audit import notices_for
+
     rng = np.random.default_rng([seed, 10])
     for req, dec in zip(requests, decisions, strict=True):
         yield Planned(req.requested_at, "record.requested", req, None, f"record/{req.request_id}")
-        yield Planned(req.requested_at, "access.decided", dec.model_dump(mode="json"), f"record/{req.request_id}",
+        yield Planned(req.requested_at, "access.decided", dec.ledger_payload(), f"record/{req.request_id}",
                       f"access/{req.request_id}", f"record/{req.request_id}")
-        for ob in dec.notices():
-            nid = f"{req.request_id}.{ob.policy_id}"
-            notice = Notice(notice_id=nid, kind=ob.kind, recipient=ob.recipient, person_id=ob.person_id,
-                            about_request_id=req.request_id, due_by=ob.due_by, citation=ob.citation, business_days=ob.business_days)
-            yield Planned(req.requested_at, "notice.due", notice, None, f"notice/{nid}", f"access/{req.request_id}")
+        for notice in notices_for(dec):
+            nid = notice.notice_id
+            yield Planned(req.requested_at, "notice.due", notice, None, f"notice/{nid}", f"record/{req.request_id}")
             # Most notices go out in time; a few late (assumption, so the timeliness table has both).
             late = rng.random() < 0.06
-            sent = ob.due_by + timedelta(hours=float(rng.uniform(2, 72))) if late else req.requested_at + (ob.due_by - req.requested_at) * float(rng.uniform(0.1, 0.9))
+            due = notice.due_by
+            sent = due + timedelta(hours=float(rng.uniform(2, 72))) if late else req.requested_at + (due - req.requested_at) * float(rng.uniform(0.1, 0.9))
             if sent < period_end:
                 yield Planned(sent, "notice.sent", NoticeSent(notice_id=nid, sent_at=sent, channel="mail"), None,
                               f"notice-sent/{nid}", f"notice/{nid}")
