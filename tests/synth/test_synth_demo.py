@@ -24,6 +24,13 @@ def test_demo_records_decides_verifies_and_reports(tmp_path: Path):
         for d in decisions:  # every decision is caused by its detainer
             assert by_seq[d.caused_by].payload["request_id"] == d.payload["request_id"]
         _record_requests_are_as_the_gateway_writes_them(led)
+        causes = {e.seq: e.kind for e in led.events() if e.kind in ("detainer.received", "record.requested")}
+        for notice in led.events(kind="notice.due"):  # owed because of the request, as the CLI records it
+            assert causes.get(notice.caused_by) in ("detainer.received", "record.requested")
+        with_notice = next(d for d in decisions if d.payload.get("notices"))
+    res = CliRunner().invoke(app, ["explain", str(with_notice.seq), "--db", f"sqlite:///{tmp_path / 'accord.db'}"])
+    assert res.exit_code == 0, res.output
+    assert "Notices the law requires" in res.output and with_notice.payload["notices"][0]["kind"] in res.output
     report = tmp_path / "report" / "report.html"
     assert report.is_file() and report.stat().st_size > 10_000
     figures = json.loads((tmp_path / "report" / "published_vs_recomputed.json").read_text())

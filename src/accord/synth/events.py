@@ -55,7 +55,8 @@ def detainer_events(cases: list[Case], decisions: list[dict[str, Any]], settled:
         yield Planned(d.received_at, "decision.made", decision, f"detainer/{d.request_id}", f"decision/{d.request_id}", f"detainer/{d.request_id}")
         for n in decision.get("notices", ()):
             notice = Notice.model_validate_json(_json(n))
-            yield Planned(d.received_at, "notice.due", notice, None, f"notice/{notice.notice_id}", f"decision/{d.request_id}")
+            # caused by the detainer, as ``accord decide --record`` writes it (``accord explain`` follows it)
+            yield Planned(d.received_at, "notice.due", notice, None, f"notice/{notice.notice_id}", f"detainer/{d.request_id}")
             if disposition in ("transferred", "expired") and notice.due_by.timestamp() * 1e6 <= _us(released_at) + US_PER_DAY:
                 sent = min(notice.due_by, released_at) if disposition == "expired" else released_at
                 yield Planned(sent, "notice.sent", NoticeSent(notice_id=notice.notice_id, sent_at=sent, channel="custody_system"),
