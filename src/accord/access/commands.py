@@ -17,7 +17,7 @@ from accord.cli_support import DbOption, JsonOption, err, parse_date, reported a
 from accord.errors import InputError
 
 PackOption = Annotated[Optional[str], typer.Option(  # noqa: UP007
-    "--pack", help="Pack id or directory [default: the pack whose custodian holds the records]", show_default=False)]
+    "--pack", help="Pack id or directory \\[default: the pack whose custodian holds the records]", show_default=False)]
 
 out = Console()
 access = typer.Typer(help="Decide requests for protected records (Cedar policies per law).", no_args_is_help=True)
@@ -59,7 +59,7 @@ def _pack_for(pack: str | None, custodian_id: str):
 @access.command("check")
 def check(
     request_file: Annotated[Path, typer.Argument(metavar="REQUEST.json", help='{"request": RecordRequest, "requester": Agency}')],
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Decide under the law in force on this date [default: the request's date].")] = None,  # noqa: UP007
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Decide under the law in force on this date \\[default: the request's date].")] = None,  # noqa: UP007
     db: DbOption = None,
     record: Annotated[bool, typer.Option("--record/--no-record", help="Write the request, decision and notices to the ledger.")] = True,
     pack: PackOption = None,
@@ -114,9 +114,11 @@ def check_batch(
 ) -> None:
     """Decide and record a file of record requests, each with its decision and notices.
 
-    Every line is checked first; a file with any bad line is refused whole (each bad line named).
-    Then chunks are decided in parallel and committed in file order, one transaction each. Requests
-    already in the ledger are skipped, so an interrupted run can simply be run again.
+    Every line is checked first: a file with any bad line is refused whole, each bad line named.
+
+    Then chunks are decided in parallel and committed in file order, one transaction each.
+
+    Requests already in the ledger are skipped, so an interrupted run can simply be run again.
     """
     with _reported():
         from accord.ledger import Ledger
@@ -172,8 +174,8 @@ def _progress():
 
 @access.command("policies")
 def policies(
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Show the policies in force on this date [default: today].")] = None,  # noqa: UP007
-    pack: Annotated[Optional[str], typer.Option("--pack", help="One pack [default: all].")] = None,  # noqa: UP007
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Show the policies in force on this date \\[default: today].")] = None,  # noqa: UP007
+    pack: Annotated[Optional[str], typer.Option("--pack", help="One pack \\[default: all].")] = None,  # noqa: UP007
     as_json: JsonOption = False,
 ) -> None:
     """List the policies in force on a date, with citations and effective dates."""
@@ -203,7 +205,7 @@ def policies(
 
 @notices.command("due")
 def due(
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge overdue at this moment [default: now].")] = None,  # noqa: UP007
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge overdue at this moment \\[default: now].")] = None,  # noqa: UP007
     overdue: Annotated[bool, typer.Option("--overdue", help="Only notices past their deadline.")] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -237,7 +239,7 @@ def due(
 @notices.command("sent")
 def sent(
     notice_id: Annotated[str, typer.Argument(metavar="ID", help="The notice id (from `accord notices due`).")],
-    at: Annotated[Optional[str], typer.Option("--at", help="When it was sent [default: now].")] = None,  # noqa: UP007
+    at: Annotated[Optional[str], typer.Option("--at", help="When it was sent \\[default: now].")] = None,  # noqa: UP007
     channel: Annotated[str, typer.Option("--channel", help="How it was sent (mail, email, ...).")] = "mail",
     db: DbOption = None,
 ) -> None:

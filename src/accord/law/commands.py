@@ -20,7 +20,7 @@ def _console() -> Console:
     """Made per command so the terminal width (``COLUMNS``) is read when the command runs."""
     return Console()
 
-AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Apply the law in force on this date (YYYY-MM-DD) [default: the day the detainer was received]", show_default=False)]  # noqa: UP007
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Apply the law in force on this date (YYYY-MM-DD) \\[default: the day the detainer was received]", show_default=False)]  # noqa: UP007
 
 packs_app = typer.Typer(help="The law packs Accord applies: list them, show their rules, citations and parameters.", no_args_is_help=True)
 
