@@ -94,7 +94,7 @@ def test_a_request_id_given_twice_is_refused_before_anything_is_written(sqlite_u
     with Ledger.open(sqlite_url) as led:
         with pytest.raises(InputError) as err:
             audit_requests(led, [*reqs, reqs[1]], workers=2, chunk=2)
-        assert err.value.line == 6 and err.value.field == "request.request_id" and "position 2" in str(err.value)
+        assert err.value.line == 6 and err.value.field == "request.request_id" and "at request:2" in str(err.value)
         assert led.size == 0
 
 
@@ -207,3 +207,14 @@ def test_ctrl_c_keeps_whole_chunks_and_says_how_to_finish(tmp_path: Path) -> Non
     assert res.returncode == 0, res.stderr
     with Ledger.open(url, create=False) as led:
         assert len(list(led.events(kind="access.decided"))) == 40_000 and led.verify().ok
+
+
+def test_cli_names_the_file_line_of_a_request_it_refuses(tmp_path: Path) -> None:
+    docs = [_doc(0), "", _doc(1), _doc(0)]  # a blank line, then request R-ny-dmv-0 again on line 4
+    f = _write_jsonl(tmp_path / "twice.jsonl", docs)
+    res = CliRunner().invoke(app, ["access", "check-batch", str(f), "--db", f"sqlite:///{tmp_path / 'l.db'}"])
+    assert res.exit_code == 2
+    assert "twice.jsonl:4: field 'request.request_id'" in res.output and "already given at twice.jsonl:1" in res.output
+    g = _write_jsonl(tmp_path / "nopack.jsonl", [_doc(0), "", _doc(0, "tx-dps")])
+    res = CliRunner().invoke(app, ["access", "check-batch", str(g), "--db", f"sqlite:///{tmp_path / 'l.db'}"])
+    assert res.exit_code == 2 and "nopack.jsonl:3: field 'request.custodian_agency_id'" in res.output

@@ -35,10 +35,12 @@ def _line_error(exc: ValidationError, source: str, line: int) -> InputError:
     return InputError(msg, source=source, line=line, field=where(first))
 
 
-def read_requests(path: Path) -> list[AccessRequest]:
-    """Every request in the file, in order; an :class:`IngestErrors` naming each bad line otherwise."""
+def read_requests(path: Path) -> tuple[list[AccessRequest], list[int]]:
+    """Every request in the file, in order, and the line each is on; an :class:`IngestErrors` naming
+    each bad line otherwise."""
     source = path.name
     out: list[AccessRequest] = []
+    lines: list[int] = []
     errors: list[InputError] = []
     total = 0
     try:
@@ -51,10 +53,11 @@ def read_requests(path: Path) -> list[AccessRequest]:
                 continue
             try:
                 out.append(AccessRequest.model_validate_json(raw))
+                lines.append(line_no)
             except ValidationError as exc:
                 total += 1
                 if len(errors) < MAX_REPORTED_ERRORS:
                     errors.append(_line_error(exc, source, line_no))
     if errors:
         raise IngestErrors(source, errors, total)
-    return out
+    return out, lines

@@ -53,6 +53,20 @@ class BulkResult:
     skipped: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a request came from, for error messages (a file and line, or a position)."""
+
+    source: str
+    line: int
+
+    def place(self) -> str:
+        return f"{self.source}:{self.line}"
+
+    def with_message(self, message: str, field: str) -> InputError:
+        return InputError(message, source=self.source, line=self.line, field=field)
+
+
 @dataclass
 class _Job:
     requests: Sequence[AccessRequest]
@@ -105,7 +119,7 @@ def _decide_chunk(start: int, end: int) -> tuple[list[Prepared], int, int, int]:
     return prepare(events, source="request"), allowed, len(decisions) - allowed, notices
 
 
-def _gateways(requests: Sequence[AccessRequest], pack: Pack | str | None) -> list[Gateway]:
+def _gateways(requests: Sequence[AccessRequest], pack: Pack | str | None, where: Callable[[int], _Place]) -> list[Gateway]:
     """The deciding gateway per request (its custodian's pack, or ``pack`` for all), built here once."""
     if pack is not None:
         gw = gateway_for(load_pack(pack) if isinstance(pack, str) else pack)
@@ -119,53 +133,48 @@ def _gateways(requests: Sequence[AccessRequest], pack: Pack | str | None) -> lis
             try:
                 gw = by_custodian[custodian] = gateway_for(pack_for_custodian(custodian))
             except PolicyError as exc:  # no pack for this custodian: the request is at fault
-                raise InputError(str(exc), source="request", line=i + 1, field="request.custodian_agency_id") from None
+                raise where(i).with_message(str(exc), "request.custodian_agency_id") from None
         out.append(gw)
     return out
 
 
-def _new_requests(ledger: Ledger, requests: Sequence[AccessRequest]) -> tuple[list[AccessRequest], tuple[str, ...]]:
-    """Requests not yet in the ledger, in order, and the ids of those that are (a re-run skips them).
-
-    A request id given twice in the input is an error naming both positions: which of the two
-    to believe is not ours to guess.
-    """
+def _repeated_ids(requests: Sequence[AccessRequest], where: Callable[[int], _Place]) -> None:
+    """A request id given twice is an error naming both places: which one to believe is not ours to guess."""
     first_at: dict[str, int] = {}
-    for i, areq in enumerate(requests, 1):
+    for i, areq in enumerate(requests):
         rid = areq.request.request_id
         if rid in first_at:
-            raise InputError(f"request_id {rid!r} was already given at position {first_at[rid]}",
-                             source="request", line=i, field="request.request_id")
+            earlier = where(first_at[rid])
+            raise where(i).with_message(f"request_id {rid!r} was already given at {earlier.place()}", "request.request_id")
         first_at[rid] = i
-    known = ledger.known_streams(record_stream(rid) for rid in first_at)
-    if not known:
-        return list(requests), ()
-    fresh, skipped = [], []
-    for areq in requests:
-        rid = areq.request.request_id
-        if record_stream(rid) in known:
-            skipped.append(rid)
-        else:
-            fresh.append(areq)
-    return fresh, tuple(skipped)
 
 
 def audit_requests(ledger: Ledger, requests: Sequence[AccessRequest], *, pack: Pack | str | None = None,
                    workers: int | None = None, chunk: int = DEFAULT_CHUNK,
-                   on_chunk: Callable[[int], None] | None = None) -> BulkResult:
+                   on_chunk: Callable[[int], None] | None = None,
+                   source: str = "request", lines: Sequence[int] | None = None) -> BulkResult:
     """Decide every request and record it with its decision and notices; one transaction per chunk.
 
     ``pack`` decides all requests (default: each request's custodian's pack). ``workers`` is the
     number of decision processes (default: one per core; 0 decides in this process). Requests
     already in the ledger are skipped, so a run cut short can simply be run again. ``on_chunk(n)``
-    is called after each chunk of ``n`` requests is committed.
+    is called after each chunk of ``n`` requests is committed. Errors about one request name it as
+    ``source:N`` (N = ``lines[i]`` when given, e.g. the file's line numbers, else its position from 1).
     """
     if chunk < 1:
         raise InputError("must be at least 1", field="chunk")
     if workers is not None and workers < 0:
         raise InputError("must be 0 or more", field="workers")
-    fresh, skipped = _new_requests(ledger, requests)
-    gateways = _gateways(fresh, pack)
+
+    def where(i: int) -> _Place:
+        return _Place(source, lines[i] if lines is not None else i + 1)
+
+    _repeated_ids(requests, where)
+    all_gateways = _gateways(requests, pack, where)
+    known = ledger.known_streams(record_stream(a.request.request_id) for a in requests)
+    keep = [i for i, a in enumerate(requests) if record_stream(a.request.request_id) not in known]
+    fresh, gateways = [requests[i] for i in keep], [all_gateways[i] for i in keep]
+    skipped = tuple(a.request.request_id for a in requests if record_stream(a.request.request_id) in known)
     ranges = [(s, min(s + chunk, len(fresh))) for s in range(0, len(fresh), chunk)]
     n_workers = default_workers() if workers is None else workers
     if "fork" not in mp.get_all_start_methods():

@@ -126,7 +126,7 @@ def check_batch(
         from .batch_file import read_requests
         from .bulk import audit_requests
 
-        reqs = read_requests(requests_file)
+        reqs, lines = read_requests(requests_file)
         bar = _progress()
         task = bar.add_task(f"deciding {requests_file.name}", total=len(reqs))
 
@@ -142,7 +142,8 @@ def check_batch(
 
         try:
             with Ledger.open(db) as led:
-                result = audit_requests(led, reqs, pack=pack, workers=workers, chunk=chunk, on_chunk=advance)
+                result = audit_requests(led, reqs, pack=pack, workers=workers, chunk=chunk, on_chunk=advance,
+                                        source=requests_file.name, lines=lines)
         except KeyboardInterrupt:
             bar.stop()
             err.print(f"interrupted: {committed[0]:,} requests were recorded in whole chunks, the rest none; "
