@@ -6,6 +6,13 @@ which notices are owed (``owe_notices``, answered by ``@obligation`` policies). 
 policy whose condition errors, so a broken ``forbid`` would let a request through: here any
 evaluation error makes the outcome *deny* and is recorded, and an obligation policy that errors
 is treated as owed.
+
+Cedar's answers are deterministic, so an error-free answer is kept and reused for any later request
+that the window's policies cannot tell apart from the one that asked: same requester entities,
+record kind, action, the context attributes the policies read, and the request's time in the same
+place among the datetimes it is compared with (``Gateway._decision_key``; whether a window's
+policies allow this is worked out from their syntax at load, ``packs.request_time_only_compared``).
+Property tests compare a memoising gateway with one that asks Cedar every time.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable, Sequence
 
@@ -37,22 +45,72 @@ EVALUATION_ERROR = PolicyRef(
 )
 
 
-class Gateway:
-    """Decides requests under one pack. Parses entities once per requester and reuses the handles."""
+@dataclass(frozen=True)
+class _RequesterFacts:
+    """What the memo keys need of a requester's entities: their cache key, the requester's Cedar
+    entity, and every datetime value in them (Accord's UTC text form)."""
 
-    def __init__(self, pack: Pack | str, *, cache_size: int = 4096):
+    entity_key: tuple
+    principal: dict
+    datetimes: tuple[str, ...]
+
+
+class _Answer:
+    """A kept, error-free Cedar answer: what :meth:`Gateway._verdict` reads of an ``AuthzResult``."""
+
+    __slots__ = ("allowed", "reasons")
+    errors: tuple[str, ...] = ()
+
+    def __init__(self, allowed: bool, reasons: tuple[str, ...]) -> None:
+        self.allowed, self.reasons = allowed, reasons
+
+    @property
+    def diagnostics(self) -> "_Answer":
+        return self
+
+
+def _datetimes_in(value: Any, out: list[str]) -> None:
+    """Append every Cedar ``datetime`` literal argument found in ``value`` (entity or context JSON)."""
+    if isinstance(value, dict):
+        extn = value.get("__extn")
+        if isinstance(extn, dict) and extn.get("fn") == "datetime":
+            out.append(extn["arg"])
+            return
+        for v in value.values():
+            _datetimes_in(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _datetimes_in(v, out)
+
+
+def _fixed_width_utc(text: Any) -> bool:
+    """``2020-09-23T15:41:00Z``: the only form Accord writes, whose text order is time order."""
+    return type(text) is str and len(text) == 20 and text[10] == "T" and text[19] == "Z" and text[4] == "-"
+
+
+class Gateway:
+    """Decides requests under one pack. Parses entities once per requester and reuses the handles.
+
+    ``memo=False`` asks Cedar every decision question (the tests compare both ways).
+    """
+
+    def __init__(self, pack: Pack | str, *, cache_size: int = 4096, memo: bool = True):
         self.pack = load_pack(pack) if isinstance(pack, str) else pack
         self._schema = schema()
         self._base = cedarpy.Entities.from_json_str(json.dumps(RECORD_ENTITIES), self._schema)
         self._entities: OrderedDict[Any, cedarpy.Entities] = OrderedDict()
         self._cache_size = cache_size
-        self._owed: dict[tuple, cedarpy.AuthzResult] = {}
         self._verdicts: dict[tuple, tuple] = {}
         self._refs = {p.id: _ref(p) for p in self.pack.policies}
         self._default_deny = PolicyRef(id=f"{self.pack.id}.default_deny", effect="default_deny",
                                        citation=self.pack.default_deny_citation,
                                        explanation=self.pack.default_deny_explanation)
-        self._principals: dict[int, dict] = {}  # entities handle id -> the requester's Cedar entity
+        self._facts: dict[int, _RequesterFacts] = {}  # entities handle id -> what the memo keys need of it
+        #: memoised Cedar answers: [decision, owe_notices], each by its key (see check_many)
+        self._memo = memo
+        self._memo_of: tuple[dict[tuple, cedarpy.AuthzResult], dict[tuple, cedarpy.AuthzResult]] = ({}, {})
+        self._memo_size = cache_size * 16
+        self._answers: dict[tuple, _Answer] = {}  # the distinct kept answers (a few per window)
 
     # -- public -------------------------------------------------------------------------------
     def as_of(self, areq: AccessRequest) -> date:
@@ -65,57 +123,102 @@ class Gateway:
     def check_many(self, areqs: Sequence[AccessRequest], as_of: date | None = None) -> list[AccessDecision]:
         """Decide many requests, batching those that share a policy set and requester into one call.
 
-        The ``owe_notices`` question is asked once per memo key in the batch (see
-        :meth:`_owed_key`); requests with the same key share that answer unless it carries an
-        evaluation error, in which case each of them asks Cedar itself.
+        Each request puts two questions to Cedar: its action, and ``owe_notices``. An answer is
+        memoised under a key of exactly what the window's policies can read (:meth:`_decision_key`,
+        :meth:`_owed_key`); a request whose key was answered before, in this batch or an earlier
+        one, takes that answer. Answers carrying an evaluation error are never shared or kept:
+        each request that would share one asks Cedar itself.
         """
         groups: dict[tuple[int, int], list[int]] = {}
         prepared = []
-        asker: dict[tuple, int] = {}  # memo key -> the request in this batch that asks Cedar
-        owed_cache = self._owed
+        asked: dict[tuple, int] = {}  # memo key -> the request in this batch that asks Cedar
         for i, areq in enumerate(areqs):
             on = as_of or self.as_of(areq)
             window = self.pack.window(on)
             entities = self._entities_for(areq, on)
             ctx, decision_req, owed_req = self._cedar_inputs(areq)
-            key = self._owed_key(window, self._principals[id(entities)], owed_req["resource"]["id"], ctx)
-            owed = owed_cache.get(key) if key is not None else None
-            ask = owed is None
-            if ask and key is not None:
-                if key in asker:
-                    ask = False  # another request in this batch asks the same question
-                else:
-                    asker[key] = i
-            prepared.append([on, window, entities, decision_req, owed_req if ask else None, owed, key])
+            facts = self._facts[id(entities)]
+            keys = (self._decision_key(window, facts, decision_req, ctx) if self._memo else None,
+                    self._owed_key(window, facts.principal, owed_req["resource"]["id"], ctx))
+            answers: list[Any] = [None, None]
+            questions: list[dict | None] = [None, None]
+            for q, (key, req) in enumerate(zip(keys, (decision_req, owed_req))):
+                if key is not None:
+                    answers[q] = self._memo_of[q].get(key)
+                    if answers[q] is None and key in asked:
+                        continue  # another request of this batch asks the same question
+                    if answers[q] is None:
+                        asked[key] = i
+                if answers[q] is None:
+                    questions[q] = req
+            prepared.append([on, window, entities, questions, answers, keys])
             groups.setdefault((id(window), id(entities)), []).append(i)
-        decisions: list[cedarpy.AuthzResult | None] = [None] * len(areqs)
         for members in groups.values():
             _, window, entities = prepared[members[0]][:3]
-            batch = []
-            for i in members:
-                batch.append(prepared[i][3])
-                if prepared[i][4] is not None:
-                    batch.append(prepared[i][4])
+            batch = [q for i in members for q in prepared[i][3] if q is not None]
+            if not batch:
+                continue
             results = iter(cedarpy.is_authorized_batch(batch, window.policy_set, entities, self._schema))
             for i in members:
                 entry = prepared[i]
-                decisions[i] = next(results)
-                if entry[4] is not None:
-                    entry[5] = owed = next(results)
-                    key = entry[6]
-                    if key is not None and not owed.diagnostics.errors:
-                        if len(owed_cache) >= self._cache_size:
-                            owed_cache.clear()
-                        owed_cache[key] = owed
+                for q, question in enumerate(entry[3]):
+                    if question is not None:
+                        entry[4][q] = answer = next(results)
+                        key = entry[5][q]
+                        if key is not None and not answer.diagnostics.errors:
+                            memo = self._memo_of[q]
+                            if len(memo) >= self._memo_size:
+                                memo.clear()
+                            memo[key] = self._kept(answer)
         out: list[AccessDecision] = []
-        for i, (on, window, entities, _, _, owed, key) in enumerate(prepared):
-            if owed is None:  # shares the answer another request in this batch asked for
-                owed = prepared[asker[key]][5]
-                if owed.diagnostics.errors:  # an errored answer is never shared: ask for this one
-                    owed = cedarpy.is_authorized(self._cedar_inputs(areqs[i])[2], window.policy_set,
-                                                 entities, self._schema)
-            out.append(self._interpret(areqs[i], on, window, decisions[i], owed))  # type: ignore[arg-type]
+        for i, (on, window, entities, _, answers, keys) in enumerate(prepared):
+            for q in (0, 1):
+                if answers[q] is None:  # shares the answer another request of this batch asked for
+                    answer = prepared[asked[keys[q]]][4][q]
+                    if answer.diagnostics.errors:  # an errored answer is never shared: ask for this one
+                        answer = cedarpy.is_authorized(self._cedar_inputs(areqs[i])[1 + q], window.policy_set,
+                                                       entities, self._schema)
+                    answers[q] = answer
+            out.append(self._interpret(areqs[i], on, window, answers[0], answers[1]))
         return out
+
+    def _kept(self, answer: cedarpy.AuthzResult) -> "_Answer":
+        """The part of an error-free answer that deciding reads, shared between equal answers (memory:
+        a full AuthzResult with its metrics is ~5 KB)."""
+        kept = _Answer(answer.allowed, tuple(sorted(answer.diagnostics.reasons)))
+        return self._answers.setdefault((kept.allowed, kept.reasons), kept)
+
+    def _decision_key(self, window: PolicyWindow, facts: "_RequesterFacts", request: dict, ctx: dict) -> tuple | None:
+        """Memo key for the decision: everything the window's decision policies can see, with the
+        request's time reduced to where it falls among the other datetimes of the request.
+
+        Sound when :func:`~accord.access.packs.request_time_only_compared` holds for the window
+        (checked at load): the time then enters the evaluation only through comparisons with
+        attribute values, all of which are among ``facts.datetimes`` (the requester's entities;
+        record entities hold none) or in the context, and those comparisons come out the same for
+        any two times in the same place among them. The requester is in the key whole (its
+        ``entity_key``), as are the record kind, the action and every context attribute the
+        policies read. Datetimes are compared as text: all are Accord's fixed-width UTC form,
+        checked here (anything else: no key).
+        """
+        if not window.decisions_memoisable:
+            return None
+        moment = ctx["request_time"]["__extn"]["arg"]
+        points = list(facts.datetimes)
+        key: list[Any] = [id(window), facts.entity_key, request["resource"]["id"], request["action"]["id"]]
+        for var, attr in window.decision_context_attrs:
+            if attr == "request_time":
+                continue
+            value = ctx.get(attr, _ABSENT)
+            if isinstance(value, dict):
+                _datetimes_in(value, points)
+                key.append((attr, orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()))  # str: exact size
+            else:
+                key.append((attr, value if value is not _ABSENT else "\x00absent"))
+        if not _fixed_width_utc(moment) or not all(_fixed_width_utc(t) for t in points):
+            return None
+        key.append(tuple((moment > t) - (moment < t) for t in sorted(set(points))))
+        return tuple(key)
 
     def _owed_key(self, window: PolicyWindow, principal: dict, resource_id: str, ctx: dict) -> tuple | None:
         """Memo key for the owe_notices answer: the values the window's obligation policies read.
@@ -145,13 +248,15 @@ class Gateway:
         key = entity_key(agency, picks)
         handle = self._entities.get(key)
         if handle is None:
-            delta = json.dumps(agency_entities(agency, picks, self.pack.timezone))
-            handle = self._base.with_added_json_str(delta, self._schema)
+            added = agency_entities(agency, picks, self.pack.timezone)
+            handle = self._base.with_added_json_str(json.dumps(added), self._schema)
             self._entities[key] = handle
-            self._principals[id(handle)] = json.loads(delta)[0]
+            points: list[str] = []
+            _datetimes_in(added, points)
+            self._facts[id(handle)] = _RequesterFacts(key, added[0], tuple(points))
             if len(self._entities) > self._cache_size:
                 _, old = self._entities.popitem(last=False)
-                self._principals.pop(id(old), None)
+                self._facts.pop(id(old), None)
         return handle
 
     def _cedar_requests(self, areq: AccessRequest) -> tuple[dict, dict]:

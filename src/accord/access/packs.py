@@ -109,6 +109,53 @@ def _walk(node: Any, attrs: set, whole: set) -> None:
             _walk(v, attrs, whole)
 
 
+_COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+#: Extension constructors whose literal values would be comparison points the memo does not see.
+_LITERAL_EXTENSIONS = ("datetime", "duration", "decimal", "ip")
+
+
+def _is_request_time(node: Any) -> bool:
+    inner = node.get(".") if isinstance(node, dict) else None
+    return isinstance(inner, dict) and inner.get("left") == {"Var": "context"} and inner.get("attr") == "request_time"
+
+
+def _is_attribute_chain(node: Any) -> bool:
+    """``principal.a.b``, ``context.x``...: attribute reads down from a request variable."""
+    inner = node.get(".") if isinstance(node, dict) else None
+    if not isinstance(inner, dict) or set(inner) != {"left", "attr"}:
+        return False
+    left = inner["left"]
+    return (isinstance(left, dict) and set(left) == {"Var"}) or _is_attribute_chain(left)
+
+
+def request_time_only_compared(bodies: list[Any]) -> bool:
+    """True when ``context.request_time`` appears only as one side of a comparison whose other side is
+    an attribute read, and the policies hold no extension literal (``datetime("...")`` and the like).
+
+    Then a request's answer depends on its time only through where that time falls among the
+    datetime values of the entities and context, which is what lets the gateway memoise decisions
+    (see ``Gateway._decision_key``). Anything else (``.toDate()``, ``.offset(...)``, a literal, a
+    comparison with another expression) makes this False, and nothing is memoised.
+    """
+    def safe(node: Any) -> bool:
+        if isinstance(node, list):
+            return all(safe(v) for v in node)
+        if not isinstance(node, dict):
+            return True
+        if any(k in node for k in _LITERAL_EXTENSIONS) or _is_request_time(node):
+            return False
+        for op in _COMPARISONS:
+            sides = node.get(op)
+            if isinstance(sides, dict) and set(sides) == {"left", "right"}:
+                left, right = sides["left"], sides["right"]
+                if _is_request_time(left) or _is_request_time(right):
+                    other = right if _is_request_time(left) else left
+                    return _is_attribute_chain(other) and not _is_request_time(other)
+        return all(safe(v) for v in node.values())
+
+    return all(safe(c["body"]) for body in bodies for c in body.get("conditions", []))
+
+
 @dataclass(frozen=True)
 class PolicyWindow:
     """The policies in force from ``start`` (inclusive) to ``end`` (exclusive; None = open)."""
@@ -124,6 +171,12 @@ class PolicyWindow:
         obligations = [p for p in self.policies if p.obligation is not None]
         object.__setattr__(self, "has_obligations", bool(obligations))
         object.__setattr__(self, "obligation_reads", ReadSet.of([p.est for p in obligations]))
+        deciding = [p.est for p in self.policies if p.obligation is None]
+        object.__setattr__(self, "decision_reads", ReadSet.of(deciding))
+        object.__setattr__(self, "decisions_memoisable",
+                           "context" not in ReadSet.of(deciding).whole and request_time_only_compared(deciding))
+        object.__setattr__(self, "decision_context_attrs",
+                           tuple(sorted(a for a in ReadSet.of(deciding).attrs if a[0] == "context")))
 
 
 @dataclass(frozen=True)
