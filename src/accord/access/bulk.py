@@ -171,10 +171,11 @@ def audit_requests(ledger: Ledger, requests: Sequence[AccessRequest], *, pack: P
 
     _repeated_ids(requests, where)
     all_gateways = _gateways(requests, pack, where)
-    known = ledger.known_streams(record_stream(a.request.request_id) for a in requests)
-    keep = [i for i, a in enumerate(requests) if record_stream(a.request.request_id) not in known]
+    streams = [record_stream(a.request.request_id) for a in requests]
+    known = ledger.known_streams(streams)
+    keep = [i for i, stream in enumerate(streams) if stream not in known] if known else range(len(requests))
     fresh, gateways = [requests[i] for i in keep], [all_gateways[i] for i in keep]
-    skipped = tuple(a.request.request_id for a in requests if record_stream(a.request.request_id) in known)
+    skipped = tuple(requests[i].request.request_id for i, stream in enumerate(streams) if stream in known) if known else ()
     ranges = [(s, min(s + chunk, len(fresh))) for s in range(0, len(fresh), chunk)]
     n_workers = default_workers() if workers is None else workers
     if "fork" not in mp.get_all_start_methods():
