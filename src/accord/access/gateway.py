@@ -108,7 +108,7 @@ class Gateway:
         self._facts: dict[int, _RequesterFacts] = {}  # entities handle id -> what the memo keys need of it
         #: memoised Cedar answers: [decision, owe_notices], each by its key (see check_many)
         self._memo = memo
-        self._memo_of: tuple[dict[tuple, cedarpy.AuthzResult], dict[tuple, cedarpy.AuthzResult]] = ({}, {})
+        self._memo_of: tuple[dict[tuple, _Answer], dict[tuple, _Answer]] = ({}, {})
         self._memo_size = cache_size * 16
         self._answers: dict[tuple, _Answer] = {}  # the distinct kept answers (a few per window)
         #: Cedar questions put and questions answered (two per request), for the benchmark's figures
@@ -133,7 +133,7 @@ class Gateway:
         """
         groups: dict[tuple[int, int], list[int]] = {}
         prepared = []
-        asked: dict[tuple, int] = {}  # memo key -> the request in this batch that asks Cedar
+        asked: tuple[dict[tuple, int], dict[tuple, int]] = ({}, {})  # per question: key -> the request that asks
         self.questions_answered += 2 * len(areqs)
         for i, areq in enumerate(areqs):
             on = as_of or self.as_of(areq)
@@ -148,10 +148,10 @@ class Gateway:
             for q, (key, req) in enumerate(zip(keys, (decision_req, owed_req))):
                 if key is not None:
                     answers[q] = self._memo_of[q].get(key)
-                    if answers[q] is None and key in asked:
+                    if answers[q] is None and key in asked[q]:
                         continue  # another request of this batch asks the same question
                     if answers[q] is None:
-                        asked[key] = i
+                        asked[q][key] = i
                 if answers[q] is None:
                     questions[q] = req
             prepared.append([on, window, entities, questions, answers, keys])
@@ -178,7 +178,7 @@ class Gateway:
         for i, (on, window, entities, _, answers, keys) in enumerate(prepared):
             for q in (0, 1):
                 if answers[q] is None:  # shares the answer another request of this batch asked for
-                    answer = prepared[asked[keys[q]]][4][q]
+                    answer = prepared[asked[q][keys[q]]][4][q]
                     if answer.diagnostics.errors:  # an errored answer is never shared: ask for this one
                         self.questions_asked += 1
                         answer = cedarpy.is_authorized(self._cedar_inputs(areqs[i])[1 + q], window.policy_set,
