@@ -218,3 +218,23 @@ def test_cli_names_the_file_line_of_a_request_it_refuses(tmp_path: Path) -> None
     g = _write_jsonl(tmp_path / "nopack.jsonl", [_doc(0), "", _doc(0, "tx-dps")])
     res = CliRunner().invoke(app, ["access", "check-batch", str(g), "--db", f"sqlite:///{tmp_path / 'l.db'}"])
     assert res.exit_code == 2 and "nopack.jsonl:3: field 'request.custodian_agency_id'" in res.output
+
+
+def test_cli_decides_a_file_in_blocks_and_checks_ids_across_the_whole_file(tmp_path: Path, db_url: str) -> None:
+    f = _write_jsonl(tmp_path / "blocks.jsonl", [_doc(i) for i in range(25)])
+    res = CliRunner().invoke(app, ["access", "check-batch", str(f), "--db", db_url, "--block", "7", "--chunk", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert summary["recorded"] == 25 and summary["first_seq"] == 1 and summary["last_seq"] == summary["events"]
+    with Ledger.open(db_url) as led:
+        requested = [e.payload["request_id"] for e in led.events(kind="record.requested")]
+        assert requested == [f"R-ny-dmv-{i}" for i in range(25)] and led.verify().ok
+    # a request id repeated in a later block is named with both lines, before anything is written
+    g = _write_jsonl(tmp_path / "late-twin.jsonl", [_doc(100 + i) for i in range(10)] + [_doc(101)])
+    res = CliRunner().invoke(app, ["access", "check-batch", str(g), "--db", db_url, "--block", "4"])
+    assert res.exit_code == 2 and "late-twin.jsonl:11: field 'request.request_id'" in res.output
+    assert "already given at late-twin.jsonl:2" in res.output
+    with Ledger.open(db_url) as led:
+        assert not any(e.payload["request_id"] == "R-ny-dmv-100" for e in led.events(kind="record.requested"))
+    res = CliRunner().invoke(app, ["access", "check-batch", str(g), "--db", db_url, "--block", "0"])
+    assert res.exit_code == 2 and "--block" in res.output

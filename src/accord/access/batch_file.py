@@ -1,11 +1,14 @@
 """Read a JSON Lines file of access requests: all of it valid, or an error naming every bad line.
 
 One ``{"request": RecordRequest, "requester": Agency}`` object per line (blank lines are skipped).
-Like ``accord ingest``, a file with any bad line is refused whole, so nothing of it is recorded.
+Like ``accord ingest``, a file with any bad line is refused whole, so nothing of it is recorded: the
+file is read twice, once to check every line (keeping only request ids) and once in blocks to decide,
+so memory is bounded by the block, not the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -35,29 +38,62 @@ def _line_error(exc: ValidationError, source: str, line: int) -> InputError:
     return InputError(msg, source=source, line=line, field=where(first))
 
 
-def read_requests(path: Path) -> tuple[list[AccessRequest], list[int]]:
-    """Every request in the file, in order, and the line each is on; an :class:`IngestErrors` naming
-    each bad line otherwise."""
-    source = path.name
-    out: list[AccessRequest] = []
-    lines: list[int] = []
-    errors: list[InputError] = []
-    total = 0
+def _open(path: Path):
     try:
-        fh = path.open("rb")
+        return path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
-    with fh:
+
+
+def _parsed(path: Path) -> Iterator[tuple[int, AccessRequest | InputError]]:
+    with _open(path) as fh:
         for line_no, raw in enumerate(fh, 1):
             if not raw.strip():
                 continue
             try:
-                out.append(AccessRequest.model_validate_json(raw))
-                lines.append(line_no)
+                yield line_no, AccessRequest.model_validate_json(raw)
             except ValidationError as exc:
-                total += 1
-                if len(errors) < MAX_REPORTED_ERRORS:
-                    errors.append(_line_error(exc, source, line_no))
+                yield line_no, _line_error(exc, path.name, line_no)
+
+
+def check_requests(path: Path, on_line: Callable[[int], None] | None = None) -> int:
+    """Validate the whole file without keeping it: the number of requests, or an :class:`IngestErrors`
+    naming each bad line (at most ``MAX_REPORTED_ERRORS``), including a request id given twice."""
+    errors: list[InputError] = []
+    total = count = 0
+    first_line: dict[str, int] = {}  # request id -> its line (ids only: ~60 B a request)
+    for line_no, item in _parsed(path):
+        if isinstance(item, AccessRequest):
+            rid = item.request.request_id
+            if rid in first_line:
+                item = InputError(f"request_id {rid!r} was already given at {path.name}:{first_line[rid]}",
+                                  source=path.name, line=line_no, field="request.request_id")
+            else:
+                first_line[rid] = line_no
+                count += 1
+        if isinstance(item, InputError):
+            total += 1
+            if len(errors) < MAX_REPORTED_ERRORS:
+                errors.append(item)
+        if on_line is not None:
+            on_line(line_no)
     if errors:
-        raise IngestErrors(source, errors, total)
-    return out, lines
+        raise IngestErrors(path.name, errors, total)
+    return count
+
+
+def request_blocks(path: Path, size: int) -> Iterator[tuple[list[AccessRequest], list[int]]]:
+    """The file's requests in blocks of ``size``, each with the line of every request (call
+    :func:`check_requests` first: a bad line here raises at once)."""
+    block: list[AccessRequest] = []
+    lines: list[int] = []
+    for line_no, item in _parsed(path):
+        if isinstance(item, InputError):
+            raise item
+        block.append(item)
+        lines.append(line_no)
+        if len(block) == size:
+            yield block, lines
+            block, lines = [], []
+    if block:
+        yield block, lines

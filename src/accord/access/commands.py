@@ -110,40 +110,52 @@ def check_batch(
     pack: PackOption = None,
     workers: Annotated[Optional[int], typer.Option("--workers", help="Decision processes \\[default: one per core; 0: this process].", show_default=False)] = None,  # noqa: UP007
     chunk: Annotated[int, typer.Option("--chunk", help="Requests per transaction.")] = 1000,
+    block_size: Annotated[int, typer.Option("--block", help="Requests held in memory at once (workers are started per block).")] = 50_000,
     as_json: JsonOption = False,
 ) -> None:
     """Decide and record a file of record requests, each with its decision and notices.
 
     Every line is checked first: a file with any bad line is refused whole, each bad line named.
 
-    Then chunks are decided in parallel and committed in file order, one transaction each.
+    Then chunks are decided in parallel and committed in file order, one transaction each; at most
+    --block requests are held in memory at once.
 
     Requests already in the ledger are skipped, so an interrupted run can simply be run again.
     """
     with _reported():
         from accord.ledger import Ledger
 
-        from .batch_file import read_requests
+        from .batch_file import check_requests, request_blocks
         from .bulk import audit_requests
 
-        reqs, lines = read_requests(requests_file)
+        if block_size < 1:
+            raise InputError("must be at least 1", field="--block")
         bar = _progress()
-        task = bar.add_task(f"deciding {requests_file.name}", total=len(reqs))
-
+        checking = bar.add_task(f"checking {requests_file.name}", total=None)
+        bar.start()
+        try:
+            total = check_requests(requests_file, on_line=lambda n: n % 5000 or bar.update(checking, completed=n))
+        finally:
+            bar.stop()
+        bar.update(checking, visible=False)
+        task = bar.add_task(f"deciding {requests_file.name}", total=total)
         committed = [0]
 
         def advance(n: int) -> None:
-            # Started at the first commit, after the workers are forked: its refresh thread is
-            # then never copied into a child mid-draw.
+            # The bar is stopped while a block's workers are forked (its refresh thread must not be
+            # copied into a child mid-draw) and started again at the block's first commit.
             if not bar.live.is_started:
                 bar.start()
             committed[0] += n
             bar.advance(task, n)
 
+        results = []
         try:
             with Ledger.open(db) as led:
-                result = audit_requests(led, reqs, pack=pack, workers=workers, chunk=chunk, on_chunk=advance,
-                                        source=requests_file.name, lines=lines)
+                for block, lines in request_blocks(requests_file, block_size):
+                    bar.stop()
+                    results.append(audit_requests(led, block, pack=pack, workers=workers, chunk=chunk, on_chunk=advance,
+                                                  source=requests_file.name, lines=lines))
         except KeyboardInterrupt:
             bar.stop()
             err.print(f"interrupted: {committed[0]:,} requests were recorded in whole chunks, the rest none; "
@@ -151,6 +163,7 @@ def check_batch(
             raise typer.Exit(130) from None
         finally:
             bar.stop()
+        result = _total(results)
         if as_json:
             out.print_json(json.dumps({"requests": result.requests, "recorded": result.recorded,
                                        "skipped": len(result.skipped), "allowed": result.allowed,
@@ -164,6 +177,19 @@ def check_batch(
                   + (f" #{result.first_seq}-#{result.last_seq}" if result.events else ""))
         if result.skipped:
             out.print(f"{len(result.skipped):,} requests already in the ledger were skipped")
+
+
+def _total(results: list):  # -> BulkResult
+    from .bulk import BulkResult
+
+    firsts = [r.first_seq for r in results if r.first_seq]
+    return BulkResult(
+        requests=sum(r.requests for r in results), recorded=sum(r.recorded for r in results),
+        allowed=sum(r.allowed for r in results), denied=sum(r.denied for r in results),
+        notices=sum(r.notices for r in results), events=sum(r.events for r in results),
+        first_seq=min(firsts) if firsts else 0, last_seq=max((r.last_seq for r in results), default=0),
+        workers=max((r.workers for r in results), default=0),
+        skipped=tuple(rid for r in results for rid in r.skipped))
 
 
 def _progress():
