@@ -136,11 +136,6 @@ def _local_day_of_hour(hour: Any, zone: Any, backend: str) -> Any:
     return (local_us // US_PER_DAY).cast("int64")
 
 
-def epoch_day(ts: Any, backend: str) -> Any:
-    """Days since 1970-01-01 (UTC) as an integer column."""
-    return (_EPOCH_US[backend](ts) // US_PER_DAY).cast("int64")
-
-
 def _stored_local_day(t: Any, ts: Any, backend: str) -> Any | None:
     """The exact local day number from the offset stored beside ``ts``, or None if the history has none."""
     column = offset_column(ts.get_name())
