@@ -52,7 +52,8 @@ class _RequesterFacts:
 
     entity_key: tuple
     principal: dict
-    datetimes: tuple[str, ...]
+    datetimes: tuple[str, ...]  # sorted, distinct
+    points_comparable: bool  # all in the fixed-width UTC form, so text order is time order
 
 
 class _Answer:
@@ -135,17 +136,21 @@ class Gateway:
         prepared = []
         asked: tuple[dict[tuple, int], dict[tuple, int]] = ({}, {})  # per question: key -> the request that asks
         self.questions_answered += 2 * len(areqs)
+        tz = self.pack.timezone
         for i, areq in enumerate(areqs):
             on = as_of or self.as_of(areq)
             window = self.pack.window(on)
             entities = self._entities_for(areq, on)
-            ctx, decision_req, owed_req = self._cedar_inputs(areq)
+            ctx = request_context(areq, tz)
             facts = self._facts[id(entities)]
-            keys = (self._decision_key(window, facts, decision_req, ctx) if self._memo else None,
-                    self._owed_key(window, facts.principal, owed_req["resource"]["id"], ctx))
+            req = areq.request
+            resource_id = req.record_kind.value
+            keys = (self._decision_key(window, facts, resource_id, req.action.value, ctx) if self._memo else None,
+                    self._owed_key(window, facts.principal, resource_id, ctx))
             answers: list[Any] = [None, None]
             questions: list[dict | None] = [None, None]
-            for q, (key, req) in enumerate(zip(keys, (decision_req, owed_req))):
+            cedar_requests = None  # built only when Cedar is asked (most answers come from the memo)
+            for q, key in enumerate(keys):
                 if key is not None:
                     answers[q] = self._memo_of[q].get(key)
                     if answers[q] is None and key in asked[q]:
@@ -153,7 +158,8 @@ class Gateway:
                     if answers[q] is None:
                         asked[q][key] = i
                 if answers[q] is None:
-                    questions[q] = req
+                    cedar_requests = cedar_requests or self._requests_for(areq, ctx)
+                    questions[q] = cedar_requests[q]
             prepared.append([on, window, entities, questions, answers, keys])
             groups.setdefault((id(window), id(entities)), []).append(i)
         for members in groups.values():
@@ -193,7 +199,8 @@ class Gateway:
         kept = _Answer(answer.allowed, tuple(sorted(answer.diagnostics.reasons)))
         return self._answers.setdefault((kept.allowed, kept.reasons), kept)
 
-    def _decision_key(self, window: PolicyWindow, facts: "_RequesterFacts", request: dict, ctx: dict) -> tuple | None:
+    def _decision_key(self, window: PolicyWindow, facts: "_RequesterFacts", resource_id: str, action_id: str,
+                      ctx: dict) -> tuple | None:
         """Memo key for the decision: everything the window's decision policies can see, with the
         request's time reduced to where it falls among the other datetimes of the request.
 
@@ -209,20 +216,25 @@ class Gateway:
         if not window.decisions_memoisable:
             return None
         moment = ctx["request_time"]["__extn"]["arg"]
-        points = list(facts.datetimes)
-        key: list[Any] = [id(window), facts.entity_key, request["resource"]["id"], request["action"]["id"]]
-        for var, attr in window.decision_context_attrs:
+        if not facts.points_comparable or not _fixed_width_utc(moment):
+            return None
+        points = facts.datetimes  # sorted, distinct
+        extra: list[str] = []
+        key: list[Any] = [id(window), facts.entity_key, resource_id, action_id]
+        for _, attr in window.decision_context_attrs:
             if attr == "request_time":
                 continue
             value = ctx.get(attr, _ABSENT)
             if isinstance(value, dict):
-                _datetimes_in(value, points)
+                _datetimes_in(value, extra)
                 key.append((attr, orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()))  # str: exact size
             else:
                 key.append((attr, value if value is not _ABSENT else "\x00absent"))
-        if not _fixed_width_utc(moment) or not all(_fixed_width_utc(t) for t in points):
-            return None
-        key.append(tuple((moment > t) - (moment < t) for t in sorted(set(points))))
+        if extra:
+            if not all(_fixed_width_utc(t) for t in extra):
+                return None
+            points = tuple(sorted({*points, *extra}))
+        key.append(tuple((moment > t) - (moment < t) for t in points))
         return tuple(key)
 
     def _owed_key(self, window: PolicyWindow, principal: dict, resource_id: str, ctx: dict) -> tuple | None:
@@ -258,7 +270,8 @@ class Gateway:
             self._entities[key] = handle
             points: list[str] = []
             _datetimes_in(added, points)
-            self._facts[id(handle)] = _RequesterFacts(key, added[0], tuple(points))
+            self._facts[id(handle)] = _RequesterFacts(key, added[0], tuple(sorted(set(points))),
+                                                      all(_fixed_width_utc(t) for t in points))
             if len(self._entities) > self._cache_size:
                 _, old = self._entities.popitem(last=False)
                 self._facts.pop(id(old), None)
@@ -269,7 +282,12 @@ class Gateway:
         return self._cedar_inputs(areq)[1:]
 
     def _cedar_inputs(self, areq: AccessRequest) -> tuple[dict, dict, dict]:
-        """The context (as a dict, for the memo key) and both Cedar requests.
+        """The context (as a dict, for the memo keys) and both Cedar requests."""
+        context = request_context(areq, self.pack.timezone)
+        return (context, *self._requests_for(areq, context))
+
+    def _requests_for(self, areq: AccessRequest, context: dict) -> tuple[dict, dict]:
+        """The two Cedar requests: the action, then ``owe_notices``.
 
         The context goes to Cedar as JSON text serialised once for both questions (cedarpy
         takes a dict or its JSON; a dict it would serialise again for each request).
@@ -277,10 +295,8 @@ class Gateway:
         req = areq.request
         principal = {"type": "Accord::Agency", "id": req.requester_agency_id}
         resource = {"type": "Accord::Record", "id": req.record_kind.value}
-        context = request_context(areq, self.pack.timezone)
         text = orjson.dumps(context).decode()
         return (
-            context,
             {"principal": principal, "action": {"type": "Accord::Action", "id": req.action.value},
              "resource": resource, "context": text},
             {"principal": principal, "action": _OWE_NOTICES, "resource": resource, "context": text},
