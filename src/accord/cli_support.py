@@ -31,6 +31,14 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
+def progress_bar():  # -> rich.progress.Progress
+    """The progress bar of long commands: on stderr, gone when done, off when stderr is not a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
 def fail(exc: AccordError) -> typer.Exit:
     """Print ``exc`` as one line on stderr; return the Exit to raise with its code."""
     err.print(f"[bold red]error:[/] {escape(str(exc))}")

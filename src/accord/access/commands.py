@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_support import DbOption, JsonOption, err, parse_date, reported as _reported
+from accord.cli_support import DbOption, JsonOption, err, parse_date, progress_bar, reported as _reported
 from accord.errors import InputError
 
 PackOption = Annotated[Optional[str], typer.Option(  # noqa: UP007
@@ -130,7 +130,7 @@ def check_batch(
 
         if block_size < 1:
             raise InputError("must be at least 1", field="--block")
-        bar = _progress()
+        bar = progress_bar()
         checking = bar.add_task(f"checking {requests_file.name}", total=None)
         bar.start()
         try:
@@ -190,13 +190,6 @@ def _total(results: list):  # -> BulkResult
         first_seq=min(firsts) if firsts else 0, last_seq=max((r.last_seq for r in results), default=0),
         workers=max((r.workers for r in results), default=0),
         skipped=tuple(rid for r in results for rid in r.skipped))
-
-
-def _progress():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
 
 
 @access.command("policies")

@@ -10,18 +10,14 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from accord.cli_support import DbOption, reported as _reported
+from accord.cli_support import DbOption, progress_bar, reported as _reported
 from accord.errors import IntegrityError
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)  # messages stay on one line for grep and logs
-
-
 
 
 def _open(db: str | None, create: bool = False):  # -> Ledger
@@ -41,11 +37,6 @@ def init(db: DbOption = None) -> None:
         out.print(f"ledger ready at [bold]{escape(led.url)}[/] with {led.size} events")
         out.print(f"checkpoint signing key: {escape(str(key_file)) if key_file else 'stored in the ledger_keys table'}")
         led.close()
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
 
 
 def ingest(
@@ -69,7 +60,7 @@ def ingest(
     with _reported():
         led = _open(db, create=True)
         try:
-            with _progress() as bar:
+            with progress_bar() as bar:
                 checking = bar.add_task(f"validating {file.name}", total=None)
                 appending = bar.add_task("appending", total=None, visible=False)
 
@@ -155,7 +146,7 @@ def verify(
         led = _open(db)
         try:
             external = _load_checkpoints(against or [])
-            with _progress() as bar:
+            with progress_bar() as bar:
                 task = bar.add_task("verifying", total=None)
                 report = led.verify(external, progress=lambda done, total: bar.update(task, completed=done, total=total))
         finally:
