@@ -22,10 +22,9 @@ from .schema import head as schema_head
 from .signing import key_file_for, load_or_create_signer
 from .sql import Statements
 from .streams import STREAM_OF_KIND
-from .writer import ChainWriter, Prepared, check_prepared, prepare, utc_stamp
+from .writer import ChainWriter, Prepared, check_prepared, prepare, stream_heads, utc_stamp
 
 _PAGE = 2000
-_STREAMS_PER_QUERY = 500
 
 
 class StoreUnavailable(AccordError):
@@ -171,17 +170,9 @@ class Ledger:
         return self._write([checked])
 
     def known_streams(self, streams: Iterable[str]) -> set[str]:
-        """Which of ``streams`` already hold events (one query per 500 streams)."""
-        wanted = list(dict.fromkeys(streams))
-        found: set[str] = set()
-        pg = self.sql.dialect == "postgresql"
+        """Which of ``streams`` already hold events (the writer's own stream-head query, in chunks)."""
         with read_connection(self.engine) as conn:
-            cur = _dbapi(conn).cursor()
-            for i in range(0, len(wanted), _STREAMS_PER_QUERY):
-                part = wanted[i : i + _STREAMS_PER_QUERY]
-                cur.execute(self.sql.stream_heads(len(part)), [part] if pg else part)
-                found.update(stream for stream, last in cur.fetchall() if last is not None)
-        return found
+            return set(stream_heads(_dbapi(conn).cursor(), self.sql, list(dict.fromkeys(streams))))
 
     def _write(self, chunks: Iterable[list], on_chunk: Callable[[int], None] | None = None,
                collect: list[tuple] | None = None) -> tuple[int, int]:

@@ -158,6 +158,21 @@ def check_prepared(prepared: Sequence[Prepared]) -> list[Prepared]:
     return out
 
 
+def stream_heads(cur: Any, sql: Any, streams: Sequence[str]) -> dict[str, int]:
+    """The last ``stream_seq`` of each of ``streams`` that holds events (streams without any are left out),
+    asked ``_IN_CHUNK`` streams a query (ten times that on PostgreSQL, which takes them as one array)."""
+    heads: dict[str, int] = {}
+    pg = sql.dialect == "postgresql"
+    step = _IN_CHUNK * 10 if pg else _IN_CHUNK
+    for i in range(0, len(streams), step):
+        part = list(streams[i : i + step])
+        cur.execute(sql.stream_heads(len(part)), [part] if pg else part)
+        for stream, last in cur.fetchall():
+            if last is not None:
+                heads[stream] = int(last)
+    return heads
+
+
 class ChainWriter:
     """Appends prepared events inside one locked transaction; ``finish`` moves the head."""
 
@@ -171,15 +186,7 @@ class ChainWriter:
 
     def _load_stream_heads(self, streams: set[str]) -> None:
         missing = [s for s in streams if s not in self.stream_next]
-        known = self.stream_next
-        pg = self.sql.dialect == "postgresql"
-        step = _IN_CHUNK * 10 if pg else _IN_CHUNK
-        for i in range(0, len(missing), step):
-            part = missing[i : i + step]
-            self.cur.execute(self.sql.stream_heads(len(part)), [part] if pg else part)
-            for stream, last in self.cur.fetchall():
-                if last is not None:
-                    known[stream] = int(last)
+        self.stream_next.update(stream_heads(self.cur, self.sql, missing))
 
     def add(self, prepared: list[Prepared]) -> list[tuple]:
         """Insert one chunk; returns its rows (seq, stream, stream_seq, kind, caused_by, recorded_at, payload, leaf, chain)."""
