@@ -172,11 +172,10 @@ class PolicyWindow:
         object.__setattr__(self, "has_obligations", bool(obligations))
         object.__setattr__(self, "obligation_reads", ReadSet.of([p.est for p in obligations]))
         deciding = [p.est for p in self.policies if p.obligation is None]
-        object.__setattr__(self, "decision_reads", ReadSet.of(deciding))
+        reads = ReadSet.of(deciding)
         object.__setattr__(self, "decisions_memoisable",
-                           "context" not in ReadSet.of(deciding).whole and request_time_only_compared(deciding))
-        object.__setattr__(self, "decision_context_attrs",
-                           tuple(sorted(a for a in ReadSet.of(deciding).attrs if a[0] == "context")))
+                           "context" not in reads.whole and request_time_only_compared(deciding))
+        object.__setattr__(self, "decision_context_attrs", tuple(sorted(a for a in reads.attrs if a[0] == "context")))
 
 
 @dataclass(frozen=True)
