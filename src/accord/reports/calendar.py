@@ -2,12 +2,14 @@
 
 A detainer received at 22:00 on 31 March in New York is a first-quarter detainer there,
 although it is 02:00 on 1 April in UTC. Converting every row's timestamp to local time goes
-through a time-zone library row by row (about 1 s per 10 million rows in DuckDB). Instead
-rows are first counted by UTC hour (an integer: microseconds since the epoch // one hour),
-and only the small grouped result is converted to local time (by the backend's own time-zone
-database) and taken apart into days, months and years. That is exact wherever offsets and
-their changes fall on whole UTC hours, which a property test checks for every zone in
-:data:`ZONES` from 1970 to 2100.
+through a time-zone library row by row (about 1 s per 10 million rows in DuckDB). Instead,
+where a history stores each row's UTC offset (``offset_column``) rows are counted by local
+day with integer arithmetic; where it does not, rows are first counted by stretches of the
+UTC day between the hours at which a local midnight can fall (:func:`local_bucket`), and only
+the small grouped result is converted to local time by the backend's own time-zone database.
+Either way day numbers are taken apart into months and years on the grouped result. The
+stretches are exact wherever offsets are whole hours, which a property test checks for every
+zone in :data:`ZONES` from 1970 to 2100.
 
 The time zone of a row is its jurisdiction's (:data:`ZONES`, longest prefix wins); a
 jurisdiction without one is counted in UTC, and the report says so.
@@ -19,6 +21,7 @@ between DuckDB and Spark SQL.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
@@ -55,13 +58,16 @@ def offset_column(ts_name: str) -> str:
     return f"{ts_name}_utc_offset_min_z{ZONES_VERSION}"
 
 
+_LONGEST_FIRST = sorted(ZONES, key=len, reverse=True)
+
+
 def zone_for(jurisdiction: str | None) -> str:
     """The zone whose calendar a jurisdiction's periods follow.
 
     >>> zone_for("US-NY-NYC"), zone_for("US-CA-SF"), zone_for("US-FL"), zone_for(None)
     ('America/New_York', 'America/Los_Angeles', 'UTC', 'UTC')
     """
-    for prefix in sorted(ZONES, key=len, reverse=True):
+    for prefix in _LONGEST_FIRST:
         if jurisdiction is not None and (jurisdiction == prefix or jurisdiction.startswith(prefix + "-")):
             return ZONES[prefix]
     return UTC
@@ -70,11 +76,12 @@ def zone_for(jurisdiction: str | None) -> str:
 def zone_column(jurisdiction: Any) -> Any:
     """:func:`zone_for` as an Ibis expression over a jurisdiction column."""
     branches = []
-    for prefix in sorted(ZONES, key=len, reverse=True):
+    for prefix in _LONGEST_FIRST:
         branches.append(((jurisdiction == prefix) | jurisdiction.startswith(prefix + "-"), ZONES[prefix]))
     return ibis.cases(*branches, else_=UTC)
 
 
+@lru_cache(maxsize=None)
 def new_year_offset_us(zone: str) -> int:
     """The zone's UTC offset at every New Year 1970-2100, in microseconds (it must not vary).
 
@@ -197,18 +204,23 @@ def midnight_hours(zones: Iterable[str]) -> tuple[int, ...]:
     >>> midnight_hours(["America/New_York"])
     (4, 5)
     """
+    return tuple(sorted({h for zone in set(zones) for h in _midnight_hours(zone)}))
+
+
+@lru_cache(maxsize=None)
+def _midnight_hours(zone: str) -> frozenset[int]:
+    """One zone's midnight hours (cached: 262 time-zone lookups, once per zone)."""
+    tz = ZoneInfo(zone)
     hours: set[int] = set()
-    for zone in zones:
-        tz = ZoneInfo(zone)
-        for year in range(1970, 2101):
-            for month in (1, 7):
-                offset = tz.utcoffset(datetime(year, month, 1))
-                assert offset is not None
-                seconds = int(offset.total_seconds())
-                if seconds % 3600:
-                    raise ValueError(f"{zone}: offset {offset} is not a whole number of hours")
-                hours.add((-seconds // 3600) % 24)
-    return tuple(sorted(hours))
+    for year in range(1970, 2101):
+        for month in (1, 7):
+            offset = tz.utcoffset(datetime(year, month, 1))
+            assert offset is not None
+            seconds = int(offset.total_seconds())
+            if seconds % 3600:
+                raise ValueError(f"{zone}: offset {offset} is not a whole number of hours")
+            hours.add((-seconds // 3600) % 24)
+    return frozenset(hours)
 
 
 def local_bucket(ts: Any, backend: str, zones: Iterable[str]) -> Any:
