@@ -57,3 +57,11 @@ def test_writing_commands_still_create_a_new_ledger(tmp_path: Path) -> None:
     assert CliRunner().invoke(app, ["init", "--db", url]).exit_code == 0
     res = CliRunner().invoke(app, ["events", "--db", url])
     assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize("create", [True, False])
+def test_an_unreachable_store_is_named_with_the_drivers_reason(create: bool) -> None:
+    from accord.ledger.store import StoreUnavailable
+
+    with pytest.raises(StoreUnavailable, match=r"cannot open the ledger at postgresql\+psycopg://nobody@127.0.0.1:1/x: .*refused"):
+        Ledger.open("postgresql+psycopg://nobody@127.0.0.1:1/x", create=create)

@@ -52,6 +52,18 @@ class BulkResult:
     workers: int
     skipped: tuple[str, ...] = ()
 
+    @classmethod
+    def combined(cls, results: Sequence["BulkResult"]) -> "BulkResult":
+        """One result for consecutive runs (e.g. the blocks of one file)."""
+        firsts = [r.first_seq for r in results if r.first_seq]
+        return cls(
+            requests=sum(r.requests for r in results), recorded=sum(r.recorded for r in results),
+            allowed=sum(r.allowed for r in results), denied=sum(r.denied for r in results),
+            notices=sum(r.notices for r in results), events=sum(r.events for r in results),
+            first_seq=min(firsts, default=0), last_seq=max((r.last_seq for r in results), default=0),
+            workers=max((r.workers for r in results), default=0),
+            skipped=tuple(rid for r in results for rid in r.skipped))
+
 
 @dataclass(frozen=True)
 class _Place:

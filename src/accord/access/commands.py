@@ -126,7 +126,7 @@ def check_batch(
         from accord.ledger import Ledger
 
         from .batch_file import check_requests, request_blocks
-        from .bulk import audit_requests
+        from .bulk import BulkResult, audit_requests
 
         if block_size < 1:
             raise InputError("must be at least 1", field="--block")
@@ -163,7 +163,7 @@ def check_batch(
             raise typer.Exit(130) from None
         finally:
             bar.stop()
-        result = _total(results)
+        result = BulkResult.combined(results)
         if as_json:
             out.print_json(json.dumps({"requests": result.requests, "recorded": result.recorded,
                                        "skipped": len(result.skipped), "allowed": result.allowed,
@@ -177,19 +177,6 @@ def check_batch(
                   + (f" #{result.first_seq}-#{result.last_seq}" if result.events else ""))
         if result.skipped:
             out.print(f"{len(result.skipped):,} requests already in the ledger were skipped")
-
-
-def _total(results: list):  # -> BulkResult
-    from .bulk import BulkResult
-
-    firsts = [r.first_seq for r in results if r.first_seq]
-    return BulkResult(
-        requests=sum(r.requests for r in results), recorded=sum(r.recorded for r in results),
-        allowed=sum(r.allowed for r in results), denied=sum(r.denied for r in results),
-        notices=sum(r.notices for r in results), events=sum(r.events for r in results),
-        first_seq=min(firsts) if firsts else 0, last_seq=max((r.last_seq for r in results), default=0),
-        workers=max((r.workers for r in results), default=0),
-        skipped=tuple(rid for r in results for rid in r.skipped))
 
 
 @access.command("policies")

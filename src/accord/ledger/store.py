@@ -35,6 +35,13 @@ def _dbapi(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
+def _unavailable(engine: Engine, exc: sa.exc.DBAPIError) -> StoreUnavailable:
+    """Dispose of ``engine`` and say, in the driver's first line, why its store cannot be opened."""
+    engine.dispose()
+    where = engine.url.render_as_string(hide_password=True)
+    return StoreUnavailable(f"cannot open the ledger at {where}: {str(exc.orig).strip().splitlines()[0]}")
+
+
 def _require_ledger(engine: Engine) -> None:
     """Raise NotFoundError unless ``engine``'s database already holds a ledger (without creating one)."""
     where = engine.url.render_as_string(hide_password=True)
@@ -46,8 +53,7 @@ def _require_ledger(engine: Engine) -> None:
     try:
         present = sa.inspect(engine).has_table(schema_head.name)
     except sa.exc.DBAPIError as exc:
-        engine.dispose()
-        raise StoreUnavailable(f"cannot open the ledger at {where}: {str(exc.orig).strip().splitlines()[0]}") from None
+        raise _unavailable(engine, exc) from None
     if not present:
         engine.dispose()
         raise NotFoundError(f"no ledger at {where}: the database holds no Accord ledger tables; {hint}")
@@ -77,9 +83,7 @@ class Ledger:
         try:
             ensure_schema(engine)
         except sa.exc.DBAPIError as exc:
-            engine.dispose()
-            where = engine.url.render_as_string(hide_password=True)
-            raise StoreUnavailable(f"cannot open the ledger at {where}: {str(exc.orig).strip().splitlines()[0]}") from None
+            raise _unavailable(engine, exc) from None
         return cls(engine)
 
     @property
