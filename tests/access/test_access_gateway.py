@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from accord.access.gateway import Gateway
 from accord.access.model import AccessRequest
 from accord.access.packs import load_pack
+from helpers.packs import one_file_pack
 from accord.domain.enums import JudgeKind, LegalProcessKind, RecordAction, RecordKind, RequestPurpose
 
 NY = ZoneInfo("America/New_York")
@@ -44,13 +45,7 @@ when { context.request_time.toTime().toMilliseconds() * 9223372036854775 > 0 };
 
 
 def _write_pack(tmp_path: Path, text: str) -> Path:
-    d = tmp_path / "failing"
-    d.mkdir()
-    (d / "pack.yaml").write_text(
-        "id: failing\ntitle: t\nversion: '1'\ncustodian_agency_id: ny-dmv\njurisdiction: US\ntimezone: UTC\n"
-        "default_deny: {citation: none, explanation: none}\npolicies: [p.cedar]\n")
-    (d / "p.cedar").write_text(text)
-    return d
+    return one_file_pack(tmp_path, text, name="failing")
 
 
 def test_a_forbid_that_errors_denies_instead_of_being_skipped(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from accord.access.gateway import Gateway
 from accord.access.model import AccessRequest
 from accord.access.packs import load_pack, request_time_only_compared
+from helpers.packs import one_file_pack
 from accord.domain.enums import JudgeKind, LegalProcessKind, RecordKind, RequestPurpose
 
 NY = ZoneInfo("America/New_York")
@@ -166,16 +167,13 @@ def test_every_shipped_window_is_memoisable() -> None:
 
 
 def test_a_pack_the_memo_cannot_reason_about_is_asked_every_time(tmp_path: Path) -> None:
-    d = tmp_path / "dated"
-    d.mkdir()
-    (d / "pack.yaml").write_text(
-        "id: dated\ntitle: t\nversion: '1'\ncustodian_agency_id: ny-dmv\njurisdiction: US\ntimezone: UTC\n"
-        "default_deny: {citation: none, explanation: none}\npolicies: [p.cedar]\n")
-    (d / "p.cedar").write_text(
+    d = one_file_pack(
+        tmp_path,
         '@id("t.after") @citation("c") @explanation("e") @effective_from("2000-01-01")\n'
         'permit (principal, action in Accord::Action::"access", resource)\n'
         'when { principal.certifications has ny_vtl_201_12_b_no_immigration_use &&\n'
-        '       context.request_time.toDate() > principal.certifications.ny_vtl_201_12_b_no_immigration_use.signed_on };\n')
+        '       context.request_time.toDate() > principal.certifications.ny_vtl_201_12_b_no_immigration_use.signed_on };\n',
+        name="dated")
     pack = load_pack(str(d))
     assert not pack.window(date(2020, 1, 3)).decisions_memoisable
     agencies = [{"kind": "police", "signed": date(2020, 1, 2), "expires": None, "agreement": None}] * 6

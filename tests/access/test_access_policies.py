@@ -10,6 +10,7 @@ import pytest
 from accord.access.entities import CERTIFICATION_SLOTS
 from accord.access.errors import PolicyError
 from accord.access.packs import list_packs, load_pack, schema, schema_text
+from helpers.packs import one_file_pack
 
 PACKS = list_packs()
 
@@ -68,13 +69,7 @@ def test_unknown_parameter_override_is_refused() -> None:
 
 
 def _pack(tmp_path: Path, policy: str, name: str = "p") -> Path:
-    d = tmp_path / name
-    d.mkdir()
-    (d / "pack.yaml").write_text(
-        "id: t\ntitle: t\nversion: '1'\ncustodian_agency_id: c\njurisdiction: US\ntimezone: UTC\n"
-        "default_deny: {citation: none, explanation: none}\npolicies: [p.cedar]\n")
-    (d / "p.cedar").write_text(policy)
-    return d
+    return one_file_pack(tmp_path, policy, name, custodian="c")
 
 
 def test_policy_without_citation_is_refused_at_load(tmp_path: Path) -> None:
