@@ -6,10 +6,11 @@ See docs/contracts.md (Ledger) for the API other packages use.
 from .canonical import canonical_json
 from .records import BatchRef, Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
 from .store import Ledger
+from .transaction import LedgerTx
 from .streams import default_stream
 from .writer import Prepared, prepare
 
 __all__ = [
-    "Ledger", "NewEvent", "BatchRef", "StoredEvent", "VerifyReport", "Checkpoint", "InclusionProof", "ConsistencyProof",
+    "Ledger", "LedgerTx", "NewEvent", "BatchRef", "StoredEvent", "VerifyReport", "Checkpoint", "InclusionProof", "ConsistencyProof",
     "canonical_json", "default_stream", "prepare", "Prepared",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from .schema import head as schema_head
 from .signing import key_file_for, load_or_create_signer
 from .sql import Statements
 from .streams import STREAM_OF_KIND
+from .transaction import LedgerTx
 from .writer import ChainWriter, Prepared, check_prepared, prepare, stream_heads, utc_stamp
 
 _PAGE = 2000
@@ -142,6 +144,18 @@ class Ledger:
                 ev = NewEvent(ev.kind, ev.payload, streams[ev.caused_by], ev.caused_by)  # type: ignore[index]
             out.append(ev)
         return out
+
+    @contextmanager
+    def transaction(self) -> Iterator[LedgerTx]:
+        """One write transaction holding the ledger's lock, that other tables can join (see ``transaction.py``).
+
+        ``with led.transaction() as tx: tx.append_many([...]); tx.connection.execute(...)`` commits the
+        events and the caller's rows together when the block ends, or neither on an error.
+        """
+        with write_transaction(self.engine) as conn:
+            tx = LedgerTx(self, conn)
+            yield tx
+            tx._finish()
 
     def append_chunks(self, chunks: Iterable[Sequence[NewEvent]], on_chunk: Callable[[int], None] | None = None,
                       source: str = "event") -> tuple[int, int]:

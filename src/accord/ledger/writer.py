@@ -183,6 +183,12 @@ class ChainWriter:
         self.tree = CompactRange.from_bytes(size, edge)
         self.stream_next: dict[str, int] = {}
         self.recorded_at = utc_stamp()
+        #: The size before the current call: ``BatchRef`` placeholders count from its first event.
+        self.call_base = size
+
+    def begin_call(self) -> None:
+        """Start a new append call within the same transaction (its ``BatchRef``s count from here)."""
+        self.call_base = self.size
 
     def _load_stream_heads(self, streams: set[str]) -> None:
         missing = [s for s in streams if s not in self.stream_next]
@@ -197,7 +203,7 @@ class ChainWriter:
         self._load_stream_heads({p[1] for p in prepared})
         sha = hashlib.sha256
         seq, chain, stream_next, rec = self.size, self.chain, self.stream_next, self.recorded_at
-        base = self.first_size
+        base = self.call_base
         edge = self.tree.hashes
         rows: list[tuple] = []
         nodes: list[tuple[int, int, bytes]] = []
