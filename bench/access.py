@@ -45,8 +45,8 @@ from pathlib import Path
 
 import cedarpy
 
-from accord.access.audit import record_decisions
-from accord.access.bulk import audit_requests
+from accord.service.access_events import record_decisions
+from accord.service.bulk_access import audit_requests
 from accord.access.gateway import Gateway
 from accord.access.model import AccessRequest
 from accord.domain.enums import JudgeKind, LegalProcessKind, RecordAction, RecordKind, RequestPurpose

@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.cli_support import fail
 from accord.errors import AccordError, InputError, IntegrityError
 
 PACK = "nyc_doc"
@@ -241,7 +239,7 @@ def _figures_frame(checks: list[Any]) -> pl.DataFrame:
     )
 
 
-def _print_result(res: DemoResult, console: Console) -> None:
+def print_result(res: DemoResult, console: Console) -> None:
     table = Table(title="DOMAIN.md §10: published vs recomputed from the ledger", title_justify="left")
     for col, just in (("Figure", "left"), ("Published", "right"), ("Accepted", "right"), ("Recomputed", "right"), ("", "center")):
         table.add_column(col, justify=just)
@@ -265,20 +263,3 @@ def _print_result(res: DemoResult, console: Console) -> None:
     for s in res.skipped:
         console.print(f"[yellow]skipped:[/] {s}")
     console.print(f"Done in {sum(res.timings.values()):.1f} s.")
-
-
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def demo(
-        out: Path = typer.Option(Path("accord-demo"), "--out", help="Directory for the store and the report."),
-        seed: int = typer.Option(0, "--seed", help="Seed of the synthetic year."),
-        db: str | None = typer.Option(None, "--db", help="Database URL (default: SQLite in --out)."),
-        scale: float = typer.Option(1.0, "--scale", help="Fraction of the NYC year's volume (figures scale with it)."),
-    ) -> None:
-        """Generate a synthetic NYC year, decide it, record it in a verified ledger and report it."""
-        console = Console()
-        try:
-            res = run_demo(out, seed=seed, db=db, scale=scale, console=Console(stderr=True))
-        except AccordError as err:
-            raise fail(err) from None
-        _print_result(res, console)

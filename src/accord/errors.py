@@ -21,10 +21,23 @@ class InputError(AccordError):
 
 
 class NotFoundError(AccordError):
-    """A named thing (event, pack, notice) does not exist."""
+    """A named thing (event, pack, notice) does not exist (or is not the caller's to see)."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        super().__init__(message)
 
 
 class IntegrityError(AccordError):
     """The ledger failed verification."""
 
     exit_code = 3
+
+
+class ConflictError(AccordError):
+    """A step the current state (or the law) does not allow: a transfer that was not allowed, a closed
+    detainer lifted again, a notice sent twice. The HTTP API answers 409."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        super().__init__(message)

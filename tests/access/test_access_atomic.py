@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import accord.access.audit as audit
-from accord.access.audit import record_decision, record_decisions
+import accord.service.access_events as audit
+from accord.service.access_events import record_decision, record_decisions
 from accord.access.gateway import Gateway
 from accord.access.model import AccessRequest
 from accord.errors import InputError

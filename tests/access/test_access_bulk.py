@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from accord.access.audit import record_decisions
-from accord.access.bulk import audit_requests
+from accord.service.access_events import record_decisions
+from accord.service.bulk_access import audit_requests
 from accord.access.gateway import Gateway
 from accord.access.model import AccessRequest
 from accord.cli import app

@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 
 from typer.testing import CliRunner
 
-from accord.access.audit import record_decision, record_decisions
+from accord.service.access_events import record_decision, record_decisions
 from accord.access.gateway import Gateway
 from accord.access.model import AccessRequest
-from accord.access.notices import mark_sent, notice_book
+from accord.service.actors import Actor
+from accord.service.notices import count_notices, list_notices, mark_sent
+from accord.service.store import Store
 from accord.cli import app
 from accord.domain import Notice, RecordRequest
 from accord.ledger import Ledger
@@ -39,9 +41,10 @@ WARRANT = {"kind": "judicial_warrant", "judge_kind": "article_iii"}
 def test_denied_request_is_in_the_ledger_as_surely_as_an_allowed_one(db_url: str) -> None:
     gw = Gateway("ny_dmv")
     denied, allowed = _areq("R-deny"), _areq("R-allow", WARRANT)
-    with Ledger.open(db_url) as led:
+    with Store.open(db_url) as store:
+        led = store.ledger
         for areq in (denied, allowed):
-            rec = record_decision(led, areq, gw.check(areq))
+            rec = record_decision(store, areq, gw.check(areq))
             requested, decided = led.get(rec.requested_seq), led.get(rec.decided_seq)
             assert requested.kind == "record.requested" and decided.kind == "access.decided"
             assert RecordRequest.model_validate_json(requested.payload_json) == areq.request
@@ -59,8 +62,9 @@ def test_denied_request_is_in_the_ledger_as_surely_as_an_allowed_one(db_url: str
 def test_batched_recording_matches_one_by_one(db_url: str) -> None:
     gw = Gateway("ny_dmv")
     reqs = [_areq(f"R-{i}", WARRANT if i % 2 else None, day=1 + i) for i in range(6)]
-    with Ledger.open(db_url) as led:
-        recs = record_decisions(led, list(zip(reqs, gw.check_many(reqs))))
+    with Store.open(db_url) as store:
+        led = store.ledger
+        recs = record_decisions(store, list(zip(reqs, gw.check_many(reqs))))
         assert len({r.decided_seq for r in recs}) == 6
         assert [led.get(r.decided_seq).payload["request_id"] for r in recs] == [f"R-{i}" for i in range(6)]
         assert len(list(led.events(kind="notice.due"))) == 6
@@ -69,25 +73,31 @@ def test_batched_recording_matches_one_by_one(db_url: str) -> None:
 def test_recording_again_reuses_the_request_event(db_url: str) -> None:
     gw = Gateway("ny_dmv")
     areq = _areq("R-twice")
-    with Ledger.open(db_url) as led:
-        first = record_decision(led, areq, gw.check(areq))
-        second = record_decision(led, areq, gw.check(areq))
+    with Store.open(db_url) as store:
+        led = store.ledger
+        first = record_decision(store, areq, gw.check(areq))
+        second = record_decision(store, areq, gw.check(areq))
         assert second.requested_seq == first.requested_seq
         assert len(list(led.events(kind="record.requested"))) == 1
 
 
 def test_notice_projection_counts_overdue_and_drops_sent(db_url: str) -> None:
     gw = Gateway("ny_dmv")
-    with Ledger.open(db_url) as led:
+    at = datetime(2021, 6, 16, tzinfo=timezone.utc)
+    me = Actor.operator()
+    with Store.open(db_url, clock=lambda: at) as store:
         for day in (1, 10, 20):
             areq = _areq(f"R-{day}", day=day)
-            record_decision(led, areq, gw.check(areq))
-        book = notice_book(led, datetime(2021, 6, 16, tzinfo=timezone.utc))
-        assert [d.notice.about_request_id for d in book.due] == ["R-1", "R-10", "R-20"]
-        assert [d.notice.about_request_id for d in book.overdue] == ["R-1", "R-10"]
-        mark_sent(led, "R-1.subject_record_request", datetime(2021, 6, 3, tzinfo=timezone.utc))
-        book = notice_book(led, datetime(2021, 6, 16, tzinfo=timezone.utc))
-        assert [d.notice.about_request_id for d in book.overdue] == ["R-10"] and book.sent_count == 1
+            record_decision(store, areq, gw.check(areq))
+        with store.reading() as r:
+            assert [n.about_request_id for n in list_notices(r, me)] == ["R-1", "R-10", "R-20"]
+            assert [n.about_request_id for n in list_notices(r, me, overdue_at=at)] == ["R-1", "R-10"]
+            assert [n.overdue for n in list_notices(r, me)] == [True, True, False]
+        with store.transaction() as uow:
+            mark_sent(uow, me, "R-1.subject_record_request", datetime(2021, 6, 3, tzinfo=timezone.utc))
+        with store.reading() as r:
+            assert [n.about_request_id for n in list_notices(r, me, overdue_at=at)] == ["R-10"]
+            assert count_notices(r, me, at) == {"owed": 2, "overdue": 1, "sent": 1}
 
 
 def test_cli_check_records_and_notices_due_and_sent(tmp_path: Path, db_url: str) -> None:

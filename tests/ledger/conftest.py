@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from accord.domain import (
-    PAYLOAD_MODELS, AdministrativeWarrant, Agency, Agreement, Certification, Charge, Conviction, CustodyRecord,
+    PAYLOAD_MODELS, AdministrativeWarrant, Agency, AgencyConfig, Agreement, Certification, Charge, Conviction, CustodyRecord,
     DetainerLifted, DetainerRequest, EventKind, JudicialWarrant, LegalProcess, Notice, NoticeSent, Person,
     PostReleaseEncounter, RecordRequest, Reduction, Release, StatusProof,
 )
@@ -46,6 +46,8 @@ def make_samples(i: int = 0) -> dict[EventKind, BaseModel]:
             certifications=(Certification(kind="ny_vtl_201_12_b_no_immigration_use", signed_on=date(2025, 1, 1)),),
             agreements=(Agreement(kind="data_sharing", partner_agency_id="AG-X", effective_from=date(2024, 1, 1)),),
         ),
+        EventKind.AGENCY_CONFIGURED: AgencyConfig(agency_id=f"AG-{i}", law_pack="nyc_doc", access_pack=None,
+                                                  recorded_by="cli"),
         EventKind.PERSON_REGISTERED: Person(
             person_id=f"P-{i}", name="Synthetic Person", birth_date=date(1990, 1, 1), country_of_citizenship="ZZ",
             status_proofs=(StatusProof(kind=StatusProofKind.US_PASSPORT, presented_on=date(2026, 1, 1), verified=True),),

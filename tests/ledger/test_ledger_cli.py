@@ -70,7 +70,7 @@ def test_ingest_jsonl_then_list_and_prove(db_url: str, samples, tmp_path: Path) 
 
 def test_bad_rows_are_all_named_and_nothing_lands(db_url: str, samples, tmp_path: Path) -> None:
     good = jsonl_rows(samples)
-    release = dict(good[5]["payload"])
+    release = dict(next(r for r in good if r["kind"] == "custody.released")["payload"])
     person = {"person_id": "P-9", "name": "Jane Roe", "birth_date": "Jane's birthday"}
     rows = [
         good[0],

@@ -48,7 +48,7 @@ def test_demo_refuses_a_store_that_is_not_empty(tmp_path: Path):
 
 def _record_requests_are_as_the_gateway_writes_them(led: Ledger) -> None:
     """The demo's record requests land as ``accord access check`` would write them (same payloads, ids, causes)."""
-    from accord.access.audit import notices_for
+    from accord.access.owed import notices_for
     from accord.access.gateway import Gateway
     from accord.access.model import AccessRequest
     from accord.domain import Agency, RecordRequest

@@ -1,6 +1,6 @@
 """The vocabulary of Accord: strict, frozen pydantic models using DOMAIN.md's terms."""
 
-from .agency import Agency, Agreement, Certification
+from .agency import Agency, AgencyConfig, Agreement, Certification
 from .base import PERSONAL, DomainModel
 from .criminal import Charge, Conviction, Reduction
 from .custody import CustodyRecord, PostReleaseEncounter, Release
@@ -11,7 +11,7 @@ from .person import Person, StatusProof
 from .records import LegalProcess, Notice, NoticeSent, RecordRequest
 
 __all__ = [
-    "PERSONAL", "DomainModel", "Agency", "Agreement", "Certification", "Charge", "Conviction",
+    "PERSONAL", "DomainModel", "Agency", "AgencyConfig", "Agreement", "Certification", "Charge", "Conviction",
     "Reduction", "CustodyRecord", "PostReleaseEncounter", "Release", "AdministrativeWarrant",
     "DetainerLifted", "DetainerRequest", "JudicialWarrant", "PAYLOAD_MODELS", "EventKind",
     "Person", "StatusProof", "LegalProcess", "Notice", "NoticeSent", "RecordRequest",

@@ -34,6 +34,19 @@ class Agreement(DomainModel):
         return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
 
 
+class AgencyConfig(DomainModel):
+    """Which law decides for an agency: the pack for detainers it receives, the pack for its records.
+
+    Configuration, not a fact about the agency, but recorded in the ledger (``agency.configured``) so
+    every decision can be traced to why that law applied, and the read model can be rebuilt.
+    """
+
+    agency_id: Identifier
+    law_pack: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9_]+$")
+    access_pack: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9_]+$")
+    recorded_by: str | None = Field(default=None, max_length=200)
+
+
 class Agency(DomainModel):
     agency_id: Identifier
     name: str = Field(min_length=1, max_length=200)

@@ -36,6 +36,7 @@ class Release(DomainModel):
     reason: ReleaseReason
     to_agency_id: Identifier | None = None
     detainer_request_id: Identifier | None = None
+    recorded_by: str | None = Field(default=None, max_length=200, description="Who recorded it (token or user id)")
 
 
 class PostReleaseEncounter(DomainModel):

@@ -95,8 +95,10 @@ class DetainerRequest(DomainModel):
 
 
 class DetainerLifted(DomainModel):
-    """ICE cancelled or lifted a detainer before it was acted on."""
+    """The issuing agency lifted (no longer needed) or cancelled (issued in error) a detainer."""
 
     request_id: Identifier
     lifted_at: AwareDatetime
     reason: str = Field(default="", max_length=200)
+    cancelled: bool = False
+    recorded_by: str | None = Field(default=None, max_length=200, description="Who recorded it (token or user id)")

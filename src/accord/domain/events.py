@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from .agency import Agency
+from .agency import Agency, AgencyConfig
 from .custody import CustodyRecord, PostReleaseEncounter, Release
 from .detainer import DetainerLifted, DetainerRequest
 from .person import Person
@@ -15,6 +15,7 @@ from .records import Notice, NoticeSent, RecordRequest
 
 class EventKind(StrEnum):
     AGENCY_REGISTERED = "agency.registered"
+    AGENCY_CONFIGURED = "agency.configured"
     PERSON_REGISTERED = "person.registered"
     CUSTODY_BOOKED = "custody.booked"
     DETAINER_RECEIVED = "detainer.received"
@@ -32,6 +33,7 @@ class EventKind(StrEnum):
 #: The domain model each ingestable event kind carries (decisions are written by their engines).
 PAYLOAD_MODELS: dict[EventKind, type[BaseModel]] = {
     EventKind.AGENCY_REGISTERED: Agency,
+    EventKind.AGENCY_CONFIGURED: AgencyConfig,
     EventKind.PERSON_REGISTERED: Person,
     EventKind.CUSTODY_BOOKED: CustodyRecord,
     EventKind.DETAINER_RECEIVED: DetainerRequest,

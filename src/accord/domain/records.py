@@ -46,3 +46,4 @@ class NoticeSent(DomainModel):
     notice_id: Identifier
     sent_at: AwareDatetime
     channel: str = Field(default="mail", max_length=50)
+    recorded_by: str | None = Field(default=None, max_length=200, description="Who recorded it (token or user id)")

@@ -10,9 +10,8 @@ from .clock import hold_until
 from .engine import ActionDecision, CaseDecision, decide
 from .facts import FACTS, facts_from_case
 from .pack import LawDateError, Pack, PackError, Rule, list_packs, load_pack
-from .record import record_decision
 
 __all__ = [
     "decide", "decide_batch", "hold_until", "facts_from_case", "FACTS", "DetainerCase", "CaseDecision",
-    "ActionDecision", "Pack", "Rule", "PackError", "LawDateError", "list_packs", "load_pack", "record_decision",
+    "ActionDecision", "Pack", "Rule", "PackError", "LawDateError", "list_packs", "load_pack",
 ]

@@ -13,6 +13,7 @@ KIND_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
 #: kind -> (stream prefix, payload field holding the id)
 STREAM_OF_KIND: dict[str, tuple[str, str]] = {
     "agency.registered": ("agency", "agency_id"),
+    "agency.configured": ("agency", "agency_id"),
     "person.registered": ("person", "person_id"),
     "custody.booked": ("booking", "booking_id"),
     "custody.released": ("booking", "booking_id"),

@@ -11,7 +11,7 @@ tables mean.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
@@ -20,7 +20,7 @@ from accord.errors import IntegrityError
 
 from .records import NewEvent, StoredEvent
 from .streams import STREAM_OF_KIND
-from .writer import ChainWriter, prepare
+from .writer import ChainWriter, Prepared, check_prepared, prepare
 
 if TYPE_CHECKING:
     from .store import Ledger
@@ -59,6 +59,16 @@ class LedgerTx:
             return []
         self._writer.begin_call()
         rows = self._writer.add(prepared)
+        stamp = self.ledger._stamp_of(rows[0][5])
+        return [StoredEvent(r[0], r[1], r[2], r[3], r[6], r[4], stamp, r[7], r[8]) for r in rows]
+
+    def append_prepared(self, prepared: Sequence[Prepared]) -> list[StoredEvent]:
+        """Append events :func:`~accord.ledger.writer.prepare` made elsewhere (see ``Ledger.append_prepared``)."""
+        checked = check_prepared(prepared)
+        if not checked:
+            return []
+        self._writer.begin_call()
+        rows = self._writer.add(checked)
         stamp = self.ledger._stamp_of(rows[0][5])
         return [StoredEvent(r[0], r[1], r[2], r[3], r[6], r[4], stamp, r[7], r[8]) for r in rows]
 

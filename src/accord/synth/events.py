@@ -88,7 +88,7 @@ def record_events(requests: list, decisions: list, period_end: datetime, seed: i
     Payloads and notice ids are the gateway's own (``accord.access.audit``), so the demo's ledger
     holds what ``accord access check`` / ``check-batch`` would have written for these requests.
     """
-    from accord.access.audit import notices_for
+    from accord.access.owed import notices_for
 
     rng = np.random.default_rng([seed, 10])
     for req, dec in zip(requests, decisions, strict=True):

@@ -3,9 +3,9 @@
 Cedar holds the GIL while it evaluates, so one process decides at most ~10-15k requests/s and
 then spends about as long again writing them. Here forked worker processes each take a chunk of
 requests, decide it and build its events up to their canonical JSON (:func:`accord.ledger.prepare`);
-the parent only numbers, hashes, chains and inserts them (:meth:`Ledger.append_prepared`), one
+the parent only numbers, hashes, chains and inserts them (``UnitOfWork.append_prepared``), one
 transaction per chunk, in input order. Whatever the number of workers, the ledger holds the same
-events as :func:`~accord.access.audit.record_decisions` called chunk by chunk (a test compares).
+events as :func:`~accord.service.access_events.record_decisions` called chunk by chunk (a test compares).
 
 Workers are forked after the requests and the gateways exist, so they read both from memory
 shared copy-on-write: only ``(start, end)`` goes to a worker and only plain tuples come back.
@@ -27,11 +27,13 @@ from typing import Callable, Sequence
 from accord.errors import InputError
 from accord.ledger import Ledger, Prepared, prepare
 
-from .audit import decision_events, record_stream
-from .errors import PolicyError
-from .gateway import Gateway, gateway_for
-from .model import AccessRequest
-from .packs import Pack, load_pack, pack_for_custodian
+from accord.access.errors import PolicyError
+from accord.access.gateway import Gateway, gateway_for
+from accord.access.model import AccessRequest
+from accord.access.packs import Pack, load_pack, pack_for_custodian
+
+from .access_events import decision_events, record_stream
+from .store import Store
 
 #: Requests per worker task and per ledger transaction.
 DEFAULT_CHUNK = 1000
@@ -161,7 +163,7 @@ def _repeated_ids(requests: Sequence[AccessRequest], where: Callable[[int], _Pla
         first_at[rid] = i
 
 
-def audit_requests(ledger: Ledger, requests: Sequence[AccessRequest], *, pack: Pack | str | None = None,
+def audit_requests(store: Store | Ledger, requests: Sequence[AccessRequest], *, pack: Pack | str | None = None,
                    workers: int | None = None, chunk: int = DEFAULT_CHUNK,
                    on_chunk: Callable[[int], None] | None = None,
                    source: str = "request", lines: Sequence[int] | None = None) -> BulkResult:
@@ -181,10 +183,11 @@ def audit_requests(ledger: Ledger, requests: Sequence[AccessRequest], *, pack: P
     def where(i: int) -> _Place:
         return _Place(source, lines[i] if lines is not None else i + 1)
 
+    store = Store.of(store)
     _repeated_ids(requests, where)
     all_gateways = _gateways(requests, pack, where)
     streams = [record_stream(a.request.request_id) for a in requests]
-    known = ledger.known_streams(streams)
+    known = store.ledger.known_streams(streams)
     keep = [i for i, stream in enumerate(streams) if stream not in known] if known else range(len(requests))
     fresh, gateways = [requests[i] for i in keep], [all_gateways[i] for i in keep]
     skipped = tuple(requests[i].request.request_id for i, stream in enumerate(streams) if stream in known) if known else ()
@@ -201,7 +204,9 @@ def audit_requests(ledger: Ledger, requests: Sequence[AccessRequest], *, pack: P
     def write(result: tuple[list[Prepared], int, int, int], size: int) -> None:
         nonlocal first, last
         prepared, allowed, denied, notices = result
-        lo, hi = ledger.append_prepared(prepared)
+        with store.transaction() as uow:  # the chunk's events and the read model's rows, together
+            stored = uow.append_prepared(prepared)
+        lo, hi = (stored[0].seq, stored[-1].seq) if stored else (0, 0)
         first = first or lo
         last = hi or last
         totals[0] += allowed

@@ -12,34 +12,29 @@ from typing import Any
 from accord.domain import DetainerRequest
 from accord.domain.events import EventKind
 from accord.errors import InputError, NotFoundError
+from accord.law.case import DetainerCase
+from accord.law.engine import CaseDecision
+from accord.ledger import BatchRef, Ledger, NewEvent, StoredEvent
 
-from .case import DetainerCase
-from .engine import CaseDecision
+from .store import Store, UnitOfWork
 
 
 def detainer_stream(request_id: str) -> str:
     return f"detainer/{request_id}"
 
 
-def find_detainer_event(ledger: Any, request_id: str) -> Any | None:
-    """The first ``detainer.received`` event recorded for ``request_id``, if any."""
-    for ev in ledger.events(kind=EventKind.DETAINER_RECEIVED.value, stream=detainer_stream(request_id), limit=1):
+def find_detainer_event(reader: Any, request_id: str) -> StoredEvent | None:
+    """The first ``detainer.received`` event recorded for ``request_id`` (``reader``: a Ledger or a LedgerTx)."""
+    for ev in reader.events(kind=EventKind.DETAINER_RECEIVED.value, stream=detainer_stream(request_id), limit=1):
         return ev
     return None
 
 
-def record_decision(ledger: Any, case: DetainerCase, decision: CaseDecision) -> tuple[Any, Any, list[Any]]:
-    """Append (if new) the detainer, the decision and its notices in ONE transaction.
-
-    Returns (detainer, decision, notices) events. A crash leaves either all of them or,
-    for a detainer not yet recorded, none: never a detainer without its decision.
-    """
-    from accord.ledger import BatchRef, NewEvent
-
+def decision_batch(case: DetainerCase, decision: CaseDecision, received: StoredEvent | None) -> list[NewEvent]:
+    """The events that record ``decision`` (and the detainer, unless ``received`` is its stored event)."""
     req = case.detainer.request_id
     stream = detainer_stream(req)
-    received = find_detainer_event(ledger, req)
-    batch: list[Any] = []
+    batch: list[NewEvent] = []
     if received is None:
         batch.append(NewEvent(EventKind.DETAINER_RECEIVED.value, case.detainer, stream, None))
         cause: Any = BatchRef(0)
@@ -52,18 +47,34 @@ def record_decision(ledger: Any, case: DetainerCase, decision: CaseDecision) -> 
         cause = received.seq
     batch.append(NewEvent(EventKind.DECISION_MADE.value, decision.to_payload(), stream, cause))
     batch += [NewEvent(EventKind.NOTICE_DUE.value, n, None, cause) for n in decision.notices]
-    written = ledger.append_many(batch)
+    return batch
+
+
+def record_decision_in(uow: UnitOfWork, case: DetainerCase, decision: CaseDecision) -> tuple[StoredEvent, StoredEvent, list[StoredEvent]]:
+    """Inside ``uow``: append (if new) the detainer, then the decision and its notices."""
+    received = find_detainer_event(uow.tx, case.detainer.request_id)
+    written = uow.append(decision_batch(case, decision, received))
     if received is None:
         received, written = written[0], written[1:]
     return received, written[0], written[1:]
 
 
-def _recorded_detainer(ev: Any) -> DetainerRequest:
+def record_decision(store: Store | Ledger, case: DetainerCase, decision: CaseDecision) -> tuple[StoredEvent, StoredEvent, list[StoredEvent]]:
+    """Append (if new) the detainer, the decision and its notices in ONE transaction.
+
+    Returns (detainer, decision, notices) events. A crash leaves either all of them or,
+    for a detainer not yet recorded, none: never a detainer without its decision.
+    """
+    with Store.of(store).transaction() as uow:
+        return record_decision_in(uow, case, decision)
+
+
+def _recorded_detainer(ev: StoredEvent) -> DetainerRequest:
     """The recorded payload as a model, so spelling differences (Z vs +00:00) do not count."""
     return DetainerRequest.model_validate_json(ev.payload_json)
 
 
-def decision_events_for(ledger: Any, seq: int) -> tuple[Any, list[Any]]:
+def decision_events_for(ledger: Any, seq: int) -> tuple[StoredEvent, list[StoredEvent]]:
     """Given any event seq: (the detainer.received event, its decision.made events).
 
     A ``decision.made`` or ``notice.due`` event leads to its detainer via ``caused_by``.

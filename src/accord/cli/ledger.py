@@ -1,4 +1,4 @@
-"""CLI: ``accord init``, ``accord ingest``, ``accord events`` and ``accord audit verify|prove|consistency|checkpoint``."""
+"""``accord init``, ``accord ingest``, ``accord events`` and ``accord audit verify|prove|consistency|checkpoint``."""
 
 from __future__ import annotations
 
@@ -12,17 +12,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_support import DbOption, progress_bar, reported as _reported
 from accord.errors import IntegrityError
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+from .support import DbOption, JsonOption, progress_bar, reported as _reported
 
 out = Console(soft_wrap=True)
 
 
 def _open(db: str | None, create: bool = False):  # -> Ledger
     """Commands that only read (or add to what is there) refuse a store with no ledger."""
-    from .store import Ledger
+    from accord.ledger.store import Ledger
 
     return Ledger.open(db, create=create)
 
@@ -30,7 +29,7 @@ def _open(db: str | None, create: bool = False):  # -> Ledger
 def init(db: DbOption = None) -> None:
     """Create (or migrate) the ledger store and its checkpoint-signing key."""
     with _reported():
-        from .signing import key_file_for
+        from accord.ledger.signing import key_file_for
 
         led = _open(db, create=True)
         key_file = key_file_for(led.engine)
@@ -44,7 +43,7 @@ def ingest(
     db: DbOption = None,
     fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl or csv \\[default: from the file name]")] = None,  # noqa: UP007
     kind: Annotated[Optional[str], typer.Option("--kind", help="Event kind of every row of a CSV file, e.g. custody.booked")] = None,  # noqa: UP007
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Ingest custody records, detainer requests, releases and other records.
 
@@ -55,7 +54,7 @@ def ingest(
     The file lands whole or not at all: every row is validated first, then all are appended in ONE transaction.
     If any row is rejected, or the command is interrupted, nothing from the file is recorded.
     """
-    from . import ingest as ing
+    from accord.ledger import ingest as ing
 
     with _reported():
         led = _open(db, create=True)
@@ -122,7 +121,7 @@ audit = typer.Typer(help="Check the ledger: verify, prove inclusion or consisten
 
 
 def _load_checkpoints(paths: list[Path]) -> list:
-    from .records import Checkpoint
+    from accord.ledger.records import Checkpoint
 
     loaded = []
     for p in paths:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from accord.errors import InputError
 from accord.ledger.ingest import MAX_REPORTED_ERRORS, IngestErrors
 
-from .model import AccessRequest
+from accord.access.model import AccessRequest
 
 #: Further problems of one line listed after its first.
 MORE_PER_LINE = 5

@@ -1,34 +1,26 @@
-"""CLI: ``accord packs list|show``, ``accord decide``, ``accord explain``."""
+"""``accord packs list|show``, ``accord decide``, ``accord explain``: the law packs and one-case decisions."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_support import DbOption, parse_date as _date, reported as _reported
-from accord.errors import InputError
-
-
-def _console() -> Console:
-    """Made per command so the terminal width (``COLUMNS``) is read when the command runs."""
-    return Console()
-
-AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Apply the law in force on this date (YYYY-MM-DD) \\[default: the day the detainer was received]", show_default=False)]  # noqa: UP007
+from .support import AsOfOption as AsOf, DbOption, JsonOption, console as _console, parse_date as _date, read_model
+from .support import reported as _reported
 
 packs_app = typer.Typer(help="The law packs Accord applies: list them, show their rules, citations and parameters.", no_args_is_help=True)
 
 
 @packs_app.command("list")
-def packs_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def packs_list(as_json: JsonOption = False) -> None:
     """List the shipped packs."""
-    from .pack import list_packs, load_pack
+    from accord.law.pack import list_packs, load_pack
 
     out = _console()
     with _reported():
@@ -46,7 +38,7 @@ def packs_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
 @packs_app.command("show")
 def packs_show(pack: Annotated[str, typer.Argument(help="Pack id, e.g. nyc_doc")], as_of: AsOf = None) -> None:
     """Rules in force (with citations and exceptions), parameters with their legal references and notes."""
-    from .pack import load_pack
+    from accord.law.pack import load_pack
 
     out = _console()
     with _reported():
@@ -75,20 +67,9 @@ def packs_show(pack: Annotated[str, typer.Argument(help="Pack id, e.g. nyc_doc")
 
 
 def _load_case(path: Path) -> Any:
-    from .case import DetainerCase
+    from accord.law.case import DetainerCase
 
-    if not path.is_file():
-        raise InputError("no such file", source=str(path))
-    try:
-        return DetainerCase.model_validate_json(path.read_text())
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "<case>"
-        msg = first["msg"]
-        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise InputError(f"{msg}{more}", source=str(path), field=where) from None
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 JSON file", source=str(path)) from None
+    return read_model(DetainerCase, path)
 
 
 def decide_cmd(
@@ -97,11 +78,11 @@ def decide_cmd(
     as_of: AsOf = None,
     record: Annotated[bool, typer.Option("--record", help="Append the decision (and its notices) to the ledger")] = False,
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Decide each action a detainer raises under a pack, with the clause for each."""
-    from .engine import decide
-    from .pack import load_pack
+    from accord.law.engine import decide
+    from accord.law.pack import load_pack
 
     out = _console()
     with _reported():
@@ -111,15 +92,12 @@ def decide_cmd(
         payload = d.to_payload()
         seq = None
         if record:
-            from accord.ledger import Ledger
+            from accord.service.detainer_events import record_decision
+            from accord.service.store import Store
 
-            from .record import record_decision
-
-            led = Ledger.open(db)
-            try:
-                det_ev, dec_ev, notice_evs = record_decision(led, case, d)
-            finally:
-                led.close()
+            with Store.open(db) as store:
+                det_ev, dec_ev, notice_evs = record_decision(store, case, d)
+                shown_db = store.ledger.url
             seq = dec_ev.seq
             payload["recorded"] = {"detainer_seq": det_ev.seq, "decision_seq": dec_ev.seq, "notice_seqs": [e.seq for e in notice_evs]}
         if as_json:
@@ -128,7 +106,7 @@ def decide_cmd(
         render(payload, out)
         if seq is not None:
             out.print(f"recorded as event {seq} (caused by detainer event {payload['recorded']['detainer_seq']}); "
-                      f"`accord explain {seq}` prints this again")
+                      f"`accord explain {seq} --db {escape(shown_db)}` prints this again")
 
 
 def explain_cmd(
@@ -137,8 +115,7 @@ def explain_cmd(
 ) -> None:
     """Print the reasoning behind a recorded decision: facts, rules, clauses, notices."""
     from accord.ledger import Ledger
-
-    from .record import decision_events_for
+    from accord.service.detainer_events import decision_events_for
 
     out = _console()
     with _reported():

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from accord.cli_support import fail as _fail
 from accord.errors import AccordError, InputError
+
+from .support import fail as _fail
 
 synth_app = typer.Typer(help="Synthetic populations calibrated to published figures.", no_args_is_help=True)
 
@@ -26,8 +27,8 @@ def history_cmd(
     chunk_rows: int = typer.Option(1_000_000, "--chunk-rows", help="Rows per Parquet file (bounds memory)."),
 ) -> None:
     """Write a synthetic NYC-shaped history to Parquet, chunk by chunk, decided under PACK."""
-    from .parquet import write_history
-    from .profile import NYC_2020
+    from accord.synth.parquet import write_history
+    from accord.synth.profile import NYC_2020
 
     try:
         stats = write_history(out, NYC_2020, rows, seed=seed, pack_id=pack, chunk_rows=chunk_rows, id_prefix="nyc-")
@@ -40,9 +41,9 @@ def history_cmd(
 @synth_app.command("check")
 def check_cmd(seed: int = typer.Option(0, "--seed"), pack: str = typer.Option("nyc_doc", "--pack")) -> None:
     """Generate the NYC year, decide it under PACK and compare with the published figures (DOMAIN.md §10)."""
-    from .calibration import check, measure
-    from .profile import NYC_2020
-    from .year import decide_history, draw
+    from accord.synth.calibration import check, measure
+    from accord.synth.profile import NYC_2020
+    from accord.synth.year import decide_history, draw
 
     try:
         detainers, encounters = decide_history(draw(NYC_2020, seed), pack)
@@ -59,8 +60,10 @@ def check_cmd(seed: int = typer.Option(0, "--seed"), pack: str = typer.Option("n
         raise typer.Exit(1)
 
 
-def load_history(source: str) -> pl.LazyFrame:
+def load_history(source: str) -> Any:  # polars.LazyFrame
     """A detainers history: a ledger URL (exported), a Parquet file, or a history directory."""
+    import polars as pl
+
     if "://" in source:
         from accord.ledger import Ledger
 
@@ -94,7 +97,9 @@ def register(app: typer.Typer) -> None:
         json_out: Path | None = typer.Option(None, "--json", help="Also write the tables as JSON here."),
     ) -> None:
         """Replay every detainer of a history under two packs and show what would differ, and which rules drove it."""
-        from .whatif import compare
+        import polars as pl
+
+        from accord.synth.whatif import compare
 
         try:
             on = date.fromisoformat(as_of) if as_of else None

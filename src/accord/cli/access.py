@@ -1,20 +1,21 @@
-"""CLI: ``accord access check|policies`` and ``accord notices due|sent``."""
+"""``accord access check|check-batch|policies`` and ``accord notices due|sent``: record requests and notices."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_support import DbOption, JsonOption, err, parse_date, progress_bar, reported as _reported
 from accord.errors import InputError
+
+from .support import DbOption, JsonOption, err, parse_date, parse_moment as _moment, progress_bar, read_model
+from .support import reported as _reported
 
 PackOption = Annotated[Optional[str], typer.Option(  # noqa: UP007
     "--pack", help="Pack id or directory \\[default: the pack whose custodian holds the records]", show_default=False)]
@@ -25,33 +26,14 @@ notices = typer.Typer(help="Notices the law owes people whose records were asked
 
 
 
-def _moment(text: str | None, option: str) -> datetime:
-    if text is None:
-        return datetime.now(timezone.utc)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"not a date or date-time (ISO 8601): {text!r}", field=option) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def _read_request(path: Path):
-    from .model import AccessRequest
+    from accord.access.model import AccessRequest
 
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
-    try:
-        return AccessRequest.model_validate_json(text)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or None
-        raise InputError(first["msg"], source=str(path), field=where) from None
+    return read_model(AccessRequest, path)
 
 
 def _pack_for(pack: str | None, custodian_id: str):
-    from .packs import load_pack, pack_for_custodian
+    from accord.access.packs import load_pack, pack_for_custodian
 
     return load_pack(pack) if pack is not None else pack_for_custodian(custodian_id)
 
@@ -67,19 +49,18 @@ def check(
 ) -> None:
     """Decide one record request, explain it, and record it with the notices it owes."""
     with _reported():
-        from .gateway import Gateway
+        from accord.access.gateway import Gateway
 
         areq = _read_request(request_file)
         gw = Gateway(_pack_for(pack, areq.request.custodian_agency_id))
         decision = gw.check(areq, parse_date(as_of, "--as-of"))
         recorded = None
         if record:
-            from accord.ledger import Ledger
+            from accord.service.access_events import record_decision
+            from accord.service.store import Store
 
-            from .audit import record_decision
-
-            with Ledger.open(db) as led:
-                recorded = record_decision(led, areq, decision)
+            with Store.open(db) as store:
+                recorded = record_decision(store, areq, decision)
         if as_json:
             data = decision.model_dump(mode="json")
             if recorded is not None:
@@ -123,10 +104,9 @@ def check_batch(
     Requests already in the ledger are skipped, so an interrupted run can simply be run again.
     """
     with _reported():
-        from accord.ledger import Ledger
-
-        from .batch_file import check_requests, request_blocks
-        from .bulk import BulkResult, audit_requests
+        from accord.service.bulk_access import BulkResult, audit_requests
+        from accord.service.request_file import check_requests, request_blocks
+        from accord.service.store import Store
 
         if block_size < 1:
             raise InputError("must be at least 1", field="--block")
@@ -151,10 +131,10 @@ def check_batch(
 
         results = []
         try:
-            with Ledger.open(db) as led:
+            with Store.open(db) as store:
                 for block, lines in request_blocks(requests_file, block_size):
                     bar.stop()
-                    results.append(audit_requests(led, block, pack=pack, workers=workers, chunk=chunk, on_chunk=advance,
+                    results.append(audit_requests(store, block, pack=pack, workers=workers, chunk=chunk, on_chunk=advance,
                                                   source=requests_file.name, lines=lines))
         except KeyboardInterrupt:
             bar.stop()
@@ -187,7 +167,7 @@ def policies(
 ) -> None:
     """List the policies in force on a date, with citations and effective dates."""
     with _reported():
-        from .packs import list_packs, load_pack
+        from accord.access.packs import list_packs, load_pack
 
         on = parse_date(as_of, "--as-of") or date.today()
         rows = []
@@ -219,28 +199,35 @@ def due(
 ) -> None:
     """Notices owed and not yet sent: who is owed what, by when. Overdue ones are counted."""
     with _reported():
-        from accord.ledger import Ledger
-
-        from .notices import notice_book
+        from accord.service.actors import Actor
+        from accord.service.notices import count_notices, list_notices
+        from accord.service.store import Store
 
         moment = _moment(as_of, "--as-of")
-        with Ledger.open(db, create=False) as led:
-            book = notice_book(led, moment)
-        shown = book.overdue if overdue else book.due
+        me = Actor.operator()
+        with Store.open(db, create=False, clock=lambda: moment) as store, store.reading() as r:
+            shown = list_notices(r, me, overdue_at=moment if overdue else None, limit=10**9)
+            counts = count_notices(r, me, moment)
+            people = _notice_people(store, shown)
         if as_json:
             out.print_json(json.dumps({
-                "as_of": moment.isoformat(), "open": len(book.due), "overdue": len(book.overdue), "sent": book.sent_count,
-                "notices": [{**d.notice.model_dump(mode="json"), "overdue": d.overdue, "due_seq": d.due_seq} for d in shown]}))
+                "as_of": moment.isoformat(), "open": counts["owed"], "overdue": counts["overdue"], "sent": counts["sent"],
+                "notices": [{**people[n.notice_id], "overdue": n.overdue, "due_seq": n.due_seq} for n in shown]}))
             return
         table = Table(title=f"Notices owed as of {moment:%Y-%m-%d %H:%M %Z}")
         for col in ("notice", "to", "person", "request", "due by (UTC)", "citation", ""):
-            table.add_column(col)
-        for d in shown:
-            n = d.notice
-            table.add_row(n.notice_id, n.recipient.value, n.person_id or "(all subjects)", n.about_request_id,
-                          f"{n.due_by:%Y-%m-%d %H:%M}", n.citation, "[bold red]OVERDUE[/]" if d.overdue else "")
+            table.add_column(col, overflow="fold")
+        for n in shown:
+            table.add_row(escape(n.notice_id), n.recipient, escape(people[n.notice_id].get("person_id") or "(all subjects)"),
+                          escape(n.about_request_id), f"{n.due_by:%Y-%m-%d %H:%M}", escape(n.citation),
+                          "[bold red]OVERDUE[/]" if n.overdue else "")
         out.print(table)
-        out.print(f"{len(book.due)} open, [bold red]{len(book.overdue)} overdue[/], {book.sent_count} sent")
+        out.print(f"{counts['owed']} open, [bold red]{counts['overdue']} overdue[/], {counts['sent']} sent")
+
+
+def _notice_people(store, shown) -> dict:  # noqa: ANN001
+    """Per shown notice, its notice.due payload (the person it is owed to, business days, ...)."""
+    return {n.notice_id: store.ledger.get(n.due_seq).payload for n in shown}
 
 
 @notices.command("sent")
@@ -252,13 +239,13 @@ def sent(
 ) -> None:
     """Record that a notice was sent."""
     with _reported():
-        from accord.ledger import Ledger
+        from accord.service.actors import Actor
+        from accord.service.notices import mark_sent
+        from accord.service.store import Store
 
-        from .notices import mark_sent
-
-        with Ledger.open(db, create=False) as led:
-            seq = mark_sent(led, notice_id, _moment(at, "--at"), channel)
-        out.print(f"notice {escape(notice_id)} recorded as sent (event #{seq})")
+        with Store.open(db, create=False) as store, store.transaction() as uow:
+            sent = mark_sent(uow, Actor.operator(), notice_id, _moment(at, "--at"), channel)
+        out.print(f"notice {escape(notice_id)} recorded as sent (event #{sent.sent_seq})")
 
 
 def register(app: typer.Typer) -> None:

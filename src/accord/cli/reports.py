@@ -1,4 +1,4 @@
-"""``accord report build`` and ``accord report verify``."""
+"""``accord report build`` and ``accord report verify``: transparency reports and their check."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from accord.cli_support import fail
 from accord.errors import AccordError, InputError
 
-from .suppress import DEFAULT_THRESHOLD
+from .support import fail
+
+#: accord.reports.suppress.DEFAULT_THRESHOLD (not imported: it would load the report stack for --help)
+DEFAULT_THRESHOLD = 10
 
 report_app = typer.Typer(help="Transparency reports: build them from the ledger or a history, verify published ones.",
                          no_args_is_help=True)
@@ -41,14 +43,14 @@ def build(
     """Compute every report table, suppress small cells, and write HTML, CSV and JSON stamped with the source."""
     try:
         _one_source(db, history)
-        from .build import build_report
-        from .source import History
+        from accord.reports.build import build_report
+        from accord.reports.source import History
 
         with err.status("Computing report tables..."):
             if db is not None:
                 from accord.ledger import Ledger
 
-                from .export import history_from_ledger
+                from accord.reports.export import history_from_ledger
 
                 with Ledger.open(db, create=False) as led:
                     source = history_from_ledger(led)
@@ -83,7 +85,7 @@ def verify(
     """Recompute every published table from its source and compare; exit 3 on any difference."""
     try:
         _one_source(db, history)
-        from .verify import ReportMismatchError, verify_report
+        from accord.reports.verify import ReportMismatchError, verify_report
 
         with err.status("Recomputing the report from its source..."):
             result = verify_report(report_dir, db_url=db, history_dir=history, backend=backend)

@@ -9,16 +9,16 @@ Allowed and denied requests take exactly the same path.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
-from accord.domain import Notice
+from accord.access.model import AccessDecision, AccessRequest
+from accord.access.owed import notices_for
 from accord.domain.events import EventKind
 from accord.ledger import BatchRef, Ledger, NewEvent
 from accord.ledger.writer import gc_paused
 
-from .model import AccessDecision, AccessRequest
+from .store import Store, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -32,64 +32,52 @@ def record_stream(request_id: str) -> str:
     return f"record/{request_id}"
 
 
-def notice_id(request_id: str, kind: str) -> str:
-    """A stable id for the notice a request owes (at most 128 characters).
-
-    >>> notice_id("R-1", "subject_record_request")
-    'R-1.subject_record_request'
-    """
-    nid = f"{request_id}.{kind}"
-    if len(nid) <= 128:
-        return nid
-    return f"{request_id[:80]}.{hashlib.sha256(nid.encode()).hexdigest()[:16]}.{kind}"[:128]
-
-
-def notices_for(decision: AccessDecision) -> list[Notice]:
-    return [
-        Notice(notice_id=notice_id(decision.request_id, o.kind.value), kind=o.kind, recipient=o.recipient,
-               person_id=o.person_id, about_request_id=decision.request_id, due_by=o.due_by,
-               citation=o.citation, business_days=o.business_days)
-        for o in decision.notices()
-    ]
-
-
 _REQUESTED, _DECIDED, _DUE = (EventKind.RECORD_REQUESTED.value, EventKind.ACCESS_DECIDED.value,
                               EventKind.NOTICE_DUE.value)
 
 
-def find_requested(ledger: Ledger, request_id: str) -> int | None:
-    """The seq of this request's record.requested event, if it is already in the ledger."""
-    for ev in ledger.events(kind=EventKind.RECORD_REQUESTED.value, stream=record_stream(request_id), limit=1):
+def find_requested(reader: Any, request_id: str) -> int | None:
+    """The seq of this request's record.requested event, if it is already in the ledger (or this transaction)."""
+    for ev in reader.events(kind=EventKind.RECORD_REQUESTED.value, stream=record_stream(request_id), limit=1):
         return ev.seq
     return None
 
 
-def record_decision(ledger: Ledger, areq: AccessRequest, decision: AccessDecision,
+def record_decision(store: Store | Ledger, areq: AccessRequest, decision: AccessDecision,
                     requested_seq: int | None = None) -> Recorded:
     """Append one decided request (reusing its record.requested event when given or found)."""
-    return record_decisions(ledger, [(areq, decision)], [requested_seq])[0]
+    return record_decisions(store, [(areq, decision)], [requested_seq])[0]
 
 
-def record_decisions(ledger: Ledger, pairs: Sequence[tuple[AccessRequest, AccessDecision]],
+def record_decisions(store: Store | Ledger, pairs: Sequence[tuple[AccessRequest, AccessDecision]],
                      requested_seqs: Iterable[int | None] | None = None) -> list[Recorded]:
     """Append many decided requests in one transaction: all of them, or (on any failure) none.
 
     ``requested_seqs`` gives, per pair, the seq of its record.requested event; ``None`` there
     looks it up (and appends it if absent). Without ``requested_seqs`` every request is new.
     """
+    with Store.of(store).transaction() as uow:
+        return record_decisions_in(uow, pairs, requested_seqs)
+
+
+def record_decisions_in(uow: UnitOfWork, pairs: Sequence[tuple[AccessRequest, AccessDecision]],
+                        requested_seqs: Iterable[int | None] | None = None) -> list[Recorded]:
+    """:func:`record_decisions` inside a unit of work that is already open."""
     seqs = list(requested_seqs) if requested_seqs is not None else [None] * len(pairs)
     if len(seqs) != len(pairs):
         raise ValueError("requested_seqs must give one entry per pair")
     if requested_seqs is not None:
         for i, (areq, _) in enumerate(pairs):
             if seqs[i] is None:
-                seqs[i] = find_requested(ledger, areq.request.request_id)
+                seqs[i] = find_requested(uow.tx, areq.request.request_id)
     if not pairs:
         return []
     # The events, payload dicts and notices built here hold no reference cycles, so the collector's
     # generation scans over them (as in the ledger's own prepare and add) are pure overhead.
     with gc_paused():
-        return _record(ledger, pairs, seqs)
+        events, spots = decision_events(pairs, seqs)
+        stored = uow.append(events)
+        return placed(stored[0].seq, spots)
 
 
 def decision_events(pairs: Sequence[tuple[AccessRequest, AccessDecision]],
@@ -127,11 +115,3 @@ def placed(first: int, spots: Sequence[tuple[int, int, int]]) -> list[Recorded]:
     return [Recorded(seq if seq > 0 else first - 1 - seq, first + d,
                      tuple(range(first + d + 1, first + d + 1 + k))) for seq, d, k in spots]
 
-
-def _record(ledger: Ledger, pairs: Sequence[tuple[AccessRequest, AccessDecision]],
-            seqs: list[int | None]) -> list[Recorded]:
-    events, spots = decision_events(pairs, seqs)
-    # append_chunks: the same one transaction as append_many, but it returns the seq range only
-    # (seqs are consecutive in call order), not a StoredEvent per event that nobody here reads.
-    first, _ = ledger.append_chunks([events])
-    return placed(first, spots)

@@ -1,0 +1,142 @@
+"""What every `accord` command shares: its options, one way to report an error, parse a date, read a file.
+
+An ``AccordError`` is shown as one line on stderr (no traceback) and ends the command with
+the error's exit code, so scripts and people see the same message. Only Typer, Rich and the
+standard library are imported here (commands import the rest when they run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from accord.errors import AccordError, InputError
+
+#: Errors stay on one line so they can be grepped and logged.
+err = Console(stderr=True, soft_wrap=True)
+
+DbOption = Annotated[
+    Optional[str],  # noqa: UP007 - typer reads Optional
+    typer.Option(
+        "--db",
+        help="Database URL, or a SQLite file path ending in .db or .sqlite "
+             "\\[default: $ACCORD_DATABASE_URL or sqlite:///./accord.db]",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+AsOfOption = Annotated[
+    Optional[str],  # noqa: UP007
+    typer.Option("--as-of", help="Apply the law in force on this date (YYYY-MM-DD) \\[default: the date of the request]",
+                 show_default=False),
+]
+
+
+def console() -> Console:
+    """Standard output, made per command so the terminal width (``COLUMNS``) is read when it runs."""
+    return Console(soft_wrap=False)
+
+
+def progress_bar():  # -> rich.progress.Progress
+    """The progress bar of long commands: on stderr, gone when done, off when stderr is not a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
+def fail(exc: AccordError) -> typer.Exit:
+    """Print ``exc`` as one line on stderr; return the Exit to raise with its code."""
+    err.print(f"[bold red]error:[/] {escape(str(exc))}")
+    return typer.Exit(exc.exit_code)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Print an AccordError as one message (no traceback) and exit with its code."""
+    try:
+        yield
+    except AccordError as exc:
+        raise fail(exc) from None
+
+
+def parse_date(text: str | None, option: str = "--as-of") -> date | None:
+    """``YYYY-MM-DD`` or None; anything else is an InputError naming the option.
+
+    >>> parse_date("2020-02-13")
+    datetime.date(2020, 2, 13)
+    >>> parse_date("13/02/2020")
+    Traceback (most recent call last):
+    ...
+    accord.errors.InputError: field '--as-of': '13/02/2020' is not a date (YYYY-MM-DD)
+    """
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field=option) from None
+
+
+def parse_moment(text: str | None, option: str) -> datetime:
+    """An ISO 8601 date or date-time (UTC when it names no zone); None means now.
+
+    >>> parse_moment("2020-02-13T09:00:00-05:00", "--at").isoformat()
+    '2020-02-13T09:00:00-05:00'
+    >>> parse_moment("2020-02-13", "--at").isoformat()
+    '2020-02-13T00:00:00+00:00'
+    """
+    if text is None:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"not a date or date-time (ISO 8601): {text!r}", field=option) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 text file (a leading BOM is dropped); a missing, binary or non-UTF-8 file is an InputError."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", source=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", source=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("the file is UTF-16; save it as UTF-8", source=str(path))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not a UTF-8 text file (byte {exc.start + 1} cannot be decoded)", source=str(path)) from None
+    if "\x00" in text:
+        raise InputError("the file holds NUL bytes: it is binary, not JSON text", source=str(path))
+    return text
+
+
+def validation_error(exc: Any, source: str) -> InputError:
+    """The first problem of a pydantic ``ValidationError`` as one InputError naming the field."""
+    first = exc.errors()[0]
+    where = ".".join(str(x) for x in first["loc"]) or None
+    more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+    return InputError(f"{first['msg']}{more}", source=source, field=where)
+
+
+def read_model(model: Any, path: Path) -> Any:
+    """``model`` validated from the JSON file at ``path``; every failure is one InputError."""
+    from pydantic import ValidationError
+
+    text = read_text(path)
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        raise validation_error(exc, str(path)) from None

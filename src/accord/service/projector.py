@@ -1,0 +1,288 @@
+"""Events in, current state out: the read model kept in step with the ledger.
+
+A :class:`Projection` is opened on the connection of a write transaction. It reads rows as the
+events need them (once each), applies events in seq order to those rows in memory, and
+:meth:`Projection.flush` writes every changed row in one upsert per table. The same code serves a
+single API call (a few events), the catch-up after another writer (``accord ingest``, a bulk
+run) and a full rebuild (the whole ledger, chunk by chunk).
+
+Use cases read through the same object (:meth:`Projection.get`) so they see the state their own
+transaction has already changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from accord.ledger import StoredEvent
+
+from . import schema
+from .lifecycle import OPEN, DetainerState, after_decision, after_release
+
+Row = dict[str, Any]
+
+_KEYS = {t.name: t.primary_key.columns.values()[0].name for t in schema.PROJECTION_TABLES}
+_TABLES = {t.name: t for t in schema.PROJECTION_TABLES}
+_COLUMNS = {t.name: [c.name for c in t.columns] for t in schema.PROJECTION_TABLES}
+_IMMIGRATION_RELEASE = "transferred_to_immigration"
+
+
+def stamp(value: str | datetime | None) -> str | None:
+    """ISO 8601 text in UTC with a ``Z`` and microseconds (fixed width: text order is time order).
+
+    >>> stamp("2020-03-31T22:00:00-04:00")
+    '2020-04-01T02:00:00.000000Z'
+    """
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _upsert(conn: Connection, table: sa.Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table)
+    key = table.primary_key.columns.values()[0].name
+    return stmt.on_conflict_do_update(index_elements=[key],
+                                      set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key})
+
+
+class Projection:
+    """The read model as seen inside one transaction: cached rows, changed in memory, flushed once."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._rows: dict[str, dict[str, Row | None]] = {name: {} for name in _TABLES}
+        self._dirty: dict[str, set[str]] = {name: set() for name in _TABLES}
+        self._streams: dict[int, str] = {}  # seq -> stream of events seen in this projection
+        self._by_booking: dict[str, set[str]] = {}  # booking id -> request ids of cached detainers
+        self._bookings_loaded: set[str] = set()
+        self.position: int | None = None
+
+    # -- reading ------------------------------------------------------------------------------
+    def get(self, table: sa.Table, key: str) -> Row | None:
+        """The current row of ``table`` with primary key ``key`` (None when there is none)."""
+        cache = self._rows[table.name]
+        if key not in cache:
+            found = self.conn.execute(sa.select(table).where(table.primary_key.columns.values()[0] == key)).first()
+            cache[key] = dict(found._mapping) if found is not None else None
+            if found is not None and table is schema.detainers:
+                self._by_booking.setdefault(found.booking_id, set()).add(key)
+        row = cache[key]
+        return None if row is None else dict(row)
+
+    def detainers_of_booking(self, booking_id: str) -> list[Row]:
+        """Every detainer lodged against a booking, as this transaction sees them."""
+        t = schema.detainers
+        cache = self._rows[t.name]
+        keys = self._by_booking.setdefault(booking_id, set())
+        if booking_id not in self._bookings_loaded:
+            for r in self.conn.execute(sa.select(t).where(t.c.booking_id == booking_id)).mappings():
+                cache.setdefault(r["request_id"], dict(r))
+                keys.add(r["request_id"])
+            self._bookings_loaded.add(booking_id)
+        return [dict(cache[k]) for k in sorted(keys) if cache.get(k) is not None]
+
+    def forget(self) -> None:
+        """Drop the cached rows (after a flush), so a long catch-up holds one chunk's rows at a time."""
+        for cache in self._rows.values():
+            cache.clear()
+        self._by_booking.clear()
+        self._bookings_loaded.clear()
+
+    # -- writing ------------------------------------------------------------------------------
+    def _put(self, table: sa.Table, row: Row) -> None:
+        full = {c: row.get(c) for c in _COLUMNS[table.name]}
+        key = full[_KEYS[table.name]]
+        self._rows[table.name][key] = full
+        self._dirty[table.name].add(key)
+        if table is schema.detainers:
+            self._by_booking.setdefault(full["booking_id"], set()).add(key)
+
+    def flush(self) -> None:
+        """Write every changed row (one upsert statement per table) and the position."""
+        for name, keys in self._dirty.items():
+            if keys:
+                rows = [self._rows[name][k] for k in sorted(keys)]
+                self.conn.execute(_upsert(self.conn, _TABLES[name]), rows)
+                keys.clear()
+        if self.position is not None:
+            self.conn.execute(_upsert(self.conn, schema.position),
+                              [{"id": 1, "seq": self.position, "version": schema.PROJECTION_VERSION}])
+
+    # -- events -------------------------------------------------------------------------------
+    def apply(self, events: Iterable[StoredEvent]) -> None:
+        """Apply events in seq order (kinds the read model does not follow are skipped)."""
+        for ev in events:
+            self._streams[ev.seq] = ev.stream
+            handler = _HANDLERS.get(ev.kind)
+            if handler is not None:
+                handler(self, ev, json.loads(ev.payload_json))
+            self.position = ev.seq
+        if len(self._streams) > 100_000:
+            self._streams.clear()
+
+    def stream_of(self, seq: int | None) -> str | None:
+        if seq is None:
+            return None
+        if seq in self._streams:
+            return self._streams[seq]
+        got = self.conn.execute(sa.text("SELECT stream FROM ledger_events WHERE seq = :s"), {"s": seq}).scalar()
+        if got is not None:
+            self._streams[seq] = got
+        return got
+
+    def _agency_registered(self, ev: StoredEvent, p: dict) -> None:
+        old = self.get(schema.agencies, p["agency_id"]) or {}
+        self._put(schema.agencies, {**old, "agency_id": p["agency_id"], "name": p["name"], "kind": p["kind"],
+                                    "jurisdiction": p["jurisdiction"], "registered_seq": ev.seq})
+
+    def _agency_configured(self, ev: StoredEvent, p: dict) -> None:
+        old = self.get(schema.agencies, p["agency_id"])
+        if old is None:
+            return
+        self._put(schema.agencies, {**old, "law_pack": p.get("law_pack"), "access_pack": p.get("access_pack"),
+                                    "configured_seq": ev.seq})
+
+    def _person_registered(self, ev: StoredEvent, p: dict) -> None:
+        self._put(schema.persons, {"person_id": p["person_id"], "registered_seq": ev.seq})
+
+    def _booked(self, ev: StoredEvent, p: dict) -> None:
+        self._put(schema.bookings, {
+            "booking_id": p["booking_id"], "person_id": p["person_id"], "custodian_agency_id": p["agency_id"],
+            "jurisdiction": p["jurisdiction"], "state": "in_custody", "booked_at": stamp(p["booked_at"]),
+            "release_eligible_at": stamp(p.get("release_eligible_at")), "booked_seq": ev.seq})
+        for d in self.detainers_of_booking(p["booking_id"]):
+            if d["custodian_agency_id"] is None:
+                self._put(schema.detainers, {**d, "custodian_agency_id": p["agency_id"], "updated_seq": ev.seq})
+
+    def _released(self, ev: StoredEvent, p: dict) -> None:
+        booking = self.get(schema.bookings, p["booking_id"])
+        if booking is not None:
+            self._put(schema.bookings, {**booking, "state": "released", "released_at": stamp(p["released_at"]),
+                                        "release_reason": p["reason"], "released_seq": ev.seq})
+        to_immigration = p["reason"] == _IMMIGRATION_RELEASE
+        for d in self.detainers_of_booking(p["booking_id"]):
+            state = DetainerState(d["state"])
+            if state not in OPEN:
+                continue
+            if to_immigration and p.get("detainer_request_id") not in (None, d["request_id"]):
+                new = DetainerState.RELEASED  # handed to immigration on another detainer
+            else:
+                new = after_release(state, json.loads(d["outcomes"] or "{}"), to_immigration)
+            self._put(schema.detainers, {**d, "state": new.value, "deadline": None, "closed_seq": ev.seq,
+                                         "updated_seq": ev.seq})
+
+    def _detainer_received(self, ev: StoredEvent, p: dict) -> None:
+        booking = self.get(schema.bookings, p["booking_id"])
+        old = self.get(schema.detainers, p["request_id"])
+        if old is not None:  # the same detainer recorded again (a re-decision follows): keep its state
+            return
+        self._put(schema.detainers, {
+            "request_id": p["request_id"], "booking_id": p["booking_id"], "person_id": p["person_id"],
+            "custodian_agency_id": booking["custodian_agency_id"] if booking else None,
+            "issuing_agency_id": p["issuing_agency_id"], "issuing_office": p["issuing_office"], "form": p["form"],
+            "received_at": stamp(p["received_at"]), "state": DetainerState.RECEIVED.value,
+            "deadline": booking["release_eligible_at"] if booking else None,
+            "detainer_seq": ev.seq, "updated_seq": ev.seq})
+
+    def _decided(self, ev: StoredEvent, p: dict) -> None:
+        rid = p.get("request_id") or (self.stream_of(ev.caused_by) or "").removeprefix("detainer/")
+        d = self.get(schema.detainers, rid)
+        if d is None:
+            return
+        outcomes = {x["action"]: x["outcome"] for x in p["decisions"]}
+        state = DetainerState(d["state"])
+        new = after_decision(outcomes) if state in OPEN else state
+        hold_until = stamp(p.get("hold_until"))
+        booking = self.get(schema.bookings, d["booking_id"])
+        eligible = booking["release_eligible_at"] if booking else None
+        deadline = (hold_until or eligible) if new is DetainerState.HOLDING else (eligible if new in OPEN else None)
+        self._put(schema.detainers, {**d, "state": new.value, "pack_id": p["pack_id"], "pack_version": p["pack_version"],
+                                     "law_date": p["law_date"], "outcomes": json.dumps(outcomes, sort_keys=True),
+                                     "hold_until": hold_until, "deadline": deadline, "decision_seq": ev.seq,
+                                     "updated_seq": ev.seq})
+
+    def _lifted(self, ev: StoredEvent, p: dict) -> None:
+        d = self.get(schema.detainers, p["request_id"])
+        if d is None or DetainerState(d["state"]) not in OPEN:
+            return
+        new = DetainerState.CANCELLED if p.get("cancelled") else DetainerState.LIFTED
+        self._put(schema.detainers, {**d, "state": new.value, "deadline": None, "closed_seq": ev.seq,
+                                     "updated_seq": ev.seq})
+
+    def _notice_due(self, ev: StoredEvent, p: dict) -> None:
+        cause = self.stream_of(ev.caused_by) or ""
+        about = "record" if cause.startswith("record/") else "detainer"
+        owed_by = requester = None
+        if about == "record":
+            r = self.get(schema.record_requests, p["about_request_id"])
+            if r is not None:
+                owed_by, requester = r["custodian_agency_id"], r["requester_agency_id"]
+        else:
+            d = self.get(schema.detainers, p["about_request_id"])
+            if d is not None:
+                owed_by, requester = d["custodian_agency_id"], d["issuing_agency_id"]
+        old = self.get(schema.notices, p["notice_id"]) or {}
+        self._put(schema.notices, {**old, "notice_id": p["notice_id"], "kind": p["kind"], "recipient": p["recipient"],
+                                   "person_id": p.get("person_id"), "about_request_id": p["about_request_id"],
+                                   "about": about, "owed_by_agency_id": owed_by, "requester_agency_id": requester,
+                                   "due_by": stamp(p["due_by"]), "citation": p["citation"],
+                                   "state": old.get("state") or "owed", "due_seq": ev.seq})
+
+    def _notice_sent(self, ev: StoredEvent, p: dict) -> None:
+        n = self.get(schema.notices, p["notice_id"])
+        if n is None:
+            return
+        self._put(schema.notices, {**n, "state": "sent", "sent_seq": ev.seq, "sent_at": stamp(p["sent_at"])})
+
+    def _record_requested(self, ev: StoredEvent, p: dict) -> None:
+        if self.get(schema.record_requests, p["request_id"]) is not None:
+            return
+        self._put(schema.record_requests, {
+            "request_id": p["request_id"], "requester_agency_id": p["requester_agency_id"],
+            "custodian_agency_id": p["custodian_agency_id"], "record_kind": p["record_kind"], "purpose": p["purpose"],
+            "requested_at": stamp(p["requested_at"]), "requested_seq": ev.seq})
+
+    def _access_decided(self, ev: StoredEvent, p: dict) -> None:
+        r = self.get(schema.record_requests, p["request_id"])
+        if r is None:
+            return
+        self._put(schema.record_requests, {**r, "outcome": p["outcome"], "pack": p["pack"],
+                                           "deciding": json.dumps(p["deciding"]), "decided_seq": ev.seq})
+
+
+#: kind -> how it changes the read model. Other components register theirs with :func:`follows`.
+_HANDLERS: dict[str, Any] = {
+    "agency.registered": Projection._agency_registered,
+    "agency.configured": Projection._agency_configured,
+    "person.registered": Projection._person_registered,
+    "custody.booked": Projection._booked,
+    "custody.released": Projection._released,
+    "detainer.received": Projection._detainer_received,
+    "decision.made": Projection._decided,
+    "detainer.lifted": Projection._lifted,
+    "notice.due": Projection._notice_due,
+    "notice.sent": Projection._notice_sent,
+    "record.requested": Projection._record_requested,
+    "access.decided": Projection._access_decided,
+}
+
+
+def follows(kind: str):
+    """Register how an event kind changes the read model: ``@follows("hold.limit_reached")``."""
+    def register(fn):  # type: ignore[no-untyped-def]
+        _HANDLERS[kind] = fn
+        return fn
+    return register
