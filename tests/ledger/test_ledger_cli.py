@@ -38,7 +38,7 @@ def test_init_creates_store_and_signing_key(tmp_path: Path) -> None:
     assert "0 events" in result.output
 
 
-def test_ingest_jsonl_then_list_and_prove(db_url: str, samples, tmp_path: Path) -> None:
+def test_ingest_jsonl_then_list_and_prove(db_url: str, samples, sample_factory, tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "records.jsonl", [*jsonl_rows(samples), ""])  # blank lines are skipped
     result = invoke("ingest", str(src), "--db", db_url)
     assert result.exit_code == 0, result.output
@@ -62,9 +62,12 @@ def test_ingest_jsonl_then_list_and_prove(db_url: str, samples, tmp_path: Path) 
     assert proof["seq"] == 4 and proof["size"] == len(samples) and proof["verified"] is True
     cp = json.loads(invoke("audit", "checkpoint", "--db", db_url).stdout)
     assert cp["size"] == len(samples) and cp["root_hash"] == proof["root_hash"]
-    assert invoke("ingest", str(src), "--db", db_url).exit_code == 0  # the same records again: new events
+    again = invoke("ingest", str(src), "--db", db_url)  # the same file again: a no-op that says so
+    assert again.exit_code == 0 and "already ingested" in again.output
+    more = write_jsonl(tmp_path / "more.jsonl", [jsonl_rows(sample_factory(1))[0]])  # new records: new events
+    assert invoke("ingest", str(more), "--db", db_url).exit_code == 0
     cons = json.loads(invoke("audit", "consistency", str(cp["size"]), "--db", db_url).stdout)
-    assert cons["old_root"] == cp["root_hash"] and cons["new_size"] == 2 * len(samples) and cons["verified"] is True
+    assert cons["old_root"] == cp["root_hash"] and cons["new_size"] == len(samples) + 1 and cons["verified"] is True
     assert invoke("audit", "verify", "--db", db_url).exit_code == 0
 
 
@@ -146,6 +149,12 @@ def test_ingest_csv_with_dotted_and_json_columns(db_url: str, samples, tmp_path:
     assert res.exit_code == 2 and "is not UTF-8 text" in res.output and "Traceback" not in res.output
     bom = tmp_path / "bom.csv"
     bom.write_bytes("notice_id,sent_at\nN-1,2026-03-01T10:00:00Z\n".encode("utf-8-sig"))
+    never_owed = invoke("ingest", str(bom), "--kind", "notice.sent", "--db", db_url)  # read past the BOM, then refused
+    assert never_owed.exit_code == 2 and "bom.csv:2: field 'payload.notice_id': no notice N-1 is owed" in never_owed.output
+    owed = tmp_path / "owed.jsonl"
+    owed.write_text(json.dumps({"kind": "notice.due", "payload": {**json.loads(samples["notice.due"].model_dump_json()),
+                                                                   "notice_id": "N-1"}}) + "\n")
+    assert invoke("ingest", str(owed), "--db", db_url).exit_code == 0
     assert invoke("ingest", str(bom), "--kind", "notice.sent", "--db", db_url).exit_code == 0
     led.close()
 
@@ -168,22 +177,29 @@ def test_real_command_line(tmp_path: Path, samples, accord_cli) -> None:
     src = write_jsonl(tmp_path / "r.jsonl", jsonl_rows(samples))
     done = accord_cli("ingest", str(src), "--json", env=env)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"file": str(src), "events": len(samples), "first_seq": 1, "last_seq": len(samples)}
+    import hashlib
+
+    assert json.loads(done.stdout) == {"file": str(src), "events": len(samples), "first_seq": 1, "last_seq": len(samples),
+                                       "sha256": hashlib.sha256(src.read_bytes()).hexdigest(), "already_ingested": False}
     assert accord_cli("audit", "verify", env=env).returncode == 0
     bad = accord_cli("audit", "prove", "0", env=env)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
-def test_large_files_are_parsed_again_for_the_append_pass(db_url: str, samples, tmp_path: Path, monkeypatch) -> None:
-    """Above the in-memory limit the rows are re-read (bounded memory); the result is the same."""
-    import accord.ledger.ingest as ingest_module
+def test_large_files_land_chunk_by_chunk_in_one_transaction(db_url: str, sample_factory, tmp_path: Path, monkeypatch) -> None:
+    """Rows are checked and appended in chunks (bounded memory), still all or nothing; the result is the same."""
+    import accord.service.ingest as ingest_module
 
-    monkeypatch.setattr(ingest_module, "KEEP_IN_MEMORY_ROWS", 3)
-    src = write_jsonl(tmp_path / "many.jsonl", jsonl_rows(samples) * 3)
+    monkeypatch.setattr(ingest_module, "CHUNK", 3)
+    sets = [sample_factory(i) for i in range(3)]
+    src = write_jsonl(tmp_path / "many.jsonl", [row for s in sets for row in jsonl_rows(s)])
     result = invoke("ingest", str(src), "--db", db_url)
     assert result.exit_code == 0, result.output
     led = Ledger.open(db_url)
     got = [PAYLOAD_MODELS[e.kind].model_validate_json(e.payload_json) for e in led.events()]
-    assert got == list(samples.values()) * 3
+    assert got == [m for s in sets for m in s.values()]
     assert led.verify().ok
+    broken = write_jsonl(tmp_path / "late.jsonl", [*jsonl_rows(sample_factory(7)), "{oops"])  # a bad last row
+    assert invoke("ingest", str(broken), "--db", db_url).exit_code == 2
+    assert led.size == len(got)  # chunks appended before the bad row were rolled back with it
     led.close()

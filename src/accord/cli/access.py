@@ -10,11 +10,10 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from accord.errors import InputError
 
-from .support import DbOption, JsonOption, err, parse_date, parse_moment as _moment, progress_bar, read_model
+from .support import Table, DbOption, JsonOption, err, parse_date, parse_moment as _moment, progress_bar, read_model
 from .support import reported as _reported
 
 PackOption = Annotated[Optional[str], typer.Option(  # noqa: UP007
@@ -216,7 +215,7 @@ def due(
             return
         table = Table(title=f"Notices owed as of {moment:%Y-%m-%d %H:%M %Z}")
         for col in ("notice", "to", "person", "request", "due by (UTC)", "citation", ""):
-            table.add_column(col, overflow="fold")
+            table.add_column(col)
         for n in shown:
             table.add_row(escape(n.notice_id), n.recipient, escape(people[n.notice_id].get("person_id") or "(all subjects)"),
                           escape(n.about_request_id), f"{n.due_by:%Y-%m-%d %H:%M}", escape(n.citation),

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from .support import AsOfOption as AsOf, DbOption, JsonOption, console as _console, parse_date as _date, read_model
+from .support import Table, AsOfOption as AsOf, DbOption, JsonOption, console as _console, parse_date as _date, read_model
 from .support import reported as _reported
 
 packs_app = typer.Typer(help="The law packs Accord applies: list them, show their rules, citations and parameters.", no_args_is_help=True)
@@ -35,8 +34,13 @@ def packs_list(as_json: JsonOption = False) -> None:
         out.print(t)
 
 
+ShowAsOf = Annotated[Optional[str], typer.Option(  # noqa: UP007
+    "--as-of", help="Show the law in force on this date (YYYY-MM-DD) \\[default: the pack's latest change]",
+    show_default=False)]
+
+
 @packs_app.command("show")
-def packs_show(pack: Annotated[str, typer.Argument(help="Pack id, e.g. nyc_doc")], as_of: AsOf = None) -> None:
+def packs_show(pack: Annotated[str, typer.Argument(help="Pack id, e.g. nyc_doc")], as_of: ShowAsOf = None) -> None:
     """Rules in force (with citations and exceptions), parameters with their legal references and notes."""
     from accord.law.pack import load_pack
 

@@ -10,11 +10,10 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from accord.errors import IntegrityError
 
-from .support import DbOption, JsonOption, progress_bar, reported as _reported
+from .support import Table, DbOption, JsonOption, progress_bar, reported as _reported
 
 out = Console(soft_wrap=True)
 
@@ -51,35 +50,25 @@ def ingest(
     CSV: one kind per file (--kind); dotted columns for nested fields, JSON in cells for lists.
     Every rejected row is reported as FILE:LINE: field 'F': problem.
 
-    The file lands whole or not at all: every row is validated first, then all are appended in ONE transaction.
-    If any row is rejected, or the command is interrupted, nothing from the file is recorded.
+    The file lands whole or not at all, in ONE transaction: if any row is rejected (a bad field, or a step
+    that cannot happen: a duplicate id, a release of someone never booked, a notice sent that was never owed),
+    or the command is interrupted, nothing from the file is recorded. The same file ingested again is a no-op.
     """
-    from accord.ledger import ingest as ing
-
     with _reported():
-        led = _open(db, create=True)
-        try:
-            with progress_bar() as bar:
-                checking = bar.add_task(f"validating {file.name}", total=None)
-                appending = bar.add_task("appending", total=None, visible=False)
+        from accord.service.ingest import ingest_file
+        from accord.service.store import Store
 
-                seen = [0]
-
-                def validated(n: int) -> None:
-                    seen[0] = n
-                    if n % 1000 == 0:
-                        bar.update(checking, completed=n)
-
-                def appended(n: int) -> None:
-                    bar.update(checking, visible=False)
-                    bar.update(appending, total=seen[0], advance=n, visible=True)
-
-                result = ing.ingest(led, file, fmt, kind, on_validated=validated, on_appended=appended)
-        finally:
-            led.close()
+        with Store.open(db) as store, progress_bar() as bar:
+            task = bar.add_task(f"checking and recording {file.name}", total=None)
+            result = ingest_file(store, file, fmt, kind,
+                                 on_row=lambda n: n % 1000 or bar.update(task, completed=n))
     if as_json:
         out.print_json(data={"file": str(file), "events": result.count, "first_seq": result.first_seq,
-                             "last_seq": result.last_seq})
+                             "last_seq": result.last_seq, "sha256": result.sha256,
+                             "already_ingested": result.already_ingested})
+    elif result.already_ingested:
+        out.print(f"{escape(file.name)} was already ingested (sha256 {result.sha256[:16]}…, events "
+                  f"{result.first_seq}..{result.last_seq}); nothing recorded")
     elif result.count:
         out.print(f"committed {result.count} events from {escape(file.name)}: seq {result.first_seq}..{result.last_seq}")
     else:
@@ -105,8 +94,8 @@ def events(
                     sys.stdout.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")
                 return
             table = Table("seq")
-            table.add_column("kind", no_wrap=True)
-            table.add_column("stream", no_wrap=True)
+            table.add_column("kind")
+            table.add_column("stream")
             for name in ("#", "caused by", "recorded at (UTC)", "leaf hash"):
                 table.add_column(name)
             for ev in found:

@@ -8,9 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from .support import DbOption, JsonOption, console, err, read_model, reported
+from .support import Table, DbOption, JsonOption, console, err, read_model, reported
 
 agencies_app = typer.Typer(help="The agencies Accord knows, and which law decides for each.", no_args_is_help=True)
 projections_app = typer.Typer(help="The service's read model of current state (rebuilt from the ledger).",
@@ -80,8 +79,6 @@ def agencies_list(db: DbOption = None, as_json: JsonOption = False) -> None:
             out.print_json(json.dumps([v.model_dump(mode="json") for v in rows]))
             return
         t = Table("agency", "name", "kind", "jurisdiction", "law pack", "access pack")
-        for c in t.columns:
-            c.overflow = "fold"
         for v in rows:
             t.add_row(escape(v.agency_id), escape(v.name), v.kind, v.jurisdiction, v.law_pack or "", v.access_pack or "")
         out.print(t)

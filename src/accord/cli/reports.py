@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from accord.errors import AccordError, InputError
 
-from .support import fail
+from .support import Table, fail
 
 #: accord.reports.suppress.DEFAULT_THRESHOLD (not imported: it would load the report stack for --help)
 DEFAULT_THRESHOLD = 10

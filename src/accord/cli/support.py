@@ -16,6 +16,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table as _RichTable
 
 from accord.errors import AccordError, InputError
 
@@ -37,6 +38,16 @@ AsOfOption = Annotated[
     typer.Option("--as-of", help="Apply the law in force on this date (YYYY-MM-DD) \\[default: the date of the request]",
                  show_default=False),
 ]
+
+
+class Table(_RichTable):
+    """A Rich table whose cells fold onto the next line rather than end in "…": an id a person must
+    copy (a notice id, a pack id) is never cut, however narrow the terminal (``--json`` prints them
+    unwrapped)."""
+
+    def add_column(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        kwargs.setdefault("overflow", "fold")
+        super().add_column(*args, **kwargs)
 
 
 def console() -> Console:
@@ -125,10 +136,12 @@ def read_text(path: Path) -> str:
 
 def validation_error(exc: Any, source: str) -> InputError:
     """The first problem of a pydantic ``ValidationError`` as one InputError naming the field."""
+    from accord.domain.base import error_message
+
     first = exc.errors()[0]
     where = ".".join(str(x) for x in first["loc"]) or None
     more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-    return InputError(f"{first['msg']}{more}", source=source, field=where)
+    return InputError(f"{error_message(first)}{more}", source=source, field=where)
 
 
 def read_model(model: Any, path: Path) -> Any:

@@ -9,11 +9,10 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from accord.errors import AccordError, InputError
 
-from .support import fail as _fail
+from .support import Table, fail as _fail
 
 synth_app = typer.Typer(help="Synthetic populations calibrated to published figures.", no_args_is_help=True)
 

@@ -6,16 +6,16 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
-from .base import DomainModel, Identifier, JurisdictionCode
+from .base import DomainModel, Identifier, JurisdictionCode, Day, NO_NUL
 from .enums import AgencyKind
 
 
 class Certification(DomainModel):
     """A signed promise, e.g. NY VTL §201(12)(b): no use for immigration purposes."""
 
-    kind: str = Field(min_length=1, max_length=100, description="e.g. 'ny_vtl_201_12_b_no_immigration_use'")
-    signed_on: date
-    expires_on: date | None = None
+    kind: str = Field(pattern=NO_NUL, min_length=1, max_length=100, description="e.g. 'ny_vtl_201_12_b_no_immigration_use'")
+    signed_on: Day
+    expires_on: Day | None = None
 
     def in_force(self, on: date) -> bool:
         return self.signed_on <= on and (self.expires_on is None or on < self.expires_on)
@@ -24,10 +24,10 @@ class Certification(DomainModel):
 class Agreement(DomainModel):
     """A written agreement with another agency (cost reimbursement, data sharing, 287(g) MOA)."""
 
-    kind: str = Field(min_length=1, max_length=100, description="e.g. 'cost_reimbursement', 'data_sharing', '287g_moa'")
+    kind: str = Field(pattern=NO_NUL, min_length=1, max_length=100, description="e.g. 'cost_reimbursement', 'data_sharing', '287g_moa'")
     partner_agency_id: Identifier
-    effective_from: date
-    effective_to: date | None = None
+    effective_from: Day
+    effective_to: Day | None = None
     reimburses_all_costs: bool = False
 
     def in_force(self, on: date) -> bool:
@@ -44,12 +44,12 @@ class AgencyConfig(DomainModel):
     agency_id: Identifier
     law_pack: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9_]+$")
     access_pack: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9_]+$")
-    recorded_by: str | None = Field(default=None, max_length=200)
+    recorded_by: str | None = Field(pattern=NO_NUL, default=None, max_length=200)
 
 
 class Agency(DomainModel):
     agency_id: Identifier
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(pattern=NO_NUL, min_length=1, max_length=200)
     kind: AgencyKind
     jurisdiction: JurisdictionCode
     primarily_enforces_immigration: bool = False

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from .base import DomainModel, Identifier
+from .base import DomainModel, Identifier, Day, Moment, NO_NUL
 from .enums import (
     Action,
     AdministrativeWarrantForm,
@@ -23,18 +23,18 @@ class AdministrativeWarrant(DomainModel):
     """I-200 or I-205: signed by an immigration officer, not a judge (ICE Policy 10074.2, F5)."""
 
     form: AdministrativeWarrantForm
-    signed_by_title: str = Field(default="", max_length=200)
-    signed_on: date
+    signed_by_title: str = Field(pattern=NO_NUL, default="", max_length=200)
+    signed_on: Day
 
 
 class JudicialWarrant(DomainModel):
     """A warrant or probable-cause determination signed by a judge; the judge's kind decides its force."""
 
     judge_kind: JudgeKind
-    court: str = Field(min_length=1, max_length=200)
-    judge_name: str | None = Field(default=None, max_length=200)
+    court: str = Field(pattern=NO_NUL, min_length=1, max_length=200)
+    judge_name: str | None = Field(pattern=NO_NUL, default=None, max_length=200)
     basis: WarrantBasis
-    issued_on: date
+    issued_on: Day
     probable_cause_determination_only: bool = False  # CA §7284.4(i): a finding, not a warrant
 
 
@@ -45,9 +45,9 @@ class DetainerRequest(DomainModel):
     form: DetainerForm
     issuing_agency_id: Identifier
     issuing_component: IssuingComponent = IssuingComponent.ICE
-    issuing_office: str = Field(min_length=1, max_length=200, description="e.g. 'New York Field Office (AOR NYC)'")
-    issued_at: AwareDatetime
-    received_at: AwareDatetime
+    issuing_office: str = Field(pattern=NO_NUL, min_length=1, max_length=200, description="e.g. 'New York Field Office (AOR NYC)'")
+    issued_at: Moment
+    received_at: Moment
     # I-247A boxes (F3): box 1 = notify before release and hold up to 48 h; box 2 = notify to resume custody.
     box1_hold_and_notify: bool = False
     box2_notify_to_resume_custody: bool = False
@@ -56,7 +56,7 @@ class DetainerRequest(DomainModel):
     administrative_warrant: AdministrativeWarrant | None = None
     judicial_warrant: JudicialWarrant | None = None
     served_on_subject: bool = False
-    served_at: AwareDatetime | None = None
+    served_at: Moment | None = None
     # CA Gov. Code §7282.5(a)(5): ICE identifies the person as subject of an outstanding federal
     # felony arrest warrant. None = not stated.
     outstanding_federal_felony_warrant: bool | None = None
@@ -98,7 +98,7 @@ class DetainerLifted(DomainModel):
     """The issuing agency lifted (no longer needed) or cancelled (issued in error) a detainer."""
 
     request_id: Identifier
-    lifted_at: AwareDatetime
-    reason: str = Field(default="", max_length=200)
+    lifted_at: Moment
+    reason: str = Field(pattern=NO_NUL, default="", max_length=200)
     cancelled: bool = False
-    recorded_by: str | None = Field(default=None, max_length=200, description="Who recorded it (token or user id)")
+    recorded_by: str | None = Field(pattern=NO_NUL, default=None, max_length=200, description="Who recorded it (token or user id)")

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import Field
 
-from .base import DomainModel, Identifier, personal
+from .base import DomainModel, Identifier, personal, Day, NO_NUL
 from .enums import StatusProofKind
 
 
@@ -14,15 +14,15 @@ class StatusProof(DomainModel):
     """Proof of US citizenship or lawful status the person presented (Tex. CCP art. 2.251(b))."""
 
     kind: StatusProofKind
-    presented_on: date
+    presented_on: Day
     verified: bool = False
 
 
 class Person(DomainModel):
     person_id: Identifier = Field(description="Pseudonymous; never a name, SSN or A-number.")
-    name: str | None = personal(default=None, max_length=200)
-    birth_date: date | None = personal(default=None)
-    country_of_citizenship: str | None = personal(default=None, max_length=64)
+    name: str | None = personal(pattern=NO_NUL, default=None, max_length=200)
+    birth_date: Day | None = personal(default=None)
+    country_of_citizenship: str | None = personal(pattern=NO_NUL, default=None, max_length=64)
     claims_us_citizenship: bool = False
     status_proofs: tuple[StatusProof, ...] = ()
     # Facts read by specific laws (DOMAIN.md §1.2 N3b/N12, §3.1 C-e(4)).

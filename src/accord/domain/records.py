@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field
 
-from .base import DomainModel, Identifier
+from .base import DomainModel, Identifier, Moment, NO_NUL
 from .enums import JudgeKind, LegalProcessKind, NoticeKind, Recipient, RecordAction, RecordKind, RequestPurpose
 
 
 class LegalProcess(DomainModel):
     kind: LegalProcessKind
     judge_kind: JudgeKind = JudgeKind.NONE
-    court: str | None = Field(default=None, max_length=200)
-    issued_on: AwareDatetime | None = None
+    court: str | None = Field(pattern=NO_NUL, default=None, max_length=200)
+    issued_on: Moment | None = None
     specific_records_only: bool = True
 
 
@@ -25,8 +25,8 @@ class RecordRequest(DomainModel):
     subject_person_id: Identifier | None = Field(default=None, description="None for a bulk read")
     purpose: RequestPurpose
     legal_process: LegalProcess | None = None
-    requested_at: AwareDatetime
-    requester_reference: str | None = Field(default=None, max_length=200, description="Officer badge or case number")
+    requested_at: Moment
+    requester_reference: str | None = Field(pattern=NO_NUL, default=None, max_length=200, description="Officer badge or case number")
 
 
 class Notice(DomainModel):
@@ -37,13 +37,13 @@ class Notice(DomainModel):
     recipient: Recipient
     person_id: Identifier | None = None
     about_request_id: Identifier
-    due_by: AwareDatetime
-    citation: str = Field(min_length=1, max_length=300)
+    due_by: Moment
+    citation: str = Field(pattern=NO_NUL, min_length=1, max_length=300)
     business_days: bool = False
 
 
 class NoticeSent(DomainModel):
     notice_id: Identifier
-    sent_at: AwareDatetime
-    channel: str = Field(default="mail", max_length=50)
-    recorded_by: str | None = Field(default=None, max_length=200, description="Who recorded it (token or user id)")
+    sent_at: Moment
+    channel: str = Field(pattern=NO_NUL, default="mail", max_length=50)
+    recorded_by: str | None = Field(pattern=NO_NUL, default=None, max_length=200, description="Who recorded it (token or user id)")

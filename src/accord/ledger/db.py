@@ -25,10 +25,27 @@ URL_ENV = "ACCORD_DATABASE_URL"
 BUSY_TIMEOUT_S = 120.0
 
 
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
 def resolve_url(url: str | None) -> str:
-    """``None`` -> ``$ACCORD_DATABASE_URL`` or ``sqlite:///./accord.db``; a bare path means a SQLite file."""
+    """``None`` -> ``$ACCORD_DATABASE_URL`` or ``sqlite:///./accord.db``; a bare path must name a SQLite file.
+
+    A path is taken only when it ends in ``.db``, ``.sqlite`` or ``.sqlite3``, so a mistyped option
+    (``--db nonsense``) is an error rather than a new, empty ledger in a file called ``nonsense``.
+
+    >>> resolve_url("data/accord.db")
+    'sqlite:///data/accord.db'
+    >>> resolve_url("nonsense")
+    Traceback (most recent call last):
+    ...
+    accord.errors.InputError: field 'db': 'nonsense' is not a database URL (sqlite:///PATH or postgresql+psycopg://...) or a SQLite file path ending in .db, .sqlite or .sqlite3
+    """
     url = url or os.environ.get(URL_ENV) or DEFAULT_URL
     if "://" not in url:
+        if not url.lower().endswith(SQLITE_SUFFIXES):
+            raise InputError(f"'{url}' is not a database URL (sqlite:///PATH or postgresql+psycopg://...) or a SQLite "
+                             f"file path ending in {', '.join(SQLITE_SUFFIXES[:-1])} or {SQLITE_SUFFIXES[-1]}", field="db")
         url = f"sqlite:///{url}"
     return url
 

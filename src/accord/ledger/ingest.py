@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal, Union
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
+from accord.domain.base import error_message
 from accord.domain.events import PAYLOAD_MODELS
 from accord.errors import InputError
 
@@ -84,8 +85,8 @@ def _first_error(exc: ValidationError, source: str, line: int, drop_tag: bool) -
         return ".".join(str(p) for p in loc) or None
 
     field = field_of(err)
-    msg = err["msg"]
-    others = [f"field '{field_of(e)}': {e['msg']}" for e in errors[1 : 1 + MORE_PER_ROW] if field_of(e)]
+    msg = error_message(err)
+    others = [f"field '{field_of(e)}': {error_message(e)}" for e in errors[1 : 1 + MORE_PER_ROW] if field_of(e)]
     if others and err["type"] not in ("union_tag_invalid", "union_tag_not_found", "json_invalid"):
         msg = "; ".join([msg, *others]) + ("; ..." if len(errors) > 1 + MORE_PER_ROW else "")
     if err["type"] == "union_tag_invalid":

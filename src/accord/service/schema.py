@@ -116,4 +116,16 @@ record_requests = sa.Table(
     sa.Column("decided_seq", Seq),
 )
 
+#: Not a projection (``projections rebuild`` keeps it): the files ``accord ingest`` committed, by SHA-256,
+#: so the same file is never ingested twice. Written in the same transaction as the file's events.
+ingested_files = sa.Table(
+    "svc_ingested_files", metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("file", sa.String(255), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("first_seq", Seq, nullable=False),
+    sa.Column("last_seq", Seq, nullable=False),
+    sa.Column("ingested_at", Stamp, nullable=False),
+)
+
 PROJECTION_TABLES = (agencies, persons, bookings, detainers, notices, record_requests)

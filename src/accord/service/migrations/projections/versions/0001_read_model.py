@@ -1,4 +1,4 @@
-"""The read model: agencies, persons, bookings, detainers, notices, record requests, and the position.
+"""The read model (agencies, persons, bookings, detainers, notices, record requests, the position) and the ingest log.
 
 Revision ID: p0001
 Revises:
@@ -19,11 +19,11 @@ depends_on = None
 
 def upgrade() -> None:
     bind = op.get_bind()
-    for table in (schema.position, *schema.PROJECTION_TABLES):
+    for table in (schema.position, *schema.PROJECTION_TABLES, schema.ingested_files):
         table.create(bind)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
-    for table in reversed((schema.position, *schema.PROJECTION_TABLES)):
+    for table in reversed((schema.position, *schema.PROJECTION_TABLES, schema.ingested_files)):
         table.drop(bind)
