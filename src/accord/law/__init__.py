@@ -2,16 +2,28 @@
 
 ``decide`` applies a pack to one case; ``decide_batch`` applies the same rules to a
 Polars frame of FACT columns; ``hold_until`` is the 48-hour clock.
+
+Names are imported on first use (PEP 562), so deciding one case does not load Polars.
 """
 
-from .batch import decide_batch
-from .case import DetainerCase
-from .clock import hold_until
-from .engine import ActionDecision, CaseDecision, decide
-from .facts import FACTS, facts_from_case
-from .pack import LawDateError, Pack, PackError, Rule, list_packs, load_pack
+from __future__ import annotations
 
-__all__ = [
-    "decide", "decide_batch", "hold_until", "facts_from_case", "FACTS", "DetainerCase", "CaseDecision",
-    "ActionDecision", "Pack", "Rule", "PackError", "LawDateError", "list_packs", "load_pack",
-]
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "decide_batch": ".batch", "DetainerCase": ".case", "hold_until": ".clock", "ActionDecision": ".engine",
+    "CaseDecision": ".engine", "decide": ".engine", "FACTS": ".facts", "facts_from_case": ".facts",
+    "LawDateError": ".pack", "Pack": ".pack", "PackError": ".pack", "Rule": ".pack", "list_packs": ".pack",
+    "load_pack": ".pack",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'accord.law' has no attribute {name!r}")
+    value = getattr(import_module(_WHERE[name], __name__), name)
+    globals()[name] = value
+    return value
