@@ -60,6 +60,7 @@ def _fresh_store(out: Path, db: str | None) -> str:
 
 def run_demo(out: Path, *, seed: int = 0, db: str | None = None, scale: float = 1.0, console: Console | None = None) -> DemoResult:
     """Everything ``accord demo`` does, returning what it made (used by the command and the tests)."""
+    from accord.domain import AgencyConfig
     from accord.law.case import DetainerCase
     from accord.law.engine import decide
     from accord.law.pack import load_pack
@@ -130,7 +131,12 @@ def run_demo(out: Path, *, seed: int = 0, db: str | None = None, scale: float = 
             if led.size != 0:
                 raise InputError("the demo needs an empty store; give a new --db or --out", field="db")
             registered = [custodian, ice, DMV] + [r.agency for r in REQUESTERS if r.agency.agency_id != ice.agency_id]
-            led.append_many(NewEvent("agency.registered", a) for a in _unique(registered))
+            led.append_many([*(NewEvent("agency.registered", a) for a in _unique(registered)),
+                             # which law decides for whom: the service reads it (`accord serve` on this ledger)
+                             NewEvent("agency.configured", AgencyConfig(agency_id=custodian.agency_id, law_pack=PACK,
+                                                                        recorded_by="demo")),
+                             NewEvent("agency.configured", AgencyConfig(agency_id=DMV.agency_id, access_pack=DMV_PACK,
+                                                                        recorded_by="demo"))])
             task = bar.add_task("appending to the ledger", total=len(planned))
             append_in_order(led, planned, lambda n: bar.advance(task, n))
             lap("ledger")

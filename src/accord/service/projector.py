@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -124,14 +125,59 @@ class Projection:
     # -- events -------------------------------------------------------------------------------
     def apply(self, events: Iterable[StoredEvent]) -> None:
         """Apply events in seq order (kinds the read model does not follow are skipped)."""
+        parsed = []
         for ev in events:
             self._streams[ev.seq] = ev.stream
             handler = _HANDLERS.get(ev.kind)
+            parsed.append((ev, handler, orjson.loads(ev.payload_json) if handler is not None else None))
+        if len(parsed) > 8:
+            self._prefetch(parsed)
+        for ev, handler, payload in parsed:
             if handler is not None:
-                handler(self, ev, json.loads(ev.payload_json))
+                handler(self, ev, payload)
             self.position = ev.seq
         if len(self._streams) > 100_000:
             self._streams.clear()
+
+    def _prefetch(self, parsed: list[tuple[StoredEvent, Any, Any]]) -> None:
+        """Load, in a few ``IN`` queries, every row the events will touch (one query per row is what a
+        catch-up of a whole ledger cannot afford)."""
+        want: dict[str, set[str]] = {name: set() for name in _TABLES}
+        bookings_of: set[str] = set()
+        causes: set[int] = set()
+        for ev, handler, p in parsed:
+            if handler is None:
+                continue
+            for table, field in _KEYS_READ.get(ev.kind, ()):
+                if isinstance(p.get(field), str):
+                    want[table].add(p[field])
+            if ev.kind in ("custody.booked", "custody.released"):
+                bookings_of.add(p["booking_id"])
+            if ev.caused_by is not None and ev.caused_by not in self._streams:
+                causes.add(ev.caused_by)
+        for name, keys in want.items():
+            cache = self._rows[name]
+            todo = [k for k in keys if k not in cache]
+            table = _TABLES[name]
+            key_col = table.c[_KEYS[name]]
+            for part in _parts(todo):
+                for r in self.conn.execute(sa.select(table).where(key_col.in_(part))).mappings():
+                    cache[r[_KEYS[name]]] = dict(r)
+                    if table is schema.detainers:
+                        self._by_booking.setdefault(r["booking_id"], set()).add(r["request_id"])
+            for k in todo:
+                cache.setdefault(k, None)
+        todo = [b for b in bookings_of if b not in self._bookings_loaded]
+        t = schema.detainers
+        for part in _parts(todo):
+            for r in self.conn.execute(sa.select(t).where(t.c.booking_id.in_(part))).mappings():
+                self._rows[t.name].setdefault(r["request_id"], dict(r))
+                self._by_booking.setdefault(r["booking_id"], set()).add(r["request_id"])
+        self._bookings_loaded.update(todo)
+        for part in _parts(sorted(causes)):
+            for seq, stream in self.conn.execute(sa.text("SELECT seq, stream FROM ledger_events WHERE seq IN :s")
+                                                 .bindparams(sa.bindparam("s", expanding=True)), {"s": part}):
+                self._streams[int(seq)] = stream
 
     def stream_of(self, seq: int | None) -> str | None:
         if seq is None:
@@ -280,9 +326,37 @@ _HANDLERS: dict[str, Any] = {
 }
 
 
-def follows(kind: str):
-    """Register how an event kind changes the read model: ``@follows("hold.limit_reached")``."""
+#: kind -> the (table, payload field) rows its handler reads, so a batch can load them at once.
+_KEYS_READ: dict[str, tuple[tuple[str, str], ...]] = {
+    "agency.registered": (("proj_agencies", "agency_id"),),
+    "agency.configured": (("proj_agencies", "agency_id"),),
+    "custody.booked": (("proj_bookings", "booking_id"),),
+    "custody.released": (("proj_bookings", "booking_id"),),
+    "detainer.received": (("proj_detainers", "request_id"), ("proj_bookings", "booking_id")),
+    "decision.made": (("proj_detainers", "request_id"),),
+    "detainer.lifted": (("proj_detainers", "request_id"),),
+    "notice.due": (("proj_notices", "notice_id"), ("proj_record_requests", "about_request_id"),
+                   ("proj_detainers", "about_request_id")),
+    "notice.sent": (("proj_notices", "notice_id"),),
+    "record.requested": (("proj_record_requests", "request_id"),),
+    "access.decided": (("proj_record_requests", "request_id"),),
+}
+
+
+def _parts(keys: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    for i in range(0, len(keys), size):
+        yield keys[i : i + size]
+
+
+def follows(kind: str, reads: tuple[tuple[str, str], ...] = ()):
+    """Register how an event kind changes the read model: ``@follows("hold.limit_reached")``.
+
+    ``reads`` names the (table, payload field) rows the handler reads, e.g.
+    ``(("proj_detainers", "request_id"),)``, so catching up loads them in bulk.
+    """
     def register(fn):  # type: ignore[no-untyped-def]
         _HANDLERS[kind] = fn
+        if reads:
+            _KEYS_READ[kind] = reads
         return fn
     return register
