@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from . import access, demo, law, ledger, registry, reports, synth
+from . import access, demo, law, ledger, registry, reports, serve, synth, tokens
 
 app = typer.Typer(
     name="accord",
@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 #: Order is the order in ``--help``.
-for _group in (demo, ledger, law, access, registry, reports, synth):
+for _group in (demo, ledger, law, access, registry, tokens, serve, reports, synth):
     _group.register(app)
 
 

@@ -183,7 +183,12 @@ def get_booking(reader: Any, actor: Actor, booking_id: str) -> BookingView:
 
 def list_detainers(reader: Any, actor: Actor, *, state: str | None = None, booking_id: str | None = None,
                    open_only: bool = False, limit: int = 100, after: str | None = None) -> list[DetainerView]:
-    """Detainers the actor may see, by deadline (soonest first, none last), then id; keyset pages by id."""
+    """Detainers the actor may see, by deadline (soonest first, none last), then id.
+
+    ``after`` is the last request id of the previous page: the page goes on from that detainer's
+    place in this order (an unknown or unseen id is an InputError naming ``after``).
+    """
+    actor.require("read", "submit", "officer", "auditor")
     t = schema.detainers
     q = sa.select(t)
     if not actor.sees_all:
@@ -195,10 +200,19 @@ def list_detainers(reader: Any, actor: Actor, *, state: str | None = None, booki
                                    ("received", "decided", "holding", "notify_pending", "declined")]))
     if booking_id is not None:
         q = q.where(t.c.booking_id == booking_id)
-    if after is not None:
-        q = q.where(t.c.request_id > after)
-    q = q.order_by(t.c.deadline.is_(None), t.c.deadline, t.c.request_id).limit(limit)
+    key = sa.func.coalesce(t.c.deadline, _NO_DEADLINE)
+    if after is not None:  # keyset: the rows after the cursor's (deadline, id) in that same order
+        cursor = reader.row(t, after)
+        if cursor is None or not actor.may_see(cursor["custodian_agency_id"], cursor["issuing_agency_id"]):
+            raise InputError(f"no detainer {after} to page after", field="after")
+        k = cursor["deadline"] or _NO_DEADLINE
+        q = q.where(sa.or_(key > k, sa.and_(key == k, t.c.request_id > after)))
+    q = q.order_by(key, t.c.request_id).limit(limit)
     return [detainer_view(reader, dict(r)) for r in reader.connection.execute(q).mappings()]
+
+
+#: Sorts after every deadline (same fixed-width text), so detainers without one come last.
+_NO_DEADLINE = "9999-12-31T23:59:59.999999Z"
 
 
 def recorded(events: list[Any]) -> Recorded:

@@ -36,8 +36,11 @@ def list_notices(reader: Any, actor: Actor, *, state: str | None = "owed", overd
         q = q.where(t.c.due_by < stamp(overdue_at), t.c.state == "owed")
     if about_request_id is not None:
         q = q.where(t.c.about_request_id == about_request_id)
-    if after is not None:
-        q = q.where(t.c.notice_id > after)
+    if after is not None:  # keyset on (due_by, notice_id), the list's order
+        cursor = reader.row(t, after)
+        if cursor is None or not _visible(actor, cursor):
+            raise InputError(f"no notice {after} to page after", field="after")
+        q = q.where(sa.or_(t.c.due_by > cursor["due_by"], sa.and_(t.c.due_by == cursor["due_by"], t.c.notice_id > after)))
     q = q.order_by(t.c.due_by, t.c.notice_id).limit(limit)
     now = reader.now
     return [notice_view(dict(r), now) for r in reader.connection.execute(q).mappings()]

@@ -104,6 +104,7 @@ class RecordRequestView(View):
     deciding: list[dict[str, str]] = Field(description="The policies that decided: id, effect, citation")
     requested_seq: int
     decided_seq: int | None
+    notices: list[NoticeView] = Field(default_factory=list, description="The notices the decision owes")
 
 
 class AgencyView(View):
@@ -114,6 +115,30 @@ class AgencyView(View):
     law_pack: str | None
     access_pack: str | None
     registered_seq: int
+
+
+class CheckpointView(View):
+    """A signed tree head: the ledger had ``size`` events with Merkle root ``root_hash`` (hex)."""
+
+    origin: str
+    size: int
+    root_hash: str
+    created_at: str
+    key_id: str
+    public_key: str = Field(description="Ed25519 public key, hex")
+    signature: str = Field(description="Ed25519 signature of `note`, hex")
+    note: str = Field(description="The signed text (C2SP checkpoint style)")
+
+
+class InclusionProofView(View):
+    """RFC 6962 inclusion proof of event ``seq`` (leaf ``seq - 1``) in the tree of ``size`` events."""
+
+    seq: int
+    size: int
+    leaf_hash: str
+    root_hash: str
+    path: list[str]
+    checkpoint: CheckpointView | None = Field(description="The signed checkpoint whose root this proof reaches")
 
 
 class Recorded(View):
@@ -182,12 +207,13 @@ def notice_view(row: dict[str, Any], now: datetime) -> NoticeView:
                       due_seq=row["due_seq"], sent_seq=row["sent_seq"], sent_at=_dt(row["sent_at"]))
 
 
-def record_request_view(row: dict[str, Any]) -> RecordRequestView:
+def record_request_view(row: dict[str, Any], notices: list[NoticeView] | None = None) -> RecordRequestView:
     return RecordRequestView(request_id=row["request_id"], requester_agency_id=row["requester_agency_id"],
                              custodian_agency_id=row["custodian_agency_id"], record_kind=row["record_kind"],
                              purpose=row["purpose"], requested_at=_dt(row["requested_at"]), outcome=row["outcome"],
                              pack=row["pack"], deciding=json.loads(row["deciding"] or "[]"),
-                             requested_seq=row["requested_seq"], decided_seq=row["decided_seq"])
+                             requested_seq=row["requested_seq"], decided_seq=row["decided_seq"],
+                             notices=notices or [])
 
 
 def agency_view(row: dict[str, Any]) -> AgencyView:

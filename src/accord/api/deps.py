@@ -1,0 +1,93 @@
+"""What routes declare they need, as ``Annotated`` aliases: the store, the caller with a scope, a JSON body.
+
+``Reading``, ``Submitting`` and ``Officiating`` are the calling :class:`~accord.service.actors.Actor`
+once its token is checked and holds a scope the route needs. ``JsonBody[Model]`` parses the body
+with ``Model.model_validate_json`` (the domain models are strict: dates and enums are read from
+JSON text, never coerced), refusing unknown fields; the OpenAPI document shows ``Model`` as the
+request body. ``Posting`` carries what an idempotent POST needs (see :mod:`.idempotency`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Header, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, ValidationError
+
+from accord.service.actors import Actor
+from accord.service.store import Store
+
+from .auth import Principal, authenticate, bearer, require_scope
+from .idempotency import PostContext, post_context
+
+READ = ("read", "submit", "officer", "auditor")
+SUBMIT = ("submit",)
+OFFICER = ("submit", "officer")
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def get_principal(request: Request,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Principal:
+    return authenticate(request, credentials)
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+Caller = Annotated[Principal, Depends(get_principal)]
+
+
+def _scoped(scopes: tuple[str, ...]) -> Any:
+    def actor(principal: Caller) -> Actor:
+        return require_scope(principal, scopes)
+
+    actor.__name__ = f"needs_{'_or_'.join(scopes)}"
+    return actor
+
+
+Reading = Annotated[Actor, Depends(_scoped(READ))]
+Submitting = Annotated[Actor, Depends(_scoped(SUBMIT))]
+Officiating = Annotated[Actor, Depends(_scoped(OFFICER))]
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=300,
+    description='A key of the client\'s choosing (an RFC 8941 string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324"): '
+                "a retry with the same key and body returns the first response and records nothing new; "
+                "the same key with another body is a 422.")]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def json_body(model: type[M]) -> Any:
+    """A dependency that reads the body as ``model`` from its JSON text."""
+
+    async def parse(request: Request) -> M:
+        raw = await request.body()
+        try:
+            return model.model_validate_json(raw or b"")
+        except ValidationError as exc:
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in
+                                          exc.errors(include_input=False, include_url=False)]) from None
+
+    parse.__accord_body__ = model  # type: ignore[attr-defined]  # read by app.openapi()
+    parse.__name__ = f"body_{model.__name__}"
+    return parse
+
+
+class _JsonBody:
+    def __class_getitem__(cls, model: type[M]) -> Any:
+        return Annotated[model, Depends(json_body(model))]
+
+
+JsonBody = _JsonBody
+
+
+async def _posting(request: Request, principal: Caller, key: IdempotencyKey = None) -> PostContext:
+    return post_context(request.app.state.store, request.method, request.url.path, await request.body(),
+                        principal.token_id, key)
+
+
+Posting = Annotated[PostContext, Depends(_posting)]

@@ -1,0 +1,186 @@
+"""Per-agency API tokens: random, shown once, kept only as a hash, named by a public id.
+
+A token reads ``acc_<id>_<secret>``: ``<id>`` (12 hex digits) is public and is what logs and
+``accord tokens list`` show; ``<secret>`` is 32 random bytes from :mod:`secrets`. The store keeps
+SHA-256 of the whole token, never the token. A slow password hash (bcrypt, Argon2) defends
+guessable human passwords; a 256-bit random secret cannot be guessed, so one SHA-256 is as safe
+here and keeps checking a token to microseconds on every request.
+
+Tokens carry scopes (``submit``, ``read``, ``officer``, ``auditor``, ``admin``), an optional
+expiry, and can be revoked or rotated (a new token with the same agency and scopes; the old one
+revoked, at once or after a grace period). Nothing here imports the web framework, so the CLI
+uses it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from accord.errors import InputError, NotFoundError
+from accord.service.projector import stamp
+
+from . import schema
+
+SCOPES = ("submit", "read", "officer", "auditor", "admin")
+WRITE_SCOPES = frozenset({"submit", "officer", "admin"})
+PREFIX = "acc_"
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class TokenRejected(Exception):
+    """A missing, malformed, unknown, revoked or expired token (the HTTP layer answers 401)."""
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    token_id: str
+    agency_id: str | None
+    scopes: frozenset[str]
+    label: str
+    created_at: str
+    expires_at: str | None
+    revoked_at: str | None
+    replaces: str | None
+
+    def state(self, now: datetime) -> str:
+        if self.revoked_at is not None and self.revoked_at <= stamp(now):
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= stamp(now):
+            return "expired"
+        return "active"
+
+    def to_dict(self, now: datetime) -> dict:
+        return {"token_id": self.token_id, "agency_id": self.agency_id, "scopes": sorted(self.scopes),
+                "label": self.label, "created_at": self.created_at, "expires_at": self.expires_at,
+                "revoked_at": self.revoked_at, "replaces": self.replaces, "state": self.state(now)}
+
+
+def ensure_tables(engine: Engine) -> None:
+    from accord.service.migrate import ensure
+
+    ensure(engine, "api", _MIGRATIONS, schema.HEAD, schema.metadata)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def split(token: str) -> str:
+    """The token id of a well-formed token (``TokenRejected`` otherwise).
+
+    >>> split("acc_0123456789ab_" + "x" * 43)
+    '0123456789ab'
+    """
+    if not token.startswith(PREFIX):
+        raise TokenRejected("not an Accord API token")
+    token_id, sep, secret = token[len(PREFIX):].partition("_")
+    if not sep or len(token_id) != 12 or not all(c in "0123456789abcdef" for c in token_id) or len(secret) < 32:
+        raise TokenRejected("not an Accord API token")
+    return token_id
+
+
+def _row(r: sa.Row) -> TokenInfo:
+    return TokenInfo(r.token_id, r.agency_id, frozenset(r.scopes.split()), r.label, r.created_at, r.expires_at,
+                     r.revoked_at, r.replaces)
+
+
+def check_scopes(agency_id: str | None, scopes: frozenset[str]) -> None:
+    """The combinations a token may hold: known scopes; an auditor writes nothing; no agency => auditor or admin."""
+    unknown = sorted(scopes - set(SCOPES))
+    if unknown or not scopes:
+        raise InputError(f"scopes must be some of {', '.join(SCOPES)} (got {', '.join(unknown) or 'none'})",
+                         field="scopes")
+    if "auditor" in scopes and scopes & WRITE_SCOPES:
+        raise InputError("an auditor token reads everything and writes nothing: do not combine 'auditor' with "
+                         f"{', '.join(sorted(scopes & WRITE_SCOPES))}", field="scopes")
+    if agency_id is None and not scopes & {"auditor", "admin"}:
+        raise InputError("a token without an agency must be an 'auditor' or 'admin' token", field="agency")
+
+
+def issue(engine: Engine, agency_id: str | None, scopes: frozenset[str] | set[str], *, now: datetime,
+          expires_at: datetime | None = None, label: str = "", replaces: str | None = None) -> tuple[TokenInfo, str]:
+    """Make a token; returns its record and the token itself (shown once, never stored)."""
+    scopes = frozenset(scopes)
+    check_scopes(agency_id, scopes)
+    if expires_at is not None and expires_at <= now:
+        raise InputError("the expiry is not in the future", field="expires")
+    if agency_id is not None:
+        _require_agency(engine, agency_id)
+    token_id = secrets.token_hex(6)
+    token = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
+    row = {"token_id": token_id, "secret_hash": digest(token), "agency_id": agency_id, "scopes": " ".join(sorted(scopes)),
+           "label": label, "created_at": stamp(now), "expires_at": stamp(expires_at), "revoked_at": None,
+           "replaces": replaces}
+    with engine.begin() as conn:
+        conn.execute(schema.tokens.insert().values(**row))
+    return TokenInfo(token_id, agency_id, scopes, label, row["created_at"], row["expires_at"], None, replaces), token
+
+
+def _require_agency(engine: Engine, agency_id: str) -> None:
+    from accord.service import schema as proj
+
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(proj.agencies.c.agency_id).where(proj.agencies.c.agency_id == agency_id)).first()
+    if found is None:
+        raise InputError(f"agency {agency_id} is not registered; add it with `accord agencies add`", field="agency")
+
+
+def get(engine: Engine, token_id: str) -> TokenInfo:
+    with engine.connect() as conn:
+        r = conn.execute(sa.select(schema.tokens).where(schema.tokens.c.token_id == token_id)).first()
+    if r is None:
+        raise NotFoundError(f"no token {token_id}", field="token_id")
+    return _row(r)
+
+
+def list_tokens(engine: Engine, agency_id: str | None = None) -> list[TokenInfo]:
+    q = sa.select(schema.tokens).order_by(schema.tokens.c.created_at, schema.tokens.c.token_id)
+    if agency_id is not None:
+        q = q.where(schema.tokens.c.agency_id == agency_id)
+    with engine.connect() as conn:
+        return [_row(r) for r in conn.execute(q)]
+
+
+def revoke(engine: Engine, token_id: str, *, now: datetime) -> TokenInfo:
+    """Revoke a token from ``now`` on (revoking twice keeps the first time)."""
+    info = get(engine, token_id)
+    if info.revoked_at is None:
+        with engine.begin() as conn:
+            conn.execute(schema.tokens.update().where(schema.tokens.c.token_id == token_id).values(revoked_at=stamp(now)))
+    return get(engine, token_id)
+
+
+def rotate(engine: Engine, token_id: str, *, now: datetime, grace: timedelta = timedelta(0)) -> tuple[TokenInfo, str]:
+    """A new token with the old one's agency, scopes, label and expiry; the old one stops after ``grace``."""
+    old = get(engine, token_id)
+    if old.state(now) != "active":
+        raise InputError(f"token {token_id} is {old.state(now)}: issue a new one instead", field="token_id")
+    expires = datetime.fromisoformat(old.expires_at.replace("Z", "+00:00")) if old.expires_at else None
+    new, token = issue(engine, old.agency_id, old.scopes, now=now, expires_at=expires, label=old.label,
+                       replaces=old.token_id)
+    with engine.begin() as conn:
+        conn.execute(schema.tokens.update().where(schema.tokens.c.token_id == token_id)
+                     .values(revoked_at=stamp(now + grace)))
+    return new, token
+
+
+def authenticate(engine: Engine, token: str, now: datetime | None = None) -> TokenInfo:
+    """The active token ``token`` is, or :class:`TokenRejected` (one message for every kind of bad token)."""
+    token_id = split(token)
+    with engine.connect() as conn:
+        r = conn.execute(sa.select(schema.tokens).where(schema.tokens.c.token_id == token_id)).first()
+    if r is None or not hmac.compare_digest(r.secret_hash, digest(token)):
+        raise TokenRejected("unknown token")
+    info = _row(r)
+    state = info.state(now or datetime.now(timezone.utc))
+    if state != "active":
+        raise TokenRejected(f"token {token_id} is {state}")
+    return info

@@ -1,0 +1,39 @@
+"""Every setting of a running Accord in one place, read from the environment (``ACCORD_<NAME>``).
+
+``accord serve`` options override them; README lists each one (a test keeps that list honest).
+Components that run inside the server (the clocks' scheduler, the console) add their settings
+here, so an operator finds them all in one table.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        "sqlite:///./accord.db", validation_alias=AliasChoices("ACCORD_DATABASE_URL", "database_url"),
+        description="The store: a SQLite file or postgresql+psycopg://... (the same as the CLI's --db)")
+    host: str = Field("127.0.0.1", description="Address `accord serve` listens on")
+    port: int = Field(8000, ge=0, le=65535, description="Port `accord serve` listens on")
+    workers: int = Field(1, ge=1, le=64, description="Server processes (several are safe on PostgreSQL and SQLite)")
+    body_limit_bytes: int = Field(1_048_576, ge=1024, description="Largest request body; larger ones get 413 while being read")
+    header_limit_bytes: int = Field(16_384, ge=1024, description="Largest total size of request headers; larger get 431")
+    server_header_cap_bytes: int = Field(
+        262_144, ge=16_384,
+        description="Headers the HTTP server itself buffers before refusing a request (uvicorn h11_max_incomplete_event_size)")
+    rate_limit: str = Field("1200/minute", description="Requests per API token (the `limits` notation, e.g. '100/second')")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Level of the JSON log lines")
+    docs: bool = Field(True, description="Serve the interactive API documentation at /docs")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once from the environment."""
+    return Settings()
