@@ -72,7 +72,6 @@ def test_concurrent_identical_posts_from_two_clients_record_one_event_set(api: A
     with Store.open(db_url) as other:
         app_a = create_app(settings, store=api.store)
         app_b = create_app(settings, store=other)
-        app_a.state.store, app_b.state.store = api.store, other  # what their lifespans would set
         for n in range(1, 4):
             before = _events(api)
             got = asyncio.run(_race(app_a, app_b, api.tokens["jail"], json.dumps(custody_body(n)), f"race-{n}"))

@@ -63,6 +63,11 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app = FastAPI(title="Accord", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     app.state.settings = settings
+    if store is not None:  # the caller's store is there at once (tests drive the app without its lifespan)
+        from .tokens import ensure_tables
+
+        app.state.store = store
+        ensure_tables(store.engine)
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
     problems.install(app)
     routes.include(app)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request, Security
+from fastapi import Depends, Header, Path, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ValidationError
@@ -57,6 +57,9 @@ IdempotencyKey = Annotated[str | None, Header(
     description='A key of the client\'s choosing (an RFC 8941 string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324"): '
                 "a retry with the same key and body returns the first response and records nothing new; "
                 "the same key with another body is a 422.")]
+
+#: An id in a path (``/v1/detainers/{request_id}``): the domain's identifier shape, so junk is a 422 naming it.
+PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord.errors import AccordError, ConflictError, InputError, NotFoundError
@@ -106,6 +106,11 @@ async def _on_validation(_: Request, exc: RequestValidationError) -> Response:
     return problem_response(status, detail, kind="malformed-json" if malformed else "validation", errors=errors)
 
 
+async def _on_model(_: Request, exc: ValidationError) -> Response:
+    errors = validation_problems([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)])
+    return problem_response(422, "; ".join(f"{e.field}: {e.problem}" for e in errors[:5]), kind="validation", errors=errors)
+
+
 async def _on_input(request: Request, exc: InputError) -> Response:
     return problem_response(422, _message(exc), kind="validation", errors=_field_of(exc, request))
 
@@ -156,6 +161,7 @@ def install(app: FastAPI) -> None:
                                 headers={"Retry-After": "5"})
 
     app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(ValidationError, _on_model)
     app.add_exception_handler(InputError, _on_input)
     app.add_exception_handler(NotFoundError, _on_not_found)
     app.add_exception_handler(ConflictError, _on_conflict)

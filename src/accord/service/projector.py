@@ -49,14 +49,25 @@ def stamp(value: str | datetime | None) -> str | None:
 
 
 def _upsert(conn: Connection, table: sa.Table) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table)
-    key = table.primary_key.columns.values()[0].name
-    return stmt.on_conflict_do_update(index_elements=[key],
-                                      set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key})
+    """The table's upsert statement for this dialect, built once (building one costs more than running it)."""
+    key = (conn.dialect.name, table.name)
+    stmt = _UPSERTS.get(key)
+    if stmt is None:
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        ins = insert(table)
+        pk = table.primary_key.columns.values()[0].name
+        stmt = _UPSERTS[key] = ins.on_conflict_do_update(
+            index_elements=[pk], set_={c.name: ins.excluded[c.name] for c in table.columns if c.name != pk})
+    return stmt
+
+
+_UPSERTS: dict[tuple[str, str], Any] = {}
+#: ``SELECT * FROM table WHERE key = :k`` per read-model table, built once.
+_BY_KEY = {t.name: sa.select(t).where(t.primary_key.columns.values()[0] == sa.bindparam("k"))
+           for t in schema.PROJECTION_TABLES}
 
 
 class Projection:
@@ -76,7 +87,7 @@ class Projection:
         """The current row of ``table`` with primary key ``key`` (None when there is none)."""
         cache = self._rows[table.name]
         if key not in cache:
-            found = self.conn.execute(sa.select(table).where(table.primary_key.columns.values()[0] == key)).first()
+            found = self.conn.execute(_BY_KEY[table.name], {"k": key}).first()
             cache[key] = dict(found._mapping) if found is not None else None
             if found is not None and table is schema.detainers:
                 self._by_booking.setdefault(found.booking_id, set()).add(key)

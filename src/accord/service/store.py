@@ -9,8 +9,9 @@ crash leaves events and state together or neither.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,9 @@ class Store:
         self.ledger = ledger
         self.clock = clock
         self.on_catch_up: Callable[[int, int], None] | None = None
+        # On SQLite, threads of one process take turns here rather than in SQLite's busy handler, which
+        # sleeps 1 to 100 ms between tries (an API server's threads would otherwise wait in those sleeps).
+        self._turns = threading.Lock() if ledger.engine.dialect.name == "sqlite" else nullcontext()
         ensure(ledger.engine, "projections", _MIGRATIONS, _HEAD, schema.metadata)
 
     @classmethod
@@ -151,7 +155,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
         """A :class:`UnitOfWork` whose events and read-model changes commit together on exit."""
-        with self.ledger.transaction() as tx:
+        with self._turns, self.ledger.transaction() as tx:
             uow = UnitOfWork(self, tx)
             uow._catch_up()
             yield uow
@@ -163,7 +167,7 @@ class Store:
 
     def catch_up(self) -> int:
         """Bring the read model up to the ledger's head; returns how many events it projected."""
-        with self.ledger.transaction() as tx:
+        with self._turns, self.ledger.transaction() as tx:
             return UnitOfWork(self, tx)._catch_up()
 
     @contextmanager
@@ -176,7 +180,7 @@ class Store:
 
     def rebuild(self) -> int:
         """Drop the read model and project every event again (``accord projections rebuild``)."""
-        with self.ledger.transaction() as tx:
+        with self._turns, self.ledger.transaction() as tx:
             for table in schema.PROJECTION_TABLES:
                 tx.connection.execute(table.delete())
             tx.connection.execute(schema.position.delete())

@@ -10,7 +10,7 @@ from accord.service import detainers
 from accord.service.views import BookingView
 
 from .. import idempotency
-from ..deps import JsonBody, Officiating, Posting, Reading, StoreDep, Submitting
+from ..deps import JsonBody, Officiating, PathId, Posting, Reading, StoreDep, Submitting
 
 router = APIRouter(prefix="/v1", tags=["custody"])
 
@@ -28,7 +28,7 @@ def submit_custody(body: JsonBody[CustodyBody], actor: Submitting, post: Posting
 
 
 @router.get("/custody-records/{booking_id}", response_model=BookingView, summary="A booking and its state")
-def get_custody(booking_id: str, actor: Reading, store: StoreDep) -> BookingView:
+def get_custody(booking_id: PathId, actor: Reading, store: StoreDep) -> BookingView:
     with store.reading() as r:
         return detainers.get_booking(r, actor, booking_id)
 

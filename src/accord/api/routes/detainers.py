@@ -14,7 +14,7 @@ from accord.service.lifecycle import DetainerState
 from accord.service.views import DetainerView
 
 from .. import idempotency
-from ..deps import JsonBody, Officiating, Posting, Reading, StoreDep, Submitting
+from ..deps import JsonBody, Officiating, PathId, Posting, Reading, StoreDep, Submitting
 
 router = APIRouter(prefix="/v1/detainers", tags=["detainers"])
 
@@ -49,7 +49,7 @@ def list_detainers(actor: Reading, store: StoreDep, state: DetainerState | None 
 
 @router.get("/{request_id}", response_model=DetainerView,
             summary="A detainer's state and decision: per action the outcome, rule, summary, citation and facts used")
-def get_detainer(request_id: str, actor: Reading, store: StoreDep) -> DetainerView:
+def get_detainer(request_id: PathId, actor: Reading, store: StoreDep) -> DetainerView:
     with store.reading() as r:
         return detainers.get_detainer(r, actor, request_id)
 
@@ -59,10 +59,10 @@ def _lift(request_id: str, body: LiftBody, cancelled: bool) -> DetainerLifted:
 
 
 @router.post("/{request_id}/lift", response_model=DetainerView, summary="The issuing agency lifts its detainer")
-def lift(request_id: str, body: JsonBody[LiftBody], actor: Officiating, post: Posting) -> Response:
+def lift(request_id: PathId, body: JsonBody[LiftBody], actor: Officiating, post: Posting) -> Response:
     return idempotency.run(post, lambda uow: detainers.lift_detainer(uow, actor, _lift(request_id, body, False)), 200)
 
 
 @router.post("/{request_id}/cancel", response_model=DetainerView, summary="Cancel a detainer issued in error")
-def cancel(request_id: str, body: JsonBody[LiftBody], actor: Officiating, post: Posting) -> Response:
+def cancel(request_id: PathId, body: JsonBody[LiftBody], actor: Officiating, post: Posting) -> Response:
     return idempotency.run(post, lambda uow: detainers.lift_detainer(uow, actor, _lift(request_id, body, True)), 200)

@@ -12,7 +12,7 @@ from accord.service import notices
 from accord.service.views import NoticeView
 
 from .. import idempotency
-from ..deps import JsonBody, Officiating, Posting, Reading, StoreDep
+from ..deps import JsonBody, Officiating, PathId, Posting, Reading, StoreDep
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
 
@@ -40,11 +40,11 @@ def list_notices(actor: Reading, store: StoreDep, state: Literal["owed", "sent",
 
 
 @router.get("/{notice_id}", response_model=NoticeView, summary="One notice")
-def get_notice(notice_id: str, actor: Reading, store: StoreDep) -> NoticeView:
+def get_notice(notice_id: PathId, actor: Reading, store: StoreDep) -> NoticeView:
     with store.reading() as r:
         return notices.get_notice(r, actor, notice_id)
 
 
 @router.post("/{notice_id}/sent", response_model=NoticeView, summary="Record that a notice went out (once)")
-def mark_sent(notice_id: str, body: JsonBody[SentBody], actor: Officiating, post: Posting) -> Response:
+def mark_sent(notice_id: PathId, body: JsonBody[SentBody], actor: Officiating, post: Posting) -> Response:
     return idempotency.run(post, lambda uow: notices.mark_sent(uow, actor, notice_id, body.sent_at, body.channel), 200)

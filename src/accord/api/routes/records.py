@@ -13,7 +13,7 @@ from accord.service import records
 from accord.service.views import RecordRequestView
 
 from .. import idempotency
-from ..deps import JsonBody, Posting, Reading, StoreDep, Submitting
+from ..deps import JsonBody, PathId, Posting, Reading, StoreDep, Submitting
 
 router = APIRouter(prefix="/v1/record-requests", tags=["record requests"])
 
@@ -48,6 +48,6 @@ def list_requests(actor: Reading, store: StoreDep, outcome: Literal["allow", "de
 
 
 @router.get("/{request_id}", response_model=RecordRequestView, summary="A record request and its decision")
-def get_request(request_id: str, actor: Reading, store: StoreDep) -> RecordRequestView:
+def get_request(request_id: PathId, actor: Reading, store: StoreDep) -> RecordRequestView:
     with store.reading() as r:
         return records.get_record_request(r, actor, request_id)
