@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -150,8 +149,6 @@ def start_server(url: str, workers: int, port: int) -> subprocess.Popen:
 
 def measure(url: str, workers: int, n: int, clients: int, label: str) -> dict:
     toks = prepare(url)
-    from accord.api.tokens import split  # noqa: F401  (the server must import the same package)
-
     port = _free_port()
     proc = start_server(url, workers, port)
     try:
