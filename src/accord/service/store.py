@@ -126,7 +126,7 @@ class Store:
         self.on_catch_up: Callable[[int, int], None] | None = None
         # On SQLite, threads of one process take turns here rather than in SQLite's busy handler, which
         # sleeps 1 to 100 ms between tries (an API server's threads would otherwise wait in those sleeps).
-        self._turns = threading.Lock() if ledger.engine.dialect.name == "sqlite" else nullcontext()
+        self._turns = threading.RLock() if ledger.engine.dialect.name == "sqlite" else nullcontext()
         ensure(ledger.engine, "projections", _MIGRATIONS, _HEAD, schema.metadata)
 
     @classmethod
