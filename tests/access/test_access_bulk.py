@@ -28,7 +28,7 @@ def _doc(i: int, custodian: str = "ny-dmv") -> dict:
     req = {"request_id": f"R-{custodian}-{i}", "requester_agency_id": agency["agency_id"],
            "custodian_agency_id": custodian, "record_kind": ("dmv_standard_license", "dmv_photo")[i % 3 == 0],
            "purpose": ("criminal_immigration_enforcement", "criminal_investigation")[i % 2],
-           "subject_person_id": f"person-{i}", "requested_at": (START + timedelta(days=3 * i)).isoformat()}
+           "subject_person_id": f"person-{i}", "requested_at": (START + timedelta(days=3 * (i % 2000), minutes=i // 2000)).isoformat()}
     if i % 5 == 0:
         req["legal_process"] = {"kind": "judicial_warrant", "judge_kind": "article_iii"}
     return {"request": req, "requester": agency}

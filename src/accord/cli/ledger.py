@@ -94,7 +94,7 @@ def events(
                     sys.stdout.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")
                 return
             table = Table("seq")
-            table.add_column("kind")
+            table.add_column("kind", no_wrap=True)  # short words a reader scans: never split
             table.add_column("stream")
             for name in ("#", "caused by", "recorded at (UTC)", "leaf hash"):
                 table.add_column(name)
