@@ -1,0 +1,1 @@
+"""Import the public ICE detainer releases (Deportation Data Project) into the ledger."""
