@@ -9,6 +9,7 @@ writers turn it into the three formats people hold: a workbook with title rows a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -58,11 +59,12 @@ def _days(rng: np.random.Generator, lo: date, hi: date, n: int) -> pl.Series:
     return pl.Series(rng.integers(base, base + (hi - lo).days + 1, n), dtype=pl.Int32).cast(pl.Date)
 
 
-def release_frame(n: int, layout: str = "latest", seed: int = 0, people: float = 0.8) -> pl.DataFrame:
+def release_frame(n: int, layout: str = "latest", seed: int = 0, people: float | None = 0.8) -> pl.DataFrame:
     """``n`` synthetic detainer rows with every column of ``layout`` (``"latest"`` or ``"oct_2025"``), in order.
 
     Dates are ``Date``, counts ``Int64``, the rest ``String``; about ``1 - people`` of the rows share
-    a person with another row, so some pairs also share a prepare date (likely duplicates).
+    a person with another row, so some pairs also share a prepare date (likely duplicates);
+    ``people=None`` gives every row its own person.
     """
     headers = {"latest": LATEST, "oct_2025": OCT_2025}[layout]
     rng = np.random.default_rng(seed)
@@ -72,7 +74,7 @@ def release_frame(n: int, layout: str = "latest", seed: int = 0, people: float =
     charge_i = rng.integers(0, len(CHARGES), n)
     prepared = _days(rng, START, END, n)
     yes_no = lambda: _pick(rng, ("YES", "NO"), n)  # noqa: E731
-    person = rng.integers(0, max(1, int(n * people)), n)
+    person = np.arange(n) + seed * 10**6 if people is None else rng.integers(0, max(1, int(n * people)), n)
     values: dict[str, pl.Series] = {
         "Detainer Prepare Date": prepared,
         "Facility State": state,
@@ -131,15 +133,34 @@ def release_frame(n: int, layout: str = "latest", seed: int = 0, people: float =
     return pl.DataFrame(out)
 
 
-def _cell_writer(ws, fmt):  # type: ignore[no-untyped-def]
-    """One cell as a person's spreadsheet holds it: dates as date cells, numbers as numbers, text as text."""
+def as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as text (dates ISO), so tests can put any cell anywhere (a bad date, a redaction)."""
+    return frame.with_columns(pl.all().cast(pl.String))
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INT = re.compile(r"^-?\d{1,15}$")
+
+
+def _cell_writer(ws, fmt, headers: Sequence[str]):  # type: ignore[no-untyped-def]
+    """One cell as a person's spreadsheet holds it: dates as date cells, numbers as numbers, text as text.
+
+    Text that reads as an ISO date in a date column, or as a whole number in a count column, is
+    written as a date or a number (so an all-text frame still makes a realistic workbook)."""
     write_string, write_number, write_datetime, write_blank = ws.write_string, ws.write_number, ws.write_datetime, ws.write_blank
+    dates = {i for i, h in enumerate(headers) if h in DATE_COLUMNS}
+    numbers = {i for i, h in enumerate(headers) if h in NUMBER_COLUMNS}
 
     def write(r: int, c: int, v: object) -> None:
         if v is None:
             return
         if isinstance(v, str):
-            write_string(r, c, v)
+            if c in dates and _ISO.match(v):
+                write_datetime(r, c, datetime.fromisoformat(v), fmt)
+            elif c in numbers and _INT.match(v):
+                write_number(r, c, int(v))
+            else:
+                write_string(r, c, v)
         elif isinstance(v, datetime):
             write_datetime(r, c, v, fmt)
         elif isinstance(v, date):
@@ -154,20 +175,22 @@ def _cell_writer(ws, fmt):  # type: ignore[no-untyped-def]
     return write
 
 
-def write_xlsx(path: Path, sheets: Sequence[tuple[str, pl.DataFrame]], title_rows: Sequence[str] = TITLE_ROWS) -> Path:
-    """A workbook with ``title_rows`` above the header on every sheet (DDP's files: six, header on row 7)."""
+def write_xlsx(path: Path, sheets: Sequence[tuple], title_rows: Sequence[str] = TITLE_ROWS) -> Path:
+    """A workbook of ``(name, frame)`` or ``(name, frame, title_rows)`` sheets, title rows above each header
+    (DDP's files: six, the header on row 7)."""
     import xlsxwriter  # a test dependency: the importer only reads
 
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                          "strings_to_formulas": False, "strings_to_urls": False})
     fmt = wb.add_format({"num_format": "mm/dd/yyyy"})
-    for name, frame in sheets:
+    for name, frame, *own in sheets:
+        titles = own[0] if own else title_rows
         ws = wb.add_worksheet(name)
-        write = _cell_writer(ws, fmt)
-        for r, text in enumerate(title_rows):
+        write = _cell_writer(ws, fmt, frame.columns)
+        for r, text in enumerate(titles):
             if text:
                 ws.write_string(r, 0, text)
-        top = len(title_rows)
+        top = len(titles)
         for c, h in enumerate(frame.columns):
             ws.write_string(top, c, h)
         for r, row in enumerate(frame.iter_rows(), top + 1):
@@ -178,14 +201,23 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, pl.DataFrame]], title_row
 
 
 def write_csv(path: Path, frame: pl.DataFrame, title_rows: Sequence[str] = ()) -> Path:
-    """CSV with optional title lines above the header (as a workbook saved as CSV has)."""
+    """CSV with optional title lines above the header (as a workbook saved as CSV has); dates month/day/year."""
+    us = [pl.col(c).str.replace(r"^(\d{4})-(\d{2})-(\d{2})$", "$2/$3/$1") for c in frame.columns
+          if c in DATE_COLUMNS and frame.schema[c] == pl.String]
     with open(path, "w", encoding="utf-8", newline="") as fh:
         for text in title_rows:
             fh.write(f'"{text}"\n' if text else "\n")
-        frame.write_csv(fh, date_format="%m/%d/%Y")
+        frame.with_columns(us).write_csv(fh, date_format="%m/%d/%Y")
     return path
 
 
 def write_parquet(path: Path, frame: pl.DataFrame) -> Path:
-    frame.write_parquet(path)
+    """Parquet as a program writes it: a date column whose every cell is an ISO date is typed ``Date``."""
+    typed = []
+    for c in frame.columns:
+        if c in DATE_COLUMNS and frame.schema[c] == pl.String:
+            parsed = frame[c].str.to_date("%Y-%m-%d", strict=False)
+            if parsed.null_count() == frame[c].null_count():
+                typed.append(parsed.alias(c))
+    frame.with_columns(typed).write_parquet(path)
     return path
