@@ -106,11 +106,12 @@ def lift_outcome(text: str) -> LiftOutcome | None:
     [<LiftOutcome.BOOKED_INTO_ICE: 'booked_into_ice'>, <LiftOutcome.DECLINED: 'declined'>, None, None]
     """
     t = norm(text)
-    booked = re.search(_BOOKED, t) is not None
-    declined = re.search(_DECLINED, t) is not None and re.search(_BY_ICE, t) is None
-    if booked == declined:
-        return None
-    return LiftOutcome.BOOKED_INTO_ICE if booked else LiftOutcome.DECLINED
+    booked, declin = re.search(_BOOKED, t) is not None, re.search(_DECLINED, t) is not None
+    if booked and not declin:
+        return LiftOutcome.BOOKED_INTO_ICE
+    if declin and not booked and re.search(_BY_ICE, t) is None:
+        return LiftOutcome.DECLINED
+    return None
 
 
 def state_code(text: str) -> str | None:

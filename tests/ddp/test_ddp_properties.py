@@ -1,0 +1,165 @@
+"""Fast path = slow path: the vectorised mapping and its JSON text agree with a row-by-row reference.
+
+The reference below re-states the mapping's rules (mapping.py's docstring) for one row in plain
+Python; Hypothesis draws batches of awkward cells (redactions in any case, dates in every form
+the readers produce and impossible ones, non-ASCII and control characters, duplicate keys) and
+checks that every row is rejected, or mapped, exactly as the reference says, and that each payload
+text is the strict model's own canonical dump.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import orjson
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accord.ddp.duplicates import mark_duplicates
+from accord.ddp.events import MAX_KEY, MAX_TEXT, ImportedDetainer
+from accord.ddp.importer import payload_texts
+from accord.ddp.layouts import FIELDS, LATEST, map_columns
+from accord.ddp.mapping import EARLIEST_DATE, EARLIEST_PREPARED, Tally, map_batch
+from accord.ddp.read import ROW, Batch, Sheet, is_redacted
+from accord.ddp.values import criminality, detainer_type, lift_outcome, state_code
+from accord.ledger import canonical_json
+
+TODAY = date(2026, 1, 1)
+COLUMNS = map_columns(list(LATEST), "prop")
+SHEET = Sheet("S", 1, 7, COLUMNS)
+FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",
+           "%Y-%m-%dT%H:%M:%S.%f", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M")
+
+redactions = st.sampled_from(["b(6), b(7)c", "B(6), B(7)C", "(b)(6), (b)(7)(C)", "  b(6) "])
+text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+
+
+@st.composite
+def date_cells(draw) -> str:
+    y, m, d = draw(st.integers(1850, 2150)), draw(st.integers(0, 13)), draw(st.integers(0, 32))
+    pad = draw(st.booleans())
+    mm, dd = (f"{m:02d}", f"{d:02d}") if pad else (str(m), str(d))
+    form = draw(st.sampled_from(["iso", "us", "iso-time", "iso-frac", "us-time", "garbage"]))
+    hh, mi = draw(st.integers(0, 25)), draw(st.integers(0, 61))
+    return {"iso": f"{y}-{mm}-{dd}", "us": f"{mm}/{dd}/{y}", "iso-time": f"{y}-{mm}-{dd} {hh:02d}:{mi:02d}:00",
+            "iso-frac": f"{y}-{mm}-{dd} 00:00:00.000000", "us-time": f"{mm}/{dd}/{y} {hh:02d}:{mi:02d}",
+            "garbage": f"{mm}.{dd}.{y}x"}[form]
+
+
+@st.composite
+def good_dates(draw, lo: date = EARLIEST_PREPARED) -> str:
+    d = draw(st.dates(lo, TODAY))
+    form = draw(st.sampled_from(["%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%d 00:00:00", "%-m/%-d/%Y"]))
+    return d.strftime(form)
+
+
+numbers = st.one_of(st.integers(-3, 3 * 10**9).map(str), st.sampled_from(["0", "1.5", "2.0", "N/A", "", "1,000", "-0"]))
+keys = st.one_of(st.none(), redactions, st.sampled_from(["P1", "P2", "P3"]), st.text("AB", min_size=MAX_KEY - 1, max_size=MAX_KEY + 2))
+categories = {
+    "criminality": st.sampled_from(["1 Convicted Criminal", "2 Pending Criminal Charges", "3 Other Immigration Violator", "4 X"]),
+    "detainer_type": st.sampled_from(["Hold", "Notification", "Detainer", "hold / notify"]),
+    "lift_reason": st.sampled_from(["Booked into ICE detention", "Declined by LEA", "Released"]),
+    "facility_state": st.sampled_from(["NY", "tx", "California", "ZZ"]),
+}
+
+
+def cell(field: str):
+    kind = {f.name: f.kind for f in FIELDS}[field]
+    base = {"date": date_cells(), "number": numbers}.get(kind, categories.get(field, text))
+    if field == "person_key":
+        return keys
+    if field == "prepare_date":  # mostly good, so that most rows are mapped and checked field by field
+        return st.one_of(good_dates(), good_dates(), good_dates(), good_dates(), base, st.none(), redactions)
+    if kind == "date":
+        base = st.one_of(good_dates(EARLIEST_DATE), base)
+    if field == "facility":
+        base = st.one_of(base, st.text("J", min_size=MAX_TEXT - 1, max_size=MAX_TEXT + 1))
+    return st.one_of(st.none(), redactions, base)
+
+
+rows_strategy = st.lists(st.fixed_dictionaries({f.name: cell(f.name) for f in FIELDS}), min_size=1, max_size=25)
+
+
+# -- the reference, one row at a time ---------------------------------------------------------------
+def ref_value(cell: str | None) -> str | None:
+    if cell is None or is_redacted(cell):
+        return None
+    cell = cell.strip()
+    return cell or None
+
+
+def ref_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    for f in FORMATS:
+        try:
+            return datetime.strptime(text, f).date()
+        except ValueError:
+            continue
+    return None
+
+
+def ref_number(text: str | None) -> int | None:
+    try:
+        x = float(text.replace(",", "")) if text is not None else None
+    except ValueError:
+        return None
+    return int(x) if x is not None and x >= 0 and x == int(x) and x < 2**31 else None
+
+
+def ref_reject(row: dict) -> str | None:
+    prep = row["prepare_date"]
+    if prep is not None and is_redacted(prep):
+        return "prepare_date"
+    d = ref_date(ref_value(prep))
+    if d is None or not EARLIEST_PREPARED <= d <= TODAY:
+        return "prepare_date"
+    for n in ("msc_charge_date", "msc_conviction_date"):
+        got = ref_date(ref_value(row[n]))
+        if got is not None and not EARLIEST_DATE <= got <= TODAY:
+            return n
+    for f in FIELDS:
+        v = ref_value(row[f.name])
+        if f.kind == "text" and v is not None and len(v) > (MAX_KEY if f.name == "person_key" else MAX_TEXT):
+            return f.name
+    return None
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(rows_strategy)
+def test_vectorised_mapping_equals_the_row_by_row_reference(rows: list[dict]) -> None:
+    frame = pl.DataFrame([{ROW: i + 8, **r} for i, r in enumerate(rows)],
+                         schema={ROW: pl.Int64, **{f.name: pl.String for f in FIELDS}})
+    ok, bad = map_batch(Batch(SHEET, frame), TODAY, Tally())
+    assert ok.height + bad.height == len(rows)
+    rejected = {r["row"]: r for r in bad.iter_rows(named=True)}
+    marked, _ = mark_duplicates(ok)
+    texts = dict(zip(marked["row"].to_list(), payload_texts(marked))) if marked.height else {}
+    header = {f.name: COLUMNS.headers[COLUMNS.positions[f.name]] for f in FIELDS}
+    for i, row in enumerate(rows):
+        at, fault = i + 8, ref_reject(row)
+        if fault is not None:
+            assert at in rejected and rejected[at]["field"] == header[fault], (row, rejected.get(at))
+            continue
+        assert at not in rejected, (row, rejected[at])
+        model = ImportedDetainer.model_validate_json(texts[at])  # the strict model accepts the text ...
+        assert canonical_json(model).decode() == texts[at]  # ... and the text is the model's canonical dump
+        assert orjson.loads(texts[at])["source"] == {"row": at, "sheet": "S", "sheet_no": 1}
+        v = {f.name: ref_value(row[f.name]) for f in FIELDS}
+        assert model.prepared_on == ref_date(v["prepare_date"])
+        assert model.person_key == v["person_key"] and model.custodian.name == v["facility"]
+        assert model.custodian.jurisdiction == (f"US-{state_code(v['facility_state'])}" if v["facility_state"] and state_code(v["facility_state"]) else None)
+        for name, fn in (("criminality", criminality), ("detainer_type", detainer_type), ("lift_reason", lift_outcome)):
+            got = getattr(model, name)
+            assert (got.raw, got.code) == (v[name], fn(v[name])) if v[name] else got is None
+        sentences = {n: ref_number(v[n]) for n in ("msc_sentence_days", "msc_sentence_months", "msc_sentence_years")}
+        if model.msc is None:
+            assert all(x is None for x in sentences.values()) and v["msc_charge"] is None
+        else:
+            assert model.msc.sentence_days == sentences["msc_sentence_days"]
+            assert model.msc.conviction_date == ref_date(v["msc_conviction_date"])
+        assert set(model.redacted_fields) == {f.name for f in FIELDS if row[f.name] is not None and is_redacted(row[f.name])}
+        unreadable = {n for n in ("prepare_date", "msc_charge_date", "msc_conviction_date") if v[n] and ref_date(v[n]) is None}
+        unreadable |= {n for n in sentences if v[n] is not None and sentences[n] is None}
+        assert set(model.unreadable_fields) == unreadable
