@@ -26,12 +26,13 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from accord.domain.base import DomainModel, JurisdictionCode
+from accord.domain.events import EventKind
 
 from .values import Criminality, DetainerType, LiftOutcome
 
-RELEASE = "import.ddp.release"
-DETAINER = "import.ddp.detainer"
-REJECTED = "import.ddp.rejected"
+RELEASE = EventKind.IMPORT_DDP_RELEASE.value
+DETAINER = EventKind.IMPORT_DDP_DETAINER.value
+REJECTED = EventKind.IMPORT_DDP_REJECTED.value
 KINDS = (RELEASE, DETAINER, REJECTED)
 STREAM_PREFIX = "import/ddp/"
 IMPORTER = "accord.ddp/1"

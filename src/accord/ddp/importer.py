@@ -4,12 +4,21 @@
 (``import/ddp/<sha256 prefix>``) already holds events, the file was imported before and nothing is
 read or written (``already_imported``). Otherwise it reads every sheet (:mod:`.read`), maps each
 batch (:mod:`.mapping`), flags likely duplicates over the whole file (:mod:`.duplicates`), and
-appends the manifest, then every row's event in file order, with ``Ledger.append_chunks``: one
-transaction with bounded memory, so a failure or a kill leaves the ledger as it was. Only after
-the commit is the rejects file moved into place (:mod:`.rejects`).
+appends the manifest, then every row's event in file order, chunk by chunk, inside ONE
+``Ledger.transaction()``: a failure or a kill leaves the ledger as it was, and the "already
+imported?" question is asked again under the ledger's lock, so two runs of the same file cannot
+both append. Only after the commit is the rejects file moved into place (:mod:`.rejects`).
+
+Rows are handed to the ledger as prepared events (``LedgerTx.append_prepared``): their JSON text is
+made in one Polars pass per chunk (:func:`payload_texts`), with every object's keys in order, only
+whole numbers, strings and booleans, so plain printable-ASCII text is RFC 8785 canonical as it
+stands; any other text (an escape, a non-ASCII character) is canonicalised again by the ledger's
+own ``canonical_payload``. A property test checks the text equals the strict model's canonical
+dump, and the first row of each chunk is validated by that model as the import runs.
 
 Memory: one sheet's cells while it is parsed, plus the mapped columns of every row (about 200 bytes
-a row), which the duplicate flags need before the first event can be written.
+a row), which the duplicate flags need before the first event can be written; the ledger is
+written in chunks of ``CHUNK`` events.
 """
 
 from __future__ import annotations
@@ -17,7 +26,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from contextlib import nullcontext
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +35,9 @@ import orjson
 import polars as pl
 
 from accord.errors import InputError
-from accord.ledger import BatchRef, Ledger, NewEvent
-from accord.ledger.writer import gc_paused
+from accord.ledger import Ledger, NewEvent, prepare
+from accord.ledger.canonical import canonical_payload
+from accord.ledger.writer import Prepared, gc_paused
 
 from .duplicates import mark_duplicates
 from .events import (DETAINER, REJECTED, RELEASE, ImportedDetainer, ImportedRelease, RejectedRow, SheetManifest,
@@ -106,11 +117,12 @@ def _write_rejects_from_ledger(led: Ledger, stream: str, rejects: RejectsFile) -
 
 
 def import_release(path: Path | str, led: Ledger, *, release: str | None = None, rejects_path: Path | str | None = None,
-                   today: Any = None, progress: Progress | None = None, chunk: int = CHUNK) -> ImportResult:
+                   today: date | None = None, progress: Progress | None = None, chunk: int = CHUNK) -> ImportResult:
     """Import one release file into ``led`` (see the module docstring); returns what was done.
 
-    ``rejects_path``: where the CSV of rejected rows goes (default ``<file>.rejects.csv`` beside the
-    input, written only when a row was rejected). ``today`` (a date) bounds the dates accepted.
+    ``release`` names it (default: the file's name). ``rejects_path``: where the CSV of rejected rows
+    goes (default ``<file>.rejects.csv`` beside the input, written only when a row was rejected).
+    ``today`` bounds the dates accepted (default: today, UTC).
     """
     path = Path(path)
     fmt = file_format(path)
@@ -118,20 +130,54 @@ def import_release(path: Path | str, led: Ledger, *, release: str | None = None,
         raise InputError("no such file", source=str(path))
     report = progress or (lambda phase, n, total: None)
     sha = sha256_of(path)
-    stream = stream_for(sha)
-    name = release or path.name
-    result = ImportResult(sha, stream, name, fmt)
-    if led.known_streams([stream]):
-        result.already_imported = True
-        result.earlier = _earlier(led, stream)
-        if rejects_path is not None:
-            with RejectsFile(Path(rejects_path)) as rf:
-                _write_rejects_from_ledger(led, stream, rf)
-                rf.commit()
-            result.rejects_file = str(rejects_path)
-        return result
+    result = ImportResult(sha, stream_for(sha), release or path.name, fmt)
+    if led.known_streams([result.stream]):
+        return _already_imported(led, result, rejects_path)
 
-    today = today or datetime.now(UTC).date()
+    read = _read(path, fmt, today or datetime.now(UTC).date(), report)
+    manifest = _manifest(path, result, read)
+    target = Path(rejects_path) if rejects_path is not None else (
+        path.with_name(path.name + ".rejects.csv") if read.bad_rows else None)
+    with RejectsFile(target) if target is not None else nullcontext() as rf:
+        if rf is not None:
+            rf.write(read.bad_rows)
+        written = _append(led, result.stream, manifest, read, chunk, report)
+        if written is None:  # another run imported the same file meanwhile
+            return _already_imported(led, result, rejects_path)
+        if rf is not None:
+            rf.commit()
+    result.first_seq, result.last_seq = written
+    result.rows, result.imported, result.rejected = manifest.rows, manifest.imported, manifest.rejected
+    result.likely_duplicates, result.duplicate_groups = manifest.likely_duplicates, manifest.duplicate_groups
+    result.unknown_values, result.unreadable = manifest.unknown_values, manifest.unreadable
+    result.sheets = len(manifest.sheets)
+    result.rejects_file = str(target) if target is not None else None
+    return result
+
+
+def _already_imported(led: Ledger, result: ImportResult, rejects_path: Path | str | None) -> ImportResult:
+    result.already_imported = True
+    result.earlier = _earlier(led, result.stream)
+    if rejects_path is not None:
+        with RejectsFile(Path(rejects_path)) as rf:
+            _write_rejects_from_ledger(led, result.stream, rf)
+            rf.commit()
+        result.rejects_file = str(rejects_path)
+    return result
+
+
+@dataclass
+class _Read:
+    rows: pl.DataFrame  # mapped rows of every sheet, in file order, duplicates marked
+    bad_rows: list[dict[str, Any]]  # sheet, sheet_no, row, field, reason
+    sheets: dict[int, Sheet]
+    sheet_rows: dict[int, int]
+    counts: ColumnCounts
+    tally: Tally
+    duplicates: Any
+
+
+def _read(path: Path, fmt: str, today: date, report: Progress) -> _Read:
     counts, tally = ColumnCounts(), Tally()
     sheets: dict[int, Sheet] = {}
     sheet_rows: dict[int, int] = {}
@@ -146,52 +192,50 @@ def import_release(path: Path | str, led: Ledger, *, release: str | None = None,
         report("map", batch.frame.height, None)
     if not sheets:
         raise InputError("the file holds no sheet with a header row and data", source=path.name)
-    rows = pl.concat(mapped, how="vertical_relaxed") if mapped else pl.DataFrame()
-    del mapped
-    rows, dups = mark_duplicates(rows)
+    rows, dups = mark_duplicates(pl.concat(mapped, how="vertical_relaxed"))
     bad_rows = pl.concat(rejected, how="vertical_relaxed").sort("sheet_no", "row").to_dicts()
-    del rejected
+    return _Read(rows, bad_rows, sheets, sheet_rows, counts, tally, dups)
 
-    dates = rows.select(pl.col("prepared_on").min().alias("lo"), pl.col("prepared_on").max().alias("hi")).row(0) if rows.height else (None, None)
-    manifest = ImportedRelease(
-        release=name, file_name=path.name, file_format=fmt, sha256=sha, size_bytes=path.stat().st_size,
-        sheets=tuple(SheetManifest(name=s.name, sheet_no=s.sheet_no, header_row=s.header_row, layout=s.columns.layout,
+
+def _manifest(path: Path, result: ImportResult, read: _Read) -> ImportedRelease:
+    rows, tally = read.rows, read.tally
+    lo, hi = rows.select(pl.col("prepared_on").min().alias("lo"), pl.col("prepared_on").max().alias("hi")).row(0) if rows.height else (None, None)
+    return ImportedRelease(
+        release=result.release, file_name=path.name, file_format=result.file_format, sha256=result.sha256,  # type: ignore[arg-type]
+        size_bytes=path.stat().st_size,
+        sheets=tuple(SheetManifest(name=s.name, sheet_no=no, header_row=s.header_row, layout=s.columns.layout,  # type: ignore[arg-type]
                                    columns=sum(1 for h in s.columns.headers if h), used=s.columns.used,
-                                   ignored=s.columns.ignored, missing=s.columns.missing, rows=sheet_rows[no])
-                     for no, s in sorted(sheets.items())),
-        rows=tally.rows, imported=rows.height, rejected=len(bad_rows), likely_duplicates=dups.rows,
-        duplicate_groups=dups.groups, prepared_from=dates[0], prepared_to=dates[1],
+                                   ignored=s.columns.ignored, missing=s.columns.missing, rows=read.sheet_rows[no])
+                     for no, s in sorted(read.sheets.items())),
+        rows=tally.rows, imported=rows.height, rejected=len(read.bad_rows), likely_duplicates=read.duplicates.rows,
+        duplicate_groups=read.duplicates.groups, prepared_from=lo, prepared_to=hi,
         unknown_values=dict(sorted(tally.unknown.items())), unknown_examples=tally.top_examples(),
-        unreadable=dict(sorted(tally.unreadable.items())), filled_cells=counts.filled, redacted_cells=counts.redacted,
-        notes=NOTES,
+        unreadable=dict(sorted(tally.unreadable.items())), filled_cells=read.counts.filled,
+        redacted_cells=read.counts.redacted, notes=NOTES,
     )
-    total = 1 + rows.height + len(bad_rows)
-    target = Path(rejects_path) if rejects_path is not None else (path.with_name(path.name + ".rejects.csv") if bad_rows else None)
-    rf = RejectsFile(target) if target is not None else None
-    try:
-        if rf is not None:
-            rf.write(bad_rows)
-        first, last = led.append_chunks(_events(manifest, rows, bad_rows, stream, chunk),
-                                        on_chunk=lambda n: report("write", n, total), source=path.name)
-        if rf is not None:
-            rf.commit()
-    finally:
-        if rf is not None:
-            rf.discard()
-    result.rows, result.imported, result.rejected = tally.rows, rows.height, len(bad_rows)
-    result.likely_duplicates, result.duplicate_groups = dups.rows, dups.groups
-    result.unknown_values, result.unreadable = manifest.unknown_values, manifest.unreadable
-    result.sheets, result.first_seq, result.last_seq = len(sheets), first, last
-    result.rejects_file = str(target) if target is not None else None
-    return result
+
+
+def _append(led: Ledger, stream: str, manifest: ImportedRelease, read: _Read, chunk: int,
+            report: Progress) -> tuple[int, int] | None:
+    """Every event of the file in one transaction; None (and nothing written) if the stream already holds events."""
+    total = 1 + read.rows.height + len(read.bad_rows)
+    with led.transaction() as tx:
+        if next(iter(tx.events(stream=stream, limit=1)), None) is not None:
+            return None
+        head = tx.append_many([NewEvent(RELEASE, manifest, stream)])[0]
+        report("write", 1, total)
+        with gc_paused():  # tens of thousands of fresh strings and tuples: generation scans would cost more than the work
+            for prepared in _row_chunks(read.rows, read.bad_rows, stream, head.seq, chunk):
+                tx.append_prepared(prepared)
+                report("write", len(prepared), total)
+        return head.seq, tx.size
 
 
 def payload_texts(rows: pl.DataFrame) -> list[str]:
-    """Each mapped row as its ``import.ddp.detainer`` JSON text, in one Polars pass.
+    """Each mapped row as its ``import.ddp.detainer`` JSON text, in one Polars pass (every key in order).
 
-    The mapping builds every struct with its fields in name order, so with the top-level keys sorted
-    here the text parses to exactly the model's dump (a test checks every fixture row); the ledger
-    still canonicalises it (RFC 8785) as it appends.
+    The mapping builds every struct with its fields in name order and only whole numbers; the
+    top-level keys are sorted here.
     """
     cols = {name: pl.col(name) for name in DETAINER_FIELDS if name != "source"}
     cols["source"] = pl.struct(row=pl.col("row"), sheet=pl.col("sheet"), sheet_no=pl.col("sheet_no"))
@@ -202,40 +246,38 @@ def payload_texts(rows: pl.DataFrame) -> list[str]:
 DETAINER_FIELDS = tuple(ImportedDetainer.model_fields)
 
 
-def _events(manifest: ImportedRelease, rows: pl.DataFrame, bad_rows: list[dict[str, Any]], stream: str,
-            chunk: int) -> Iterator[list[NewEvent]]:
-    """The manifest, then every row's event in file order (rejected rows interleaved where they stood).
+def canonical_text(text: str) -> str:
+    """``text`` as the ledger stores it: plain printable ASCII without escapes is already canonical; anything
+    else goes through the ledger's own canonicalisation.
 
-    The first row of each chunk is also validated by the strict model, so a mapping that ever drifted
-    from the contract stops the import (nothing is committed) instead of writing bad events.
+    >>> canonical_text('{"a":"x"}'), canonical_text('{"a":"\\u00e9"}')
+    ('{"a":"x"}', '{"a":"é"}')
     """
-    cause = BatchRef(0)
-    yield [NewEvent(RELEASE, manifest, stream)]
-    with gc_paused():  # tens of thousands of fresh dicts: generation scans would cost more than the work
-        yield from _row_events(rows, bad_rows, stream, chunk, cause)
+    if text.isascii() and "\\" not in text:
+        return text
+    return canonical_payload(orjson.loads(text))
 
 
-def _row_events(rows: pl.DataFrame, bad_rows: list[dict[str, Any]], stream: str, chunk: int,
-                cause: BatchRef) -> Iterator[list[NewEvent]]:
-    loads = orjson.loads
+def _row_chunks(rows: pl.DataFrame, bad_rows: list[dict[str, Any]], stream: str, cause: int,
+                chunk: int) -> Iterator[list[Prepared]]:
+    """Every row's prepared event in file order, rejected rows where they stood, ``chunk`` rows at a time."""
     j = 0
     keys = rows.select("sheet_no", "row")
     for start in range(0, rows.height, chunk):
-        out: list[NewEvent] = []
         texts = payload_texts(rows.slice(start, chunk))
-        ImportedDetainer.model_validate_json(texts[0])
+        ImportedDetainer.model_validate_json(texts[0])  # the contract, checked as the import runs
+        out: list[Prepared] = []
         for (sheet_no, row), text in zip(keys.slice(start, chunk).iter_rows(), texts):
             while j < len(bad_rows) and (bad_rows[j]["sheet_no"], bad_rows[j]["row"]) < (sheet_no, row):
                 out.append(_rejected(bad_rows[j], stream, cause))
                 j += 1
-            out.append(NewEvent(DETAINER, loads(text), stream, cause))
+            out.append((DETAINER, stream, cause, canonical_text(text)))
         yield out
-    tail = [_rejected(b, stream, cause) for b in bad_rows[j:]]
-    if tail:
-        yield tail
+    if j < len(bad_rows):
+        yield [_rejected(b, stream, cause) for b in bad_rows[j:]]
 
 
-def _rejected(b: dict[str, Any], stream: str, cause: BatchRef) -> NewEvent:
-    payload = RejectedRow(source={"sheet": b["sheet"], "sheet_no": b["sheet_no"], "row": b["row"]},  # type: ignore[arg-type]
-                          field=b["field"], reason=b["reason"])
-    return NewEvent(REJECTED, payload, stream, cause)
+def _rejected(b: dict[str, Any], stream: str, cause: int) -> Prepared:
+    payload = RejectedRow.model_validate({"source": {"sheet": b["sheet"], "sheet_no": b["sheet_no"], "row": b["row"]},
+                                          "field": b["field"], "reason": b["reason"]})
+    return prepare([NewEvent(REJECTED, payload, stream, cause)])[0]

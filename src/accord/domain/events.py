@@ -28,6 +28,10 @@ class EventKind(StrEnum):
     NOTICE_DUE = "notice.due"
     NOTICE_SENT = "notice.sent"
     CORRECTION = "correction"
+    # imported public data (payloads defined by accord.ddp.events; not ingestable, written by `accord import ddp`)
+    IMPORT_DDP_RELEASE = "import.ddp.release"
+    IMPORT_DDP_DETAINER = "import.ddp.detainer"
+    IMPORT_DDP_REJECTED = "import.ddp.rejected"
 
 
 #: The domain model each ingestable event kind carries (decisions are written by their engines).
