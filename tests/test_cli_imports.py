@@ -25,7 +25,7 @@ main()
 
 
 @pytest.mark.parametrize("args", [[], ["--help"], ["packs", "--help"], ["access", "check", "--help"],
-                                  ["report", "build", "--help"], ["version"]])
+                                  ["report", "build", "--help"], ["import", "ddp", "--help"], ["version"]])
 def test_help_and_light_commands_load_no_heavy_library(args: list[str]) -> None:
     proc = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY, args=args)], capture_output=True, text=True,
                           timeout=60)
