@@ -118,3 +118,15 @@ def test_unwritable_rejects_path_fails_before_anything_is_appended(sqlite_url: s
         with pytest.raises(InputError, match="--rejects"):
             import_release(path, led, today=TODAY, rejects_path=tmp_path / "no-such-folder" / "r.csv")
         assert led.size == 0
+
+
+def test_a_sheet_with_only_a_header_and_a_file_whose_every_row_is_rejected(sqlite_url: str, tmp_path: Path) -> None:
+    frame = as_text(release_frame(4, seed=1))
+    bad = frame.with_columns(pl.lit("someday").alias("Detainer Prepare Date"))
+    path = write_xlsx(tmp_path / "odd.xlsx", [("Header only", frame.head(0)), ("All bad", bad)])
+    with Ledger.open(sqlite_url) as led:
+        res = import_release(path, led, today=TODAY, rejects_path=tmp_path / "r.csv")
+        kinds = [e.kind for e in led.events(stream=res.stream)]
+    assert (res.rows, res.imported, res.rejected, res.sheets) == (4, 0, 4, 2)
+    assert kinds == ["import.ddp.release"] + ["import.ddp.rejected"] * 4
+    assert (tmp_path / "r.csv").read_text().count("'someday' is not a date") == 4
