@@ -20,6 +20,9 @@ DISPOSITION_LABELS = {
 OUTCOME_COUNTS = ("detainers", "held", "transferred", "notified_only", "declined")
 OUTCOME_LABELS = {**DISPOSITION_LABELS, "detainers": "Detainers"}
 
+RECORD_COUNTS = ("requests", "allowed", "denied", "no_decision")
+RECORD_LABELS = {"requests": "Requests", "allowed": "Allowed", "denied": "Denied", "no_decision": "No decision recorded"}
+
 _BY = dict(
     counts=("received", *DISPOSITIONS, "held"),
     labels=DISPOSITION_LABELS,
@@ -107,10 +110,10 @@ CATALOG: tuple[TableSpec, ...] = (
         title="Record requests by requesting agency and purpose",
         description="Requests to read protected records (DMV, custody) and the gateway's answer.",
         keys=("requester_kind", "purpose"),
-        counts=("requests", "allowed", "denied"),
-        labels={"requester_kind": "Requesting agency", "purpose": "Purpose"},
+        counts=RECORD_COUNTS,
+        labels={"requester_kind": "Requesting agency", "purpose": "Purpose", **RECORD_LABELS},
         total_col="requests",
-        partition_cols=("allowed", "denied"),
+        partition_cols=RECORD_COUNTS[1:],
         chart="stacked",
         query=q.record_requests,
     ),
@@ -119,10 +122,10 @@ CATALOG: tuple[TableSpec, ...] = (
         title="Record requests by kind of record",
         description="The same requests, by the record asked for and how (single read, bulk, photo match).",
         keys=("record_kind", "action"),
-        counts=("requests", "allowed", "denied"),
-        labels={"record_kind": "Record", "action": "Access"},
+        counts=RECORD_COUNTS,
+        labels={"record_kind": "Record", "action": "Access", **RECORD_LABELS},
         total_col="requests",
-        partition_cols=("allowed", "denied"),
+        partition_cols=RECORD_COUNTS[1:],
         chart="stacked",
         query=q.record_requests_by_record,
     ),

@@ -32,10 +32,16 @@ class LedgerPrefix:
 
 def history_frames(ledger: Any, size: int) -> dict[str, pl.DataFrame]:
     """The three history tables built from the first ``size`` events."""
-    from .ledger_rows import history_from_ledger
+    return ledger_history(ledger, size).frames
 
-    tables, _encounters = history_from_ledger(LedgerPrefix(ledger, size))  # type: ignore[arg-type]
-    return tables
+
+def ledger_history(ledger: Any, size: int, stamp: dict[str, Any] | None = None) -> History:
+    """The history of the first ``size`` events, with notes saying what those events did not cover."""
+    from .ledger_rows import read_ledger
+
+    rows = read_ledger(LedgerPrefix(ledger, size))
+    notes = [*rows.gaps, *((f"events of kind {k} not counted (no report reads them)", n) for k, n in sorted(rows.skipped.items()))]
+    return History.from_frames(rows.tables, stamp=stamp, notes=notes, events=rows.events)
 
 
 def ledger_stamp(checkpoint: Any) -> dict[str, Any]:
@@ -47,7 +53,7 @@ def ledger_stamp(checkpoint: Any) -> dict[str, Any]:
 def history_from_ledger(ledger: Any) -> History:
     """Sign a checkpoint of the ledger now and export the history it covers, stamped with it."""
     cp = ledger.checkpoint()
-    return History.from_frames(history_frames(ledger, cp.size), stamp=ledger_stamp(cp))
+    return ledger_history(ledger, cp.size, ledger_stamp(cp))
 
 
 def history_at_stamp(ledger: Any, stamp: dict[str, Any]) -> History:
@@ -67,4 +73,4 @@ def history_at_stamp(ledger: Any, stamp: dict[str, Any]) -> History:
     cp = Checkpoint.from_dict({**stamp, "size": size})
     if not signature_valid(cp.public_key, cp.signature, cp.note()):
         raise IntegrityError("the checkpoint signature in the report does not verify against its public key")
-    return History.from_frames(history_frames(ledger, size), stamp=stamp)
+    return ledger_history(ledger, size, stamp)

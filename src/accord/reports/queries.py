@@ -162,18 +162,20 @@ def notices_timeliness(h: dict[str, Any], p: QueryParams) -> Any:
     )
 
 
+def _answers() -> dict[str, Any]:
+    """Requests and the gateway's answer; a request whose decision the history lacks is ``no_decision``."""
+    return dict(requests=_.count(), allowed=(_.outcome == "allow").sum(), denied=(_.outcome == "deny").sum(),
+                no_decision=_.outcome.isnull().sum())
+
+
 def record_requests(h: dict[str, Any], p: QueryParams) -> Any:
     r = h["record_requests"]
-    return r.group_by(["requester_kind", "purpose"]).aggregate(
-        requests=_.count(), allowed=(_.outcome == "allow").sum(), denied=(_.outcome == "deny").sum()
-    )
+    return r.group_by(["requester_kind", "purpose"]).aggregate(**_answers())
 
 
 def record_requests_by_record(h: dict[str, Any], p: QueryParams) -> Any:
     r = h["record_requests"]
-    return r.group_by(["record_kind", "action"]).aggregate(
-        requests=_.count(), allowed=(_.outcome == "allow").sum(), denied=(_.outcome == "deny").sum()
-    )
+    return r.group_by(["record_kind", "action"]).aggregate(**_answers())
 
 
 NYC = "US-NY-NYC"

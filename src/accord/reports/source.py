@@ -71,6 +71,10 @@ class History:
     parquet: dict[str, list[Path]] = field(default_factory=dict)
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     stamp: dict[str, Any] = field(default_factory=dict)
+    #: what the source does not cover, ``(what, how many)``: shown in the report (a ledger's gaps)
+    notes: list[tuple[str, int]] = field(default_factory=list)
+    #: events read, for a ledger source (None otherwise)
+    events: int | None = None
     _hash_thread: threading.Thread | None = None
     _hash_result: list[str] = field(default_factory=list)
 
@@ -94,7 +98,8 @@ class History:
         return hist
 
     @classmethod
-    def from_frames(cls, frames: dict[str, pl.DataFrame], stamp: dict[str, Any] | None = None) -> "History":
+    def from_frames(cls, frames: dict[str, pl.DataFrame], stamp: dict[str, Any] | None = None,
+                    notes: list[tuple[str, int]] | tuple = (), events: int | None = None) -> "History":
         """In-memory history (synthetic or exported from the ledger); stamped with ``stamp`` or a content hash."""
         if "detainers" not in frames:
             raise InputError("a history needs a detainers table", field="detainers")
@@ -104,7 +109,7 @@ class History:
             _check_columns(t, f.columns, t)
         full = {t: frames.get(t, empty_frame(t)).select(list(TABLES[t])) for t in TABLES}
         full = {t: f.cast(TABLES[t]) for t, f in full.items()}  # type: ignore[arg-type]
-        return cls(frames=full, stamp=stamp or {"kind": "frames", "sha256": hash_frames(full)})
+        return cls(frames=full, stamp=stamp or {"kind": "frames", "sha256": hash_frames(full)}, notes=list(notes), events=events)
 
     def final_stamp(self) -> dict[str, Any]:
         """The stamp, waiting for the background content hash of Parquet inputs if there is one."""

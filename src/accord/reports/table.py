@@ -18,6 +18,8 @@ from accord.errors import InputError
 from .suppress import DEFAULT_THRESHOLD, Constraint, suppress_cells
 
 TOTAL_LABEL = "Total"
+#: a key the history does not hold (a ledger without bookings has no receiving agency)
+UNKNOWN_LABEL = "(unknown)"
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class PublishedTable:
 
 
 def _key_strings(raw: pl.DataFrame, keys: tuple[str, ...]) -> pl.DataFrame:
-    return raw.with_columns([pl.col(k).cast(pl.String).fill_null("(none)") for k in keys])
+    return raw.with_columns([pl.col(k).cast(pl.String).fill_null(UNKNOWN_LABEL) for k in keys])
 
 
 def with_total(raw: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
