@@ -21,7 +21,7 @@ from accord.reports.html import Section
 from accord.reports.sample import write_sample_parquet
 from accord.reports.source import History
 from accord.reports.suppress import Constraint
-from accord.reports.table import publish, publish_all, with_total
+from accord.reports.table import hidden_quantities, publish, publish_all, with_total
 from accord.reports.verify import verify_report
 from helpers.attacker import feasible_range
 
@@ -100,20 +100,30 @@ def test_headline_figures_are_complements_of_last_resort():
 
 
 def test_another_table_publishing_the_complement_counts_too():
-    """The same figure in two tables (e.g. a statutory format repeating the transferred total)."""
+    """The same quantity in two tables (the Total row of detainers by period and by office) is hidden in both."""
+    office = BY_NAME["detainers_by_office"]
+    raw_office = RAW.rename({"period": "issuing_office"}).with_columns(
+        pl.Series("issuing_office", ["Newark", "Buffalo", "New York"]))
+    specs = {MAIN_TABLE: PLAIN, "detainers_by_office": office}
+    out = publish_all({MAIN_TABLE: RAW, "detainers_by_office": raw_office.select([*office.keys, *office.counts])}, specs, THRESHOLD)
+    main, other = out[MAIN_TABLE].frame.row(-1, named=True), out["detainers_by_office"].frame.row(-1, named=True)
+    assert main["expired"] is None
+    for c in PLAIN.counts:  # the complement and its copy in the other table are hidden together, or neither is
+        assert (main[c] is None) == (other[c] is None), c
+    seen = {int(v) for c in office.counts for v in out["detainers_by_office"].frame[c].drop_nulls()}
+    assert _recovered(out[MAIN_TABLE].frame, with_total(RAW, PLAIN), PLAIN, seen & {int(main[c]) for c in PLAIN.counts if main[c]}) == []
+
+
+def test_equal_numbers_of_different_quantities_are_not_tied():
+    """A statutory table's figure that happens to equal a hidden complement counts other units: it stays."""
     other = BY_NAME["nyc_10_178"]
-    raw_other = pl.DataFrame({"quarter": ["2020-Q1"], "request": ["detainer"], "requester": ["ICE"],
-                              "requests": [int(RAW["received"].sum())], "complied": [int(RAW["transferred"].sum())],
-                              "declined": [int(RAW["declined"].sum())],
-                              "other": [int(RAW["received"].sum() - RAW["transferred"].sum() - RAW["declined"].sum())]})
-    specs = {MAIN_TABLE: PLAIN, "nyc_10_178": other}
-    out = publish_all({MAIN_TABLE: RAW, "nyc_10_178": raw_other.select([*other.keys, *other.counts])}, specs, THRESHOLD)
-    assert out[MAIN_TABLE].frame.row(-1, named=True)["expired"] is None
-    seen = {int(v) for c in other.counts for v in out["nyc_10_178"].frame[c].drop_nulls()}
-    assert _recovered(out[MAIN_TABLE].frame, with_total(RAW, PLAIN), PLAIN, seen) == []
-    # the complement and its copy in the other table are hidden together, or neither is
-    main_total, copy = out[MAIN_TABLE].frame.row(-1, named=True)["transferred"], out["nyc_10_178"].frame["complied"][-1]
-    assert (main_total is None) == (copy is None)
+    transferred = int(RAW["transferred"].sum())
+    raw_other = pl.DataFrame({"quarter": ["2020-Q1"], "request": ["record dmv_photo"], "requester": ["police"],
+                              "requests": [transferred + 50], "complied": [transferred], "declined": [50], "other": [0]})
+    out = publish_all({MAIN_TABLE: RAW, "nyc_10_178": raw_other}, {MAIN_TABLE: PLAIN, "nyc_10_178": other}, THRESHOLD)
+    assert out[MAIN_TABLE].frame.row(-1, named=True)["transferred"] is None  # the main table's complement
+    assert out["nyc_10_178"].frame["complied"].to_list() == [transferred, transferred]  # not hidden for its number
+    assert out["nyc_10_178"].hidden == 0
 
 
 def test_section_rows_with_a_small_count_hide_every_count_of_the_row():
@@ -134,19 +144,34 @@ def test_a_section_never_prints_a_figure_the_tables_hid(tmp_path: Path):
     raw = compute_tables(History.from_parquet(hist))
     main = with_total(raw[MAIN_TABLE], BY_NAME[MAIN_TABLE])
     figures = [int(main[c][-1]) for c in BY_NAME[MAIN_TABLE].counts]  # every Total, small ones too
-    section = Section("figures_elsewhere", "Figures", pl.DataFrame({"label": BY_NAME[MAIN_TABLE].counts, "figure": figures}),
-                      counts=("figure",))
+    spec = BY_NAME[MAIN_TABLE]
+    section = Section("figures_elsewhere", "Figures", pl.DataFrame({"label": spec.counts, "figure": figures}),
+                      counts=("figure",),
+                      quantities={(i, "figure"): spec.quantity({"period": "Total"}, c) for i, c in enumerate(spec.counts)})
     out = tmp_path / "report"
     result = build_report(hist, out, extra_sections=[section])
     assert not verify_report(out, history_dir=hist).mismatches
-    hidden = set()
-    for name, table in result.tables.items():
-        full = with_total(raw[name], table.spec)
-        hidden |= {int(full[c][r]) for c in table.spec.counts for r in range(full.height) if table.frame[c][r] is None}
-    assert hidden, "the sample must have suppressed cells for this test to mean anything"
-    printed = pl.read_csv(out / "figures_elsewhere.csv", comment_prefix="#")["figure"].drop_nulls().to_list()
-    assert not set(printed) & hidden
+    main_shown = result.tables[MAIN_TABLE].frame.row(-1, named=True)
+    printed = pl.read_csv(out / "figures_elsewhere.csv", comment_prefix="#")["figure"].to_list()
+    for c, v in zip(spec.counts, printed, strict=True):
+        if main_shown[c] is None:
+            assert v is None, f"the section printed {c}, which the main table hid"
     assert printed, "figures nobody hid are still printed"
+
+
+def test_a_section_cell_counting_a_hidden_complement_is_hidden():
+    spec = PLAIN
+    published = publish_all({MAIN_TABLE: RAW}, {MAIN_TABLE: spec}, THRESHOLD)
+    assert published[MAIN_TABLE].frame.row(-1, named=True)["transferred"] is None
+    secret = hidden_quantities(published, {MAIN_TABLE: RAW})
+    total = with_total(RAW, spec).row(-1, named=True)
+    sec = Section("s", "S", pl.DataFrame({"label": ["transferred", "declined", "other"],
+                                          "figure": [total["transferred"], total["declined"], total["transferred"]]}),
+                  quantities={(0, "figure"): spec.quantity({"period": "Total"}, "transferred"),
+                              (1, "figure"): spec.quantity({"period": "Total"}, "declined")})
+    shown = suppress_section(sec, THRESHOLD, secret).frame["figure"].to_list()
+    # the same quantity is hidden; the same number counting something else (row 3) is not
+    assert shown == [None, total["declined"], total["transferred"]]
 
 
 def test_figures_elsewhere_that_give_a_cell_away_whatever_is_hidden_are_refused():

@@ -22,7 +22,7 @@ from .html import HtmlTable, Section, html_rows, render_html
 from .queries import PERIODS, SEPARATOR_FLAG, QueryParams
 from .source import History, connect
 from .suppress import DEFAULT_THRESHOLD
-from .table import PublishedTable, TableSpec, hidden_figures, publish_all
+from .table import PublishedTable, TableSpec, hidden_quantities, publish_all
 
 MANIFEST = "manifest.json"
 HTML_NAME = "report.html"
@@ -234,7 +234,7 @@ def build_report(
     raw = compute_tables(history, backend=backend, params=QueryParams(period=period), timings=per_table)
     t1 = time.perf_counter()
     published = publish_all(raw, {name: _spec(name) for name in raw}, threshold)
-    secret = hidden_figures(published, raw)
+    secret = hidden_quantities(published, raw)
     sections = [suppress_section(sec, threshold, secret) for sec in extra_sections]
     t2 = time.perf_counter()
     params = {"threshold": threshold, "period": period, "backend": backend}
@@ -246,20 +246,21 @@ def build_report(
     return result
 
 
-def suppress_section(sec: Section, threshold: int, secret: Collection[int] = ()) -> Section:
+def suppress_section(sec: Section, threshold: int, secret: Collection[Any] = ()) -> Section:
     """Run an extra section through the report's suppression.
 
-    A figure equal to a cell the tables hid (``secret``, values at least the threshold: complements) is
-    hidden, wherever it is in the section: printing it would undo the complement. A count below the
-    threshold is hidden. A row with a hidden count has all its ``counts`` hidden (a difference column
-    would give it back)."""
+    A cell counting a quantity the tables hid (``secret``: ``TableSpec.quantity`` values; the section
+    says which of its cells count what, ``Section.quantities``) is hidden: printing it would undo the
+    complement. A count below the threshold is hidden. A row with a hidden count has all its ``counts``
+    hidden (a difference column would give it back)."""
     if sec.frame.height == 0:
         return sec
     frame = sec.frame
-    secret = [v for v in secret if v >= threshold]
-    ints = [c for c in frame.columns if frame.schema[c].is_integer()]
-    if secret and ints:
-        frame = frame.with_columns([pl.when(pl.col(c).is_in(secret)).then(None).otherwise(pl.col(c)).alias(c) for c in ints])
+    gone_cells = [(r, c) for (r, c), q in sec.quantities.items() if q in set(secret) and c in frame.columns]
+    for c in {c for _, c in gone_cells}:
+        rows = {r for r, col in gone_cells if col == c}
+        mask = pl.Series([i in rows for i in range(frame.height)], dtype=pl.Boolean)
+        frame = frame.with_columns(pl.when(mask).then(None).otherwise(pl.col(c)).alias(c))
     counts = [c for c in sec.counts if c in frame.columns]
     if counts:
         gone = pl.Series([False] * frame.height)

@@ -23,12 +23,18 @@ OUTCOME_LABELS = {**DISPOSITION_LABELS, "detainers": "Detainers"}
 RECORD_COUNTS = ("requests", "allowed", "denied", "no_decision")
 RECORD_LABELS = {"requests": "Requests", "allowed": "Allowed", "denied": "Denied", "no_decision": "No decision recorded"}
 
+#: what each count column of the detainer tables restricts (``TableSpec.measures``)
+DETAINER_MEASURES = {**{d: ("disposition", d) for d in DISPOSITIONS}, "held": ("held",), "detainers": ()}
+RECORD_MEASURES = {"allowed": ("outcome", "allow"), "denied": ("outcome", "deny"), "no_decision": ("outcome", "none")}
+
 _BY = dict(
     counts=("received", *DISPOSITIONS, "held"),
     labels=DISPOSITION_LABELS,
     total_col="received",
     partition_cols=DISPOSITIONS,
     chart="stacked",
+    population="detainers",
+    measures=DETAINER_MEASURES,
 )
 
 CATALOG: tuple[TableSpec, ...] = (
@@ -38,6 +44,7 @@ CATALOG: tuple[TableSpec, ...] = (
         description="Every detainer counted once, in the period it was received (the receiving jurisdiction's local time), by its final disposition. "
         "The dispositions add up to Received; 'Held past release' overlaps them.",
         keys=("period",),
+        dims={"period": "local period"},
         query=q.detainers_by_period,
         headline=("received", "transferred", "declined", "held"),  # the disputed figures (DOMAIN.md §10)
         **_BY,  # type: ignore[arg-type]
@@ -47,6 +54,7 @@ CATALOG: tuple[TableSpec, ...] = (
         title="Detainers by issuing office",
         description="Every detainer counted once, under the immigration office that issued it.",
         keys=("issuing_office",),
+        dims={"issuing_office": "issuing office"},
         labels={**DISPOSITION_LABELS, "issuing_office": "Issuing office"},
         query=q.detainers_by_office,
         **{k: v for k, v in _BY.items() if k != "labels"},  # type: ignore[arg-type]
@@ -90,6 +98,9 @@ CATALOG: tuple[TableSpec, ...] = (
         },
         query=q.hold_durations,
         legal_basis="8 CFR 287.7(d)",
+        population="detainers",
+        dims={"hold_length": "hold length"},
+        measures={"held": ("held",), "past_legal_limit": ("held past the limit",), "no_deadline_recorded": ("held, no limit",)},
     ),
     TableSpec(
         name="notices_timeliness",
@@ -103,6 +114,9 @@ CATALOG: tuple[TableSpec, ...] = (
         total_col="owed",
         partition_cols=("sent_on_time", "sent_late", "not_sent"),
         chart="stacked",
+        population="notices",
+        dims={"kind": "notice kind", "citation": "notice citation"},
+        measures={"sent_on_time": ("sent", "on time"), "sent_late": ("sent", "late"), "not_sent": ("sent", "no")},
         query=q.notices_timeliness,
     ),
     TableSpec(
@@ -110,6 +124,9 @@ CATALOG: tuple[TableSpec, ...] = (
         title="Record requests by requesting agency and purpose",
         description="Requests to read protected records (DMV, custody) and the gateway's answer.",
         keys=("requester_kind", "purpose"),
+        population="record_requests",
+        dims={"requester_kind": "requester kind", "purpose": "purpose"},
+        measures=RECORD_MEASURES,
         counts=RECORD_COUNTS,
         labels={"requester_kind": "Requesting agency", "purpose": "Purpose", **RECORD_LABELS},
         total_col="requests",
@@ -122,6 +139,9 @@ CATALOG: tuple[TableSpec, ...] = (
         title="Record requests by kind of record",
         description="The same requests, by the record asked for and how (single read, bulk, photo match).",
         keys=("record_kind", "action"),
+        population="record_requests",
+        dims={"record_kind": "record kind", "action": "access"},
+        measures=RECORD_MEASURES,
         counts=RECORD_COUNTS,
         labels={"record_kind": "Record", "action": "Access", **RECORD_LABELS},
         total_col="requests",

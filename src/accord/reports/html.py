@@ -36,6 +36,13 @@ class Section:
     description: str = ""
     chart: dict[str, Any] | None = None  # a Vega-Lite spec, e.g. ``altair_chart.to_dict()``
     counts: tuple[str, ...] = ()
+    #: cells that count the same units as a table's cell (``TableSpec.quantity``): ``(row, column) -> quantity``;
+    #: hidden wherever the tables hid that quantity
+    quantities: dict[tuple[int, str], Any] = field(default_factory=dict)
+    #: how ``accord report verify`` recomputes this section from the source (``accord.reports.sections``)
+    recipe: dict[str, Any] | None = None
+    #: column labels for people (default: the column name)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -4,7 +4,8 @@ A published table is a set of count cells plus the sums it publishes (a Total ro
 a total column). Each published sum is a linear constraint ``total = sum(members)``.
 Suppressing only the small cells is not enough: a lone hidden cell in a row with a
 published total is the total minus the rest. So, after primary suppression
-(``0 < value < threshold``), we add complementary suppressions until
+(``0 < value < threshold``), complementary suppressions are chosen (fewest and smallest, by an
+integer programme: see :func:`suppress_cells`) until
 
 * no constraint has exactly one hidden cell (the second-smallest cell of that
   row/column is hidden too),
@@ -69,25 +70,132 @@ def suppress_cells(
     cell below the threshold is a leak elsewhere, so it is refused). ``keep``: headline cells,
     complements of last resort. ``sensitive``: cells to hide and protect like small ones whatever their
     value (a figure another table hid as a complement, which this table must not give away).
+
+    Secondary (complementary) cells are chosen for minimum information loss, as tau-Argus and
+    sdcTable do: an integer programme picks the set of complements with the smallest total value
+    (each cell costs its value plus one, so fewer and smaller cells win; headline cells cost far
+    more) such that every published sum holding a hidden cell holds at least two. The attacker's
+    linear programme then audits the choice; where it still pins a cell, a cut asks for one more
+    complement beside it and the programme is solved again (a few rounds at most; a greedy step
+    finishes if the rounds run out, so the result is always audited).
     """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
     low = 0 if suppress_zeros else 1
-    hidden = {c for c, v in values.items() if low <= v < threshold} | set(sensitive)
-    exposed = sorted((c for c in known if c in hidden and values[c] > 0), key=str)
+    primary = {c for c, v in values.items() if low <= v < threshold} | set(sensitive)
+    exposed = sorted((c for c in known if c in primary and values[c] > 0), key=str)
     if exposed:
         raise ValueError(f"cell(s) {exposed} below the threshold are published elsewhere in the report")
-    if not hidden:
-        return hidden
+    if not primary:
+        return primary
     constraints = [k for k in constraints if len(k.members) > 0]
     pick = _Picker(values, frozenset(known), frozenset(keep))
+    program = _Programme(values, constraints, primary, frozenset(known), frozenset(keep), threshold, suppress_zeros)
+    hidden = set(primary)
+    for _ in range(MAX_ROUNDS):
+        chosen = program.solve()
+        if chosen is None:  # no optimum in time: complete greedily from the primaries
+            break
+        hidden = chosen
+        pinned = _audit(values, constraints, hidden, threshold, frozenset(sensitive))
+        if not pinned:
+            return hidden
+        if not program.cut(hidden, pinned):
+            break
+    return _greedy(values, constraints, hidden, threshold, pick, frozenset(sensitive))
+
+
+#: rounds of solve-audit-cut before the greedy step finishes the job
+MAX_ROUNDS = 12
+#: seconds the integer programme may take per round (then its best answer so far is used)
+TIME_LIMIT_S = 5.0
+
+
+def _audit(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell], threshold: int,
+           sensitive: frozenset) -> list[Cell]:
+    """Hidden cells an attacker can still pin: a lone or all-ones cell in a sum, a cell the sums determine,
+    or a small cell whose LP range is one value."""
+    lone = []
+    for k in constraints:
+        inside = [c for c in k.cells if c in hidden]
+        members_hidden = [c for c in k.members if c in hidden]
+        if len(inside) == 1 or (k.total not in hidden and members_hidden
+                                and sum(values[c] for c in members_hidden) <= len(members_hidden)):
+            lone.extend(inside)
+    if lone:
+        return sorted(set(lone), key=str)
+    return _linearly_determined(values, constraints, hidden) or _pinned_by_bounds(values, constraints, hidden, threshold, sensitive)
+
+
+class _Programme:
+    """The complement-choosing integer programme (scipy's HiGHS MILP), with the cuts the audit added."""
+
+    def __init__(self, values: Mapping[Cell, int], constraints: Sequence[Constraint], primary: set[Cell], known: frozenset,
+                 keep: frozenset, threshold: int, suppress_zeros: bool = False) -> None:
+        self.values, self.constraints, self.known = values, constraints, known
+        touched = {c for k in constraints for c in k.cells}
+        self.cells = sorted(touched | primary, key=str)
+        self.index = {c: i for i, c in enumerate(self.cells)}
+        heavy = 1000.0 * (1 + max(values.values(), default=0))
+        self.cost = np.array([(heavy if c in keep else 0.0) + (values[c] + 1.0 if values[c] > 0 else float(threshold))
+                              for c in self.cells])
+        lower = np.array([1.0 if c in primary else 0.0 for c in self.cells])
+        # a published zero stays published (the reader is told so): it is never a complement
+        banned = {c for c in self.cells if c not in primary and (c in known or (values[c] == 0 and not suppress_zeros))}
+        upper = np.array([0.0 if c in banned else 1.0 for c in self.cells])
+        self.bounds = (lower, upper)
+        rows = []
+        for k in constraints:  # a hidden cell of a sum has a second hidden cell in it: sum(y) - 2 y_c >= 0
+            members = [self.index[c] for c in dict.fromkeys(k.cells)]
+            for i in members:
+                row = np.zeros(len(self.cells))
+                row[members] = 1.0
+                row[i] -= 2.0
+                rows.append(row)
+        self.rows = rows
+        self.cuts: list[np.ndarray] = []
+
+    def solve(self) -> set[Cell] | None:
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        a = self.rows + self.cuts
+        cons = [LinearConstraint(np.vstack(a), np.zeros(len(self.rows)).tolist() + [1.0] * len(self.cuts), np.inf)] if a else []
+        res = milp(self.cost, constraints=cons, bounds=Bounds(*self.bounds), integrality=np.ones(len(self.cells)),
+                   options={"time_limit": TIME_LIMIT_S, "disp": False})
+        if res.x is None:  # infeasible without hiding a zero, or out of time: the greedy step decides
+            return None
+        return {c for c, y in zip(self.cells, res.x, strict=True) if y > 0.5}
+
+    def cut(self, hidden: set[Cell], pinned: list[Cell]) -> bool:
+        """Ask for one more visible, usable cell beside each pinned cell (in a sum it is in, else in any sum
+        touching a hidden cell). False when there is none to ask for."""
+        added = False
+        for cell in pinned:
+            near = {c for k in self.constraints if cell in k.cells for c in k.cells}
+            free = [c for c in near if c not in hidden and c not in self.known]
+            if not free:
+                wider = {c for k in self.constraints if any(x in hidden for x in k.cells) for c in k.cells}
+                free = [c for c in wider if c not in hidden and c not in self.known]
+            if not free:
+                continue
+            row = np.zeros(len(self.cells))
+            row[[self.index[c] for c in free]] = 1.0
+            self.cuts.append(row)
+            added = True
+        return added
+
+
+def _greedy(values: Mapping[Cell, int], constraints: Sequence[Constraint], hidden: set[Cell], threshold: int,
+            pick: "_Picker", sensitive: frozenset) -> set[Cell]:
+    """Add complements one at a time until the audit passes (the fallback when the programme gives up)."""
+    hidden = set(hidden)
     while True:
         added = _complete_constraints(values, constraints, hidden, pick)
         if added:
             continue
         pinned = _linearly_determined(values, constraints, hidden)
         if not pinned:
-            pinned = _pinned_by_bounds(values, constraints, hidden, threshold, frozenset(sensitive))
+            pinned = _pinned_by_bounds(values, constraints, hidden, threshold, sensitive)
         if not pinned:
             return hidden
         if not _protect(values, constraints, hidden, pinned, pick):

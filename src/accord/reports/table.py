@@ -46,9 +46,42 @@ class TableSpec:
     headline: tuple[str, ...] = ()
     #: polars step after the query (e.g. looking up a rule's citation in its pack)
     post: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    #: what a cell counts, so that cells of different tables counting the very same units are tied
+    #: (``quantity``): the units (``"detainers"``, all of the history's), what each key column
+    #: restricts, and what each count column restricts (``("disposition", "declined")``). Tables
+    #: without a population (statutory formats: people, one jurisdiction) tie with nothing.
+    population: str = ""
+    dims: dict[str, str] = field(default_factory=dict)
+    measures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: key columns shown in the HTML by another column's text, with this one on hover: {shown: hover}
+    hover: dict[str, str] = field(default_factory=dict)
+    #: only in a report whose history has rows for it (a jurisdiction's statutory format)
+    only_if_rows: bool = False
 
     def label(self, col: str) -> str:
         return self.labels.get(col, col.replace("_", " ").capitalize())
+
+    def quantity(self, row: Mapping[str, Any], col: str) -> Quantity | None:
+        """What cell ``(row, col)`` counts, as a value comparable across tables; None if undeclared.
+
+        >>> spec = TableSpec("t", "", "", ("office",), ("received", "declined"), lambda h, p: None, population="detainers",
+        ...                  dims={"office": "issuing_office"}, measures={"declined": ("disposition", "declined")})
+        >>> spec.quantity({"office": "Total"}, "declined") == spec.quantity({"office": ""}, "declined")
+        False
+        """
+        if not self.population or col not in self.counts:
+            return None
+        conds = [self.measures.get(col, ())] if self.measures.get(col) else []
+        total = self.rows_additive and self.keys and row.get(self.keys[0]) == TOTAL_LABEL
+        if not total:
+            if any(k not in self.dims for k in self.keys):
+                return None
+            conds += [(self.dims[k], str(row.get(k))) for k in self.keys]
+        return (self.population, frozenset(conds))
+
+
+#: (population, conditions): two cells with the same Quantity count exactly the same units
+Quantity = tuple[str, frozenset]
 
 
 @dataclass(frozen=True)
@@ -59,6 +92,16 @@ class PublishedTable:
     frame: pl.DataFrame
     hidden: int
     threshold: int
+    #: hidden because small (1 to threshold - 1); the rest of ``hidden`` are complements (secondary)
+    primary: int = 0
+
+    @property
+    def secondary(self) -> int:
+        return self.hidden - self.primary
+
+    @property
+    def cells(self) -> int:
+        return self.frame.height * len(self.spec.counts)
 
     @property
     def name(self) -> str:
@@ -97,14 +140,16 @@ def _system(frame: pl.DataFrame, spec: TableSpec, tag: Any = None) -> tuple[dict
     return values, constraints, keep
 
 
-def _hide(frame: pl.DataFrame, spec: TableSpec, hidden: set, tag: Any, threshold: int) -> PublishedTable:
+def _hide(frame: pl.DataFrame, spec: TableSpec, hidden: set, tag: Any, threshold: int, suppress_zeros: bool = False) -> PublishedTable:
+    low = 0 if suppress_zeros else 1
+    primary = sum(1 for r in range(frame.height) for c in spec.counts if low <= int(frame[c][r]) < threshold)
     cols = []
     for c in spec.counts:
         mask = [(tag, r, c) in hidden for r in range(frame.height)]
         cols.append(pl.when(pl.Series(mask, dtype=pl.Boolean)).then(None).otherwise(pl.col(c)).alias(c))
     published = frame.with_columns(cols) if cols else frame
     mine = sum(1 for cell in hidden if cell[0] == tag)
-    return PublishedTable(spec=spec, frame=published, hidden=mine, threshold=threshold)
+    return PublishedTable(spec=spec, frame=published, hidden=mine, threshold=threshold, primary=primary)
 
 
 def _suppress(values, constraints, threshold, suppress_zeros, what, *, keep=(), sensitive=(), elsewhere=()) -> set:
@@ -123,25 +168,26 @@ def publish_all(
 ) -> dict[str, PublishedTable]:
     """Publish the tables of one report together: a reader holds all of them.
 
-    The same figure often appears in two tables (the Total row of detainers by period and by office, the
-    transferred total in the statutory formats). If one table hid it as a complement and another printed
-    it, the complement would protect nothing. So cells of different tables with the same value (at least
-    the threshold) are tied: once one of them is hidden, the others are hidden too, and protected in their
-    own tables like small cells (so their sums do not give them back); repeated until nothing changes.
-    Equal values are a superset of the figures that really are the same, so this errs on the side of
-    hiding. Cells equal to a headline figure are complements of last resort everywhere.
+    The same figure often appears in two tables (the Total row of detainers by period and by office,
+    the held total of the hold-length table). If one table hid it as a complement and another printed
+    it, the complement would protect nothing. So cells of different tables that count the very same
+    units (``TableSpec.quantity``: same population, same conditions) are tied: once one of them is
+    hidden, the others are hidden too, and protected in their own tables like small cells (so their
+    sums do not give them back); repeated until nothing changes. Cells that merely hold equal numbers
+    are not tied: hiding them would hide figures for nothing. Cells counting a headline figure are
+    complements of last resort everywhere.
     """
     frames = {name: with_total(frame, specs[name]) for name, frame in raw.items()}
     systems = {name: _system(frame, specs[name], name) for name, frame in frames.items()}
-    by_value: dict[int, list] = {}
-    for values, _, _ in systems.values():
-        for cell, v in values.items():
-            if v >= threshold:
-                by_value.setdefault(v, []).append(cell)
-    ties = [cells for cells in by_value.values() if len({c[0] for c in cells}) > 1]
-    headline = {values[c] for values, _, keep in systems.values() for c in keep}
-    keep = {name: {c for c, v in values.items() if v in headline and v >= threshold} | own
-            for name, (values, _, own) in systems.items()}
+    quantities = {name: cell_quantities(frame, specs[name], name) for name, frame in frames.items()}
+    by_quantity: dict[Any, list] = {}
+    for qs in quantities.values():
+        for cell, q in qs.items():
+            by_quantity.setdefault(q, []).append(cell)
+    ties = [cells for cells in by_quantity.values() if len({c[0] for c in cells}) > 1]
+    headline = {quantities[name].get(c) for name, (_, _, keep) in systems.items() for c in keep} - {None}
+    keep = {name: {c for c, q in quantities[name].items() if q in headline} | own
+            for name, (_, _, own) in systems.items()}
     forced: dict[str, set] = {name: set() for name in frames}
     hidden: dict[str, set] = {}
     todo = set(frames)
@@ -157,16 +203,30 @@ def publish_all(
                     if c not in hidden[c[0]]:
                         forced[c[0]].add(c)
                         todo.add(c[0])
-    return {name: _hide(frame, specs[name], hidden[name], name, threshold) for name, frame in frames.items()}
+    return {name: _hide(frame, specs[name], hidden[name], name, threshold, suppress_zeros) for name, frame in frames.items()}
 
 
-def hidden_figures(published: Mapping[str, PublishedTable], raw: Mapping[str, pl.DataFrame]) -> set[int]:
-    """The values of the cells the tables hid: no other part of the report may print them."""
-    out: set[int] = set()
+def cell_quantities(frame: pl.DataFrame, spec: TableSpec, tag: Any = None) -> dict[Any, Quantity]:
+    """``(tag, row, column) -> Quantity`` for the cells of a table (before suppression) that declare one."""
+    if not spec.population:
+        return {}
+    out = {}
+    for r, row in enumerate(frame.iter_rows(named=True)):
+        for c in spec.counts:
+            q = spec.quantity(row, c)
+            if q is not None:
+                out[(tag, r, c)] = q
+    return out
+
+
+def hidden_quantities(published: Mapping[str, PublishedTable], raw: Mapping[str, pl.DataFrame]) -> set[Quantity]:
+    """What the cells the tables hid count: no other part of the report may print the same quantity."""
+    out: set[Quantity] = set()
     for name, table in published.items():
         full = with_total(raw[name], table.spec)
-        for c in table.spec.counts:
-            out.update(int(v) for v, shown in zip(full[c], table.frame[c], strict=True) if shown is None)
+        for (_, r, c), q in cell_quantities(full, table.spec, name).items():
+            if table.frame[c][r] is None:
+                out.add(q)
     return out
 
 
