@@ -1,6 +1,6 @@
 """`accord demo`: a synthetic New York City year, decided, recorded, verified and reported.
 
-Draws the NYC-calibrated year (DOMAIN.md §10), decides every detainer under the NYC DOC
+Draws the NYC-calibrated year (the figures of the 2020 dispute), decides every detainer under the NYC DOC
 pack (a ``decision.made`` event caused by its ``detainer.received``), runs the DMV record
 requests through the records gateway, appends everything to a fresh embedded ledger,
 verifies it, recomputes the history from the ledger alone, writes the HTML report and
@@ -36,6 +36,8 @@ class DemoResult:
     whatif: Any | None
     timings: dict[str, float] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    #: cells of the report's tables, and how many were hidden as primary and secondary
+    suppression: dict[str, int] = field(default_factory=dict)
 
 
 def _optional(module: str):
@@ -67,7 +69,7 @@ def run_demo(out: Path, *, seed: int = 0, db: str | None = None, scale: float = 
     from accord.ledger import Ledger, NewEvent
     from accord.synth.calibration import check, measure
     from accord.synth.events import append_in_order, detainer_events, record_events
-    from accord.reports.ledger_rows import history_from_ledger
+    from accord.reports.ledger_rows import read_ledger
     from accord.synth.objects import agencies, cases
     from accord.synth.profile import NYC_2020
     from accord.synth.records import DMV, REQUESTERS, requests
@@ -83,6 +85,7 @@ def run_demo(out: Path, *, seed: int = 0, db: str | None = None, scale: float = 
     profile = NYC_2020.scaled(scale) if scale != 1.0 else NYC_2020
     t: dict[str, float] = {}
     skipped: list[str] = []
+    suppression: dict[str, int] = {}
     clock = time.perf_counter()
 
     def lap(name: str) -> None:
@@ -150,7 +153,8 @@ def run_demo(out: Path, *, seed: int = 0, db: str | None = None, scale: float = 
             lap("verify")
             # 4. recompute from the ledger alone
             task = bar.add_task("exporting history from the ledger", total=events)
-            tables, encounters = history_from_ledger(led, lambda n: bar.advance(task, n))
+            rows = read_ledger(led, lambda n: bar.advance(task, n))
+            tables, encounters = rows.tables, rows.encounters
             bar.update(task, completed=events)
         observed = measure(tables["detainers"], encounters, profile.period_end, profile.encounter_window_days)
         checks = check(observed) if scale == 1.0 else check(observed, _scaled_figures(scale))
@@ -163,31 +167,24 @@ def run_demo(out: Path, *, seed: int = 0, db: str | None = None, scale: float = 
         if build is None:
             skipped.append("HTML report (accord.reports not installed)")
         else:
-            from accord.reports.html import Section
-            from accord.reports.source import History
+            from accord.reports.export import history_of_rows, ledger_stamp
+            from accord.reports.sections import counts_section, drivers_section, published_vs_recomputed
 
             task = bar.add_task("writing the HTML report", total=None)
-            export = _optional("accord.reports.export")
-            if export is not None:  # the signed checkpoint the export covers: `accord report verify` checks it
-                stamp = export.ledger_stamp(checkpoint)
-            else:
-                stamp = {"kind": "ledger", "tree_size": checkpoint.size, "root_hash": checkpoint.root_hash.hex()}
-            history = History.from_frames(tables, stamp=stamp)
+            # stamped with the signed checkpoint the export covers: `accord report verify` checks it
+            history = history_of_rows(rows, ledger_stamp(checkpoint))
             sections = [
-                Section("published_vs_recomputed", "Published figures beside the figures recomputed from the ledger", _figures_frame(checks),
-                        "DOMAIN.md §10 (the 2020 NYC dispute). Recomputed by counting detainer, decision, release and encounter events.",
-                        counts=("recomputed",)),
-                Section("whatif_counts", f"What if: {PACK} against {WHATIF_AGAINST}", whatif.table,
-                        "Every detainer replayed under both packs, each at the law in force on its received date.",
-                        counts=(PACK, WHATIF_AGAINST, "difference")),
-                Section("whatif_rule_drivers", "Which rules drove the difference (small counts suppressed)",
-                        _suppressed_drivers(whatif.rule_drivers, "detainers", "action"), counts=("detainers",)),
+                *published_vs_recomputed(history, scale=scale, window_end=profile.period_end.isoformat(),
+                                         window_days=profile.encounter_window_days),
+                counts_section(whatif), drivers_section(whatif),
             ]
             result = build.build_report(history, out / "report", extra_sections=sections, title="Accord demo: a New York City year")
             report_path = result.html
+            suppression = result.suppression
             bar.update(task, total=1, completed=1)
         lap("report")
-    return DemoResult(out=out, db_url=url, events=events, checks=checks, report=report_path, whatif=whatif, timings=t, skipped=skipped)
+    return DemoResult(out=out, db_url=url, events=events, checks=checks, report=report_path, whatif=whatif, timings=t, skipped=skipped,
+                      suppression=suppression)
 
 
 def _unique(agencies: list[Any]) -> list[Any]:
@@ -215,38 +212,8 @@ def _scaled_figures(scale: float):
     return tuple(replace(f, published=max(1, round(f.published * scale))) for f in NYC_2020_FIGURES)
 
 
-def _suppressed_drivers(drivers: pl.DataFrame, count: str, group: str, threshold: int | None = None) -> pl.DataFrame:
-    """Rule drivers with small counts hidden: each action's rows add up to every detainer (a published
-    figure), so a lone hidden row would be that total minus the rest; complementary suppression keeps it hidden."""
-    from accord.reports.suppress import DEFAULT_THRESHOLD, Constraint, suppress_cells
-
-    threshold = threshold or DEFAULT_THRESHOLD
-    values = {i: int(v) for i, v in enumerate(drivers[count])}
-    constraints = []
-    for g, rows in drivers.with_row_index("_i").group_by(group, maintain_order=True).agg(pl.col("_i")).iter_rows():
-        total = ("total", g)
-        values[total] = sum(values[i] for i in rows)
-        constraints.append(Constraint(total, tuple(rows)))
-    # the per-action totals are published (the what-if's detainer count): known, never complements
-    hidden = suppress_cells(values, constraints, threshold, known={k.total for k in constraints if values[k.total] >= threshold})
-    mask = pl.Series([i in hidden for i in range(drivers.height)], dtype=pl.Boolean)
-    return drivers.with_columns(pl.when(mask).then(None).otherwise(pl.col(count)).alias(count))
-
-
-def _figures_frame(checks: list[Any]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "figure": [c.figure.label for c in checks],
-            "published": [c.figure.published for c in checks],
-            "accepted": [c.figure.describe() for c in checks],
-            "recomputed": [c.value for c in checks],
-            "within": ["yes" if c.ok else "no" for c in checks],
-        }
-    )
-
-
 def print_result(res: DemoResult, console: Console) -> None:
-    table = Table(title="DOMAIN.md §10: published vs recomputed from the ledger", title_justify="left")
+    table = Table(title="The 2020 NYC figures (ICE letter of 13 Feb 2020): published vs recomputed from the ledger", title_justify="left")
     for col, just in (("Figure", "left"), ("Published", "right"), ("Accepted", "right"), ("Recomputed", "right"), ("", "center")):
         table.add_column(col, justify=just)
     for c in res.checks:
@@ -266,6 +233,9 @@ def print_result(res: DemoResult, console: Console) -> None:
     console.print(f"Ledger: [bold]{shown}[/] ({res.events:,} events, verified)")
     if res.report:
         console.print(f"Report: [bold]{res.report}[/]")
+        sup = res.suppression
+        console.print(f"  {sup.get('primary', 0)} primary and {sup.get('secondary', 0)} secondary of {sup.get('cells', 0)} "
+                      "table cells suppressed")
     for s in res.skipped:
         console.print(f"[yellow]skipped:[/] {s}")
     console.print(f"Done in {sum(res.timings.values()):.1f} s.")

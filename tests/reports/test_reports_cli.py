@@ -36,19 +36,34 @@ def test_build_writes_html_csv_json_stamped_with_the_files_hash(history: Path, b
     digest = hash_files([p for p in history.rglob("*.parquet")])
     assert manifest["source"]["sha256"] == digest
     assert (built / "report.html").stat().st_size > 500_000  # the Vega bundle is inlined
+    package = json.loads((built / "datapackage.json").read_text())
+    assert package["checkpoint"]["sha256"] == digest
+    paths = {r["path"] for r in package["resources"]}
     for name, entry in manifest["tables"].items():
         csv_text = (built / entry["csv"]).read_text()
-        assert f"# source sha256: {digest}" in csv_text
+        assert not csv_text.startswith("#"), "a CSV starts with its header row"
+        assert entry["csv"] in paths
         doc = json.loads((built / entry["json"]).read_text())
         assert doc["source"]["sha256"] == digest and doc["threshold"] == 10
-        frame = pl.read_csv(built / entry["csv"], comment_prefix="#")
+        frame = pl.read_csv(built / entry["csv"])
+        assert frame.columns == doc["columns"]
         assert frame.height == len(doc["rows"]) == entry["rows"], name
+
+
+def test_the_datapackage_is_a_valid_frictionless_package(built: Path):
+    """Validated with the ``frictionless`` package (a test dependency): descriptor and every CSV against its schema."""
+    frictionless = pytest.importorskip("frictionless")
+    report = frictionless.validate(built / "datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
 
 
 def test_verify_recomputes_every_table(history: Path, built: Path):
     res = runner.invoke(app, ["report", "verify", str(built), "--history", str(history)])
     assert res.exit_code == 0, res.output
-    assert "All 12 tables match" in res.output
+    manifest = json.loads((built / "manifest.json").read_text())
+    shown = len(manifest["tables"])
+    assert f"All {shown} tables and sections the report shows match" in res.output
+    assert "not checked" not in res.output
 
 
 def test_verify_catches_an_edited_figure(history: Path, built: Path, tmp_path: Path):
@@ -114,7 +129,7 @@ def test_ledger_report_is_stamped_with_a_signed_checkpoint_and_verifies_after_th
     assert res.exit_code == 0, res.output
     stamp = json.loads((out / "manifest.json").read_text())["source"]
     assert stamp["kind"] == "ledger" and stamp["signature"] and stamp["tree_size"] == demo.events
-    detainers = pl.read_csv(out / "detainers_by_period.csv", comment_prefix="#")
+    detainers = pl.read_csv(out / "detainers_by_period.csv")
     with Ledger.open(url) as led:
         assert detainers.filter(pl.col("period") == "Total")["received"].item() == sum(
             1 for _ in led.events(kind="detainer.received"))

@@ -60,12 +60,17 @@ def build(
     except AccordError as e:
         raise fail(e) from None
     table = Table(title=f"Report written to {result.out_dir}", show_lines=False)
-    table.add_column("Table")
-    table.add_column("Rows", justify="right")
-    table.add_column("Suppressed cells", justify="right")
+    for col in ("Table", "Rows", "Cells", "Hidden: primary", "secondary"):
+        table.add_column(col, justify="left" if col == "Table" else "right")
     for name, t in result.tables.items():
-        table.add_row(name, str(t.frame.height), str(t.hidden))
+        table.add_row(name, str(t.frame.height), str(t.cells), str(t.primary), str(t.secondary))
     out.print(table)
+    sup = result.suppression
+    out.print(f"Suppressed: {sup['primary']} primary and {sup['secondary']} secondary of {sup['cells']} cells")
+    for name, why in result.omitted.items():
+        out.print(f"{name}: {why}")
+    if result.empty:
+        out.print("Nothing to report: the source holds no detainer, notice or record request.")
     out.print(f"HTML: {result.html}")
     stamp = result.stamp
     if stamp.get("kind") == "ledger":
@@ -91,11 +96,18 @@ def verify(
         for name in result.tables_checked:
             mark = "[red]differs[/red]" if name in result.mismatches else "[green]matches[/green]"
             out.print(f"{name}: {mark}" + (f" — {result.mismatches[name]}" if name in result.mismatches else ""))
+        for name in result.omitted_checked:
+            out.print(f"{name}: [green]not shown, and still empty[/green]")
+        for name, why in result.unchecked.items():
+            out.print(f"{name}: [yellow]not checked[/yellow] — {why}")
         if not result.ok:
-            raise ReportMismatchError(f"{len(result.mismatches)} of {len(result.tables_checked)} tables differ from their source")
+            bad = ", ".join(result.mismatches)
+            raise ReportMismatchError(f"{len(result.mismatches)} of the report's tables differ from their source: {bad}")
     except AccordError as e:
         raise fail(e) from None
-    out.print(f"[green]All {len(result.tables_checked)} tables match their source.[/green]")
+    shown = len(result.tables_checked)
+    tail = f"; {len(result.unchecked)} not checked (named above)" if result.unchecked else ""
+    out.print(f"[green]All {shown} tables and sections the report shows match their source{tail}.[/green]")
 
 
 def register(app: typer.Typer) -> None:

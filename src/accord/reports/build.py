@@ -16,9 +16,8 @@ import polars as pl
 
 from accord.errors import InputError
 
-from .catalog import CATALOG, MAIN_TABLE
-from .charts import chart_spec
-from .html import HtmlTable, Section, html_rows, render_html
+from .catalog import BY_NAME, CATALOG, MAIN_TABLE
+from .html import Section
 from .queries import PERIODS, SEPARATOR_FLAG, QueryParams
 from .source import History, connect
 from .suppress import DEFAULT_THRESHOLD
@@ -26,7 +25,8 @@ from .table import PublishedTable, TableSpec, hidden_quantities, publish_all
 
 MANIFEST = "manifest.json"
 HTML_NAME = "report.html"
-FORMAT_VERSION = 1
+DATAPACKAGE = "datapackage.json"
+FORMAT_VERSION = 2  # 2: CSVs start with their header row; provenance in datapackage.json; sections carry recipes
 
 
 @dataclass
@@ -41,6 +41,14 @@ class ReportResult:
     json: dict[str, Path] = field(default_factory=dict)
     stamp: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: tables not written because the history has no rows for them, and why
+    omitted: dict[str, str] = field(default_factory=dict)
+    #: the history holds no detainer, notice or record request: the page says "Nothing to report"
+    empty: bool = False
+
+    @property
+    def suppression(self) -> dict[str, int]:
+        return suppression_counts(self.tables)
 
 
 def _check_partition(name: str, raw: pl.DataFrame, spec: TableSpec) -> None:
@@ -71,9 +79,11 @@ def _workers(backend: str, n_tables: int) -> int:
 
 def compute_tables(
     history: History, *, backend: str = "duckdb", params: QueryParams | None = None, names: Sequence[str] | None = None,
-    timings: dict[str, float] | None = None,
+    timings: dict[str, float] | None = None, jurisdictions: list[str] | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Run the catalog's Ibis queries on ``backend``; return the raw (unsuppressed) counts per table."""
+    """Run the catalog's Ibis queries on ``backend``; return the raw (unsuppressed) counts per table.
+
+    ``jurisdictions``: a list to fill with the jurisdictions the history holds (one more small query)."""
     params = replace(params or QueryParams(), backend=backend)
     if params.period not in PERIODS:
         raise InputError(f"unknown period '{params.period}' (expected one of {', '.join(PERIODS)})", field="period")
@@ -88,11 +98,22 @@ def compute_tables(
         raw = local.con.to_polars(spec.query(local.tables, params))
         return raw, time.perf_counter() - started
 
+    def found() -> list[str]:
+        if not hasattr(local, "con"):
+            local.con = connect(backend)
+            local.tables = history.open(local.con)
+        parts = [local.tables[t].select("jurisdiction").distinct() for t in ("detainers", "notices", "record_requests")]
+        union = parts[0].union(parts[1], distinct=True).union(parts[2], distinct=True)
+        return sorted(j for j in local.con.to_polars(union)["jurisdiction"].to_list() if j is not None)
+
     order = sorted(specs, key=lambda s: s.name not in HEAVY_FIRST)
     with ThreadPoolExecutor(max_workers=max(1, _workers(backend, len(specs)))) as pool:
         futures = {s.name: pool.submit(run, s) for s in order}
+        where = pool.submit(found) if jurisdictions is not None else None
         try:
             results = {name: f.result() for name, f in futures.items()}
+            if where is not None:
+                jurisdictions.extend(where.result())
         except BaseException:
             pool.shutdown(cancel_futures=True)  # a failed table fails the report: do not start the rest
             raise
@@ -114,8 +135,9 @@ def compute_tables(
     return out
 
 
-def _csv_text(frame: pl.DataFrame, header: list[str]) -> str:
-    return "".join(f"# {line}\n" for line in header) + frame.write_csv()
+def _csv_text(frame: pl.DataFrame) -> str:
+    """A plain CSV: the header row first, suppressed cells empty (provenance is in datapackage.json)."""
+    return frame.write_csv()
 
 
 def _write(path: Path, text: str) -> None:
@@ -125,14 +147,15 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def stamp_lines(stamp: dict[str, Any]) -> list[str]:
-    return [f"source {k}: {v if isinstance(v, str) else json.dumps(v)}" for k, v in stamp.items()]
-
-
 def verify_command(stamp: dict[str, Any], out_dir: Path) -> str:
     if stamp.get("kind") == "ledger":
         return f"accord report verify {out_dir} --db <ledger URL>"
     return f"accord report verify {out_dir} --history <history directory>"
+
+
+def _section_doc(sec: Section, stamp: dict[str, Any]) -> dict[str, Any]:
+    return {"table": sec.name, "title": sec.title, "description": sec.description, "source": stamp,
+            "columns": sec.frame.columns, "rows": sec.frame.to_dicts()}
 
 
 def write_outputs(
@@ -143,72 +166,63 @@ def write_outputs(
     params: dict[str, Any],
     extra_sections: Sequence[Section] = (),
     title: str = "Accord transparency report",
+    omitted: dict[str, str] | None = None,
+    jurisdictions: Sequence[str] = (),
+    notes: Sequence[tuple[str, int]] = (),
+    empty: bool = False,
 ) -> ReportResult:
+    """Write every table and section as CSV and JSON, ``datapackage.json``, ``manifest.json`` and the page."""
     from accord import __version__
+
+    from .datapackage import datapackage
+    from .page import render_page
 
     out_dir.mkdir(parents=True, exist_ok=True)
     result = ReportResult(out_dir=out_dir, html=out_dir / HTML_NAME, manifest=out_dir / MANIFEST, tables=published, stamp=stamp)
-    html_tables: list[HtmlTable] = []
     manifest_tables: dict[str, Any] = {}
     for name, table in published.items():
-        spec = table.spec
-        frame = table.frame
-        header = [f"accord report table {name}: {spec.title}", *stamp_lines(stamp),
-                  f"suppression threshold {table.threshold}; suppressed cells are empty"]
+        spec, frame = table.spec, table.frame
         csv_path, json_path = out_dir / f"{name}.csv", out_dir / f"{name}.json"
-        _write(csv_path, _csv_text(frame, header))
+        _write(csv_path, _csv_text(frame))
         doc = {"table": name, "title": spec.title, "description": spec.description, "legal_basis": spec.legal_basis,
                "legal_note": spec.legal_note, "source": stamp, "threshold": table.threshold,
-               "suppressed_cells": table.hidden, "columns": frame.columns, "rows": frame.to_dicts()}
+               "suppressed_cells": table.hidden, "suppressed_primary": table.primary, "suppressed_secondary": table.secondary,
+               "columns": frame.columns, "rows": frame.to_dicts()}
         _write(json_path, json.dumps(doc, indent=1, default=str))
         result.csv[name], result.json[name] = csv_path, json_path
-        manifest_tables[name] = {"csv": csv_path.name, "json": json_path.name, "rows": frame.height, "suppressed_cells": table.hidden}
-        rows, numeric = html_rows(frame, set(spec.counts))
-        empty = "No records of this kind in the history." if frame.height == 0 or (spec.rows_additive and frame.height == 1 and not any(frame.row(0)[len(spec.keys):])) else ""
-        html_tables.append(HtmlTable(
-            name=name, title=spec.title, description=spec.description, columns=[spec.label(c) for c in frame.columns],
-            rows=rows, numeric=numeric, total_row=spec.rows_additive, chart=None if empty else chart_spec(table),
-            legal_basis=spec.legal_basis, legal_note=spec.legal_note, hidden=table.hidden, empty_note=empty))
+        manifest_tables[name] = {"csv": csv_path.name, "json": json_path.name, "rows": frame.height, "cells": table.cells,
+                                 "suppressed_cells": table.hidden, "suppressed_primary": table.primary,
+                                 "suppressed_secondary": table.secondary}
     for sec in extra_sections:
         csv_path, json_path = out_dir / f"{sec.name}.csv", out_dir / f"{sec.name}.json"
-        _write(csv_path, _csv_text(sec.frame, [f"accord report section {sec.name}: {sec.title}", *stamp_lines(stamp)]))
-        _write(json_path, json.dumps({"table": sec.name, "title": sec.title, "description": sec.description,
-                                      "source": stamp, "columns": sec.frame.columns, "rows": sec.frame.to_dicts()},
-                                     indent=1, default=str))
+        _write(csv_path, _csv_text(sec.frame))
+        _write(json_path, json.dumps(_section_doc(sec, stamp), indent=1, default=str))
         result.csv[sec.name], result.json[sec.name] = csv_path, json_path
-        manifest_tables[sec.name] = {"csv": csv_path.name, "json": json_path.name, "rows": sec.frame.height, "extra": True}
-        rows, numeric = html_rows(sec.frame, set())
-        html_tables.insert(0, HtmlTable(name=sec.name, title=sec.title, description=sec.description,
-                                        columns=sec.frame.columns, rows=rows, numeric=numeric, total_row=False,
-                                        chart=sec.chart, extra=True))
-    figures = _key_figures(published.get(MAIN_TABLE))
-    page = render_html(
-        title=title,
-        subtitle=f"Detainers and record requests, computed from a {stamp.get('kind', 'history')} source; "
-        f"periods by {params.get('period', 'month')}, in each jurisdiction's local time ({_zones_note()}).",
-        stamp=stamp, threshold=params["threshold"], tables=html_tables,
-        verify_command=verify_command(stamp, out_dir), version=__version__, figures=figures,
-    )
+        manifest_tables[sec.name] = {"csv": csv_path.name, "json": json_path.name, "rows": sec.frame.height, "extra": True,
+                                     "recipe": sec.recipe}
+    page = render_page(title=title, published=published, sections=list(extra_sections), stamp=stamp, params=params,
+                       verify=verify_command(stamp, out_dir), version=__version__, jurisdictions=list(jurisdictions),
+                       notes=list(notes), empty=empty)
     _write(result.html, page)
+    _write(out_dir / DATAPACKAGE, json.dumps(datapackage(published, extra_sections, stamp=stamp, params=params, title=title),
+                                             indent=1, default=str))
     manifest = {"format": FORMAT_VERSION, "accord_version": __version__, "source": stamp, "params": params,
-                "html": HTML_NAME, "tables": manifest_tables}
+                "html": HTML_NAME, "datapackage": DATAPACKAGE, "tables": manifest_tables, "omitted": omitted or {},
+                "suppression": suppression_counts(published), "notes": [list(n) for n in notes]}
     _write(result.manifest, json.dumps(manifest, indent=1, default=str))
     return result
 
 
-def _key_figures(main: PublishedTable | None) -> list[tuple[str, str]]:
-    """The main table's Total row as headline numbers (suppressed totals shown as such)."""
-    if main is None or main.frame.height == 0 or not main.spec.rows_additive:
-        return []
-    total = main.frame.row(-1, named=True)
-    cols = ("received", "transferred", "notified_only", "declined", "lifted", "held")
-    return [(main.spec.label(c), "suppressed" if total[c] is None else f"{total[c]:,}") for c in cols if c in total]
+def suppression_counts(published: dict[str, PublishedTable]) -> dict[str, int]:
+    """Cells published, and hidden as primary (small) and secondary (complements), over every table."""
+    return {"cells": sum(t.cells for t in published.values()), "primary": sum(t.primary for t in published.values()),
+            "secondary": sum(t.secondary for t in published.values())}
 
 
-def _zones_note() -> str:
-    from .calendar import UTC, ZONES
-
-    return "; ".join(f"{prefix}: {zone}" for prefix, zone in sorted(ZONES.items())) + f"; any other: {UTC}"
+def omitted_tables(raw: dict[str, pl.DataFrame]) -> dict[str, str]:
+    """Tables of one jurisdiction's statute that the history has no rows for: not shown, and why."""
+    return {name: f"not shown: the history holds no {BY_NAME[name].only_if_rows} detainers or requests, which this statute covers"
+            for name, frame in raw.items() if BY_NAME[name].only_if_rows and frame.height == 0}
 
 
 def build_report(
@@ -224,25 +238,33 @@ def build_report(
     """Compute every table from ``source`` (a History or a Parquet history directory) and write the report.
 
     ``extra_sections`` (titled polars frames, optionally with a Vega-Lite chart) are shown first in the page
-    and written as CSV/JSON beside the tables: the demo adds its published-vs-recomputed and what-if tables.
+    and written as CSV/JSON beside the tables: the demo adds its published-vs-recomputed and what-if tables
+    (``accord.reports.sections``, which ``accord report verify`` recomputes).
     """
     if threshold < 1:
         raise InputError("the suppression threshold must be at least 1", field="threshold")
     history = source if isinstance(source, History) else History.from_parquet(source)
     t0 = time.perf_counter()
     per_table: dict[str, float] = {}
-    raw = compute_tables(history, backend=backend, params=QueryParams(period=period), timings=per_table)
+    found: list[str] = []
+    raw = compute_tables(history, backend=backend, params=QueryParams(period=period), timings=per_table, jurisdictions=found)
     t1 = time.perf_counter()
-    published = publish_all(raw, {name: _spec(name) for name in raw}, threshold)
+    omitted = omitted_tables(raw)
+    raw = {k: v for k, v in raw.items() if k not in omitted}
+    published = publish_all(raw, {name: BY_NAME[name] for name in raw}, threshold)
     secret = hidden_quantities(published, raw)
     sections = [suppress_section(sec, threshold, secret) for sec in extra_sections]
     t2 = time.perf_counter()
     params = {"threshold": threshold, "period": period, "backend": backend}
+    empty = all(raw[n].height == 0 for n in (MAIN_TABLE, "record_requests", "notices_timeliness") if n in raw)
     result = write_outputs(Path(out_dir), published, stamp=history.final_stamp(), params=params,
-                           extra_sections=sections, title=title)
+                           extra_sections=sections, title=title, omitted=omitted, jurisdictions=found,
+                           notes=history.notes, empty=empty)
     t3 = time.perf_counter()
     result.timings = {"queries": t1 - t0, "suppression": t2 - t1, "write": t3 - t2, "total": t3 - t0,
                       **{f"table {k}": v for k, v in per_table.items()}}
+    result.omitted = omitted
+    result.empty = empty
     return result
 
 
@@ -269,10 +291,6 @@ def suppress_section(sec: Section, threshold: int, secret: Collection[Any] = ())
             gone = gone | small | (frame[c].is_null() & sec.frame[c].is_not_null())
         frame = frame.with_columns([pl.when(gone).then(None).otherwise(pl.col(c)).alias(c) for c in counts])
     return replace(sec, frame=frame)
-
-
-def _spec(name: str) -> TableSpec:
-    return next(s for s in CATALOG if s.name == name)
 
 
 __all__ = ["MAIN_TABLE", "ReportResult", "Section", "build_report", "compute_tables"]

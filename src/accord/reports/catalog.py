@@ -46,7 +46,7 @@ CATALOG: tuple[TableSpec, ...] = (
         keys=("period",),
         dims={"period": "local period"},
         query=q.detainers_by_period,
-        headline=("received", "transferred", "declined", "held"),  # the disputed figures (DOMAIN.md §10)
+        headline=("received", "transferred", "declined", "held"),  # the figures disputed in 2020 (ICE vs NYC)
         **_BY,  # type: ignore[arg-type]
     ),
     TableSpec(
@@ -62,21 +62,23 @@ CATALOG: tuple[TableSpec, ...] = (
     TableSpec(
         name="detainers_by_reason",
         title="Detainers by the rule that decided them",
-        description="Each rule of the law pack that fired, with its citation. A detainer counts once "
-        "under every rule that fired for it, so rows do not add up to the number of detainers.",
-        keys=("pack_id", "rule_id", "citation"),
+        description="Each rule of the law that fired, in its own words, with the clause it applies. A detainer "
+        "counts once under every rule that fired for it, so rows do not add up to the number of detainers.",
+        keys=("pack_id", "law", "rule_id", "rule", "citation"),
         counts=OUTCOME_COUNTS,
-        labels={**OUTCOME_LABELS, "pack_id": "Law pack", "rule_id": "Rule", "citation": "Citation"},
+        labels={**OUTCOME_LABELS, "pack_id": "Law pack id", "law": "Law", "rule_id": "Rule id", "rule": "Rule",
+                "citation": "Citation"},
         rows_additive=False,
         query=q.detainers_by_reason,
         post=q.rule_citations,
-        chart_keys=("rule_id",),
+        chart_keys=("rule",),
+        hover={"law": "pack_id", "rule": "rule_id"},
     ),
     TableSpec(
         name="detainers_by_offence",
         title="Detainers by offence category in the subject's history",
         description="Offence categories overlap: a person whose history includes an assault and a DUI counts in "
-        "both rows (DOMAIN.md §10), so rows do not add up to the number of detainers.",
+        "both rows, so rows do not add up to the number of detainers.",
         keys=("offence_category",),
         counts=OUTCOME_COUNTS,
         labels={**OUTCOME_LABELS, "offence_category": "Offence category"},
@@ -159,9 +161,10 @@ CATALOG: tuple[TableSpec, ...] = (
         labels={"year": "Year", "receiving_agency_id": "Agency"},
         rows_additive=False,  # a person can appear under two agencies in one year
         legal_basis="NYC Admin. Code §14-154 (NYPD); §9-131 (DOC)",
-        legal_note="The four counts are those NYPD publishes under §14-154 [S9]. That DOC's §9-131 report has "
-        "the same fields is unverified (DOMAIN.md §1.3); it is shown per receiving agency.",
+        legal_note="The four counts are those NYPD publishes under §14-154 on its 'Civil Immigration Detainers' "
+        "report page. That DOC's §9-131 report has the same fields is not verified; it is shown per receiving agency.",
         query=q.nypd_14_154,
+        only_if_rows="New York City",
     ),
     TableSpec(
         name="nyc_10_178",
@@ -177,9 +180,10 @@ CATALOG: tuple[TableSpec, ...] = (
         partition_cols=("complied", "declined", "other"),
         chart="stacked",
         legal_basis="NYC Admin. Code §10-178(d)",
-        legal_note="The statute's list of fields the compilation is 'disaggregated by' was cut off in the source "
-        "(DOMAIN.md §1.2 N16); quarter, request type and requesting agency kind are Accord's choice.",
+        legal_note="The statute's list of fields the compilation is 'disaggregated by' was cut off in the text of "
+        "Local Law 228 of 2017 Accord's authors read; quarter, request type and requesting agency kind are Accord's choice.",
         query=q.nyc_10_178,
+        only_if_rows="New York City",
     ),
     TableSpec(
         name="ca_7284_6_c2",
@@ -195,6 +199,7 @@ CATALOG: tuple[TableSpec, ...] = (
         "the history carries descriptive offence categories, not the qualifying conviction, so this groups by "
         "category. The rule that allowed each transfer is in 'Detainers by the rule that decided them'.",
         query=q.ca_7284_6_c2,
+        only_if_rows="California",
     ),
     TableSpec(
         name="truth_act_forum",
@@ -208,6 +213,7 @@ CATALOG: tuple[TableSpec, ...] = (
         legal_note="Interviews and information sharing are counted where the pack's decision allowed or "
         "required them; whether they then happened is not in the history.",
         query=q.truth_act_forum,
+        only_if_rows="California",
     ),
 )
 

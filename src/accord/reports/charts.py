@@ -1,7 +1,14 @@
-"""Vega-Lite charts (Altair) of published tables; hidden cells are left out, never drawn as zero."""
+"""Vega-Lite charts (Altair) of published tables; hidden cells are never drawn as zero, and never silently.
+
+A row whose every figure is suppressed has no bar: the chart says "n rows not shown (suppressed)".
+A row with some figures suppressed keeps the bars it has and is marked with an asterisk. Every other
+row of the table is on the chart (a zero is an empty band), so a chart has as many rows as its table
+minus those it names as not shown.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
@@ -10,56 +17,81 @@ import polars as pl
 from .table import TOTAL_LABEL, PublishedTable
 
 PALETTE = ["#1f4e79", "#2e86ab", "#8fc1e3", "#c0392b", "#e67e22", "#7f8c8d", "#b8b8b8", "#6c3483"]
-WIDTH = 640
+WIDTH = 600
+PART_MARK = " *"
 
 
-def _row_label(frame: pl.DataFrame, keys: tuple[str, ...]) -> pl.Expr:
-    if len(keys) == 1:
-        return pl.col(keys[0])
-    return pl.concat_str([pl.col(k) for k in keys], separator=" · ")
+@dataclass(frozen=True)
+class Chart:
+    """A chart and what it leaves out: ``rows`` of the table, ``not_shown`` of them wholly suppressed."""
+
+    spec: dict[str, Any]
+    rows: int
+    not_shown: int
+    partial: int
 
 
-def chart_spec(table: PublishedTable) -> dict[str, Any] | None:
-    """A Vega-Lite spec for the table, or None when there is nothing to draw."""
+def _labels(frame: pl.DataFrame, keys: tuple[str, ...]) -> list[str]:
+    """One label per row (keys joined), made unique so that no two rows share a band."""
+    seen: dict[str, int] = {}
+    out = []
+    for row in frame.select(keys).iter_rows():
+        label = " · ".join("" if v is None else str(v).replace("_", " ") for v in row)
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
+def chart_for(table: PublishedTable) -> Chart | None:
+    """The table's chart, or None when it has nothing to draw."""
     spec = table.spec
     if not spec.chart or not spec.counts or not spec.keys:
         return None
-    keys = spec.chart_keys or spec.keys
-    frame = table.frame.filter(pl.col(spec.keys[0]) != TOTAL_LABEL).with_columns(row=_row_label(table.frame, keys))
+    frame = table.frame.filter(pl.col(spec.keys[0]) != TOTAL_LABEL) if spec.rows_additive else table.frame
     if frame.height == 0:
         return None
-    row_title = " · ".join(spec.label(k) for k in keys)
-    if spec.chart == "stacked" and spec.partition_cols:
-        cols = list(spec.partition_cols)
+    cols = list(spec.partition_cols) if spec.chart == "stacked" and spec.partition_cols else [spec.counts[0]]
+    hidden = frame.select(pl.sum_horizontal([pl.col(c).is_null() for c in cols]).alias("h"))["h"].to_list()
+    gone = [h == len(cols) for h in hidden]
+    part = [0 < h < len(cols) for h in hidden]
+    labels = [lab + (PART_MARK if p else "") for lab, p in zip(_labels(frame, spec.chart_keys or spec.keys), part, strict=True)]
+    frame = frame.with_columns(row=pl.Series(labels, dtype=pl.String)).filter(~pl.Series(gone))
+    if frame.height == 0 or frame.select(pl.sum_horizontal([pl.col(c).fill_null(0) for c in cols]).sum()).item() == 0:
+        return None  # everything hidden or zero: an empty chart says nothing
+    domain = frame["row"].to_list()  # the table's order (periods in time order), zero rows included
+    row_title = " · ".join(spec.label(k) for k in (spec.chart_keys or spec.keys))
+    horizontal = spec.keys[0] != "period"
+    axis = alt.Axis(labelLimit=300) if horizontal else alt.Axis(labelAngle=-45)
+    enc_row = (alt.Y if horizontal else alt.X)("row:N", title=row_title, sort=domain, scale=alt.Scale(domain=domain), axis=axis)
+    if len(cols) > 1:
         long = frame.select(["row", *cols]).unpivot(index="row", on=cols, variable_name="measure", value_name="count")
         long = long.drop_nulls("count").filter(pl.col("count") > 0)
-        if long.height == 0:
-            return None  # everything hidden or zero: an empty chart says nothing
         long = long.with_columns(measure=pl.col("measure").replace_strict({c: spec.label(c) for c in cols}))
         order = [spec.label(c) for c in cols]
-        base = alt.Chart(alt.Data(values=long.to_dicts()))
-        horizontal = spec.keys[0] != "period"
-        in_order = frame["row"].to_list()  # the table's order (periods in time order)
-        enc_row = alt.Y("row:N", title=row_title, sort=in_order) if horizontal else alt.X("row:N", title=row_title, sort=in_order)
-        enc_val = (alt.X if horizontal else alt.Y)("count:Q", title="Count", stack="zero")
-        chart = base.mark_bar().encode(
+        chart = alt.Chart(alt.Data(values=long.to_dicts())).mark_bar().encode(
             enc_row,
-            enc_val,
-            color=alt.Color("measure:N", title=None, sort=order, scale=alt.Scale(domain=order, range=PALETTE[: len(order)])),
+            (alt.X if horizontal else alt.Y)("count:Q", title="Count", stack="zero"),
+            color=alt.Color("measure:N", title=None, sort=order, scale=alt.Scale(domain=order, range=PALETTE[: len(order)]),
+                            legend=alt.Legend(orient="bottom", columns=4, labelLimit=260)),
             order=alt.Order("measure_order:Q"),
             tooltip=[alt.Tooltip("row:N", title=row_title), alt.Tooltip("measure:N", title="Measure"),
                      alt.Tooltip("count:Q", title="Count", format=",")],
         ).transform_calculate(measure_order=f"indexof({order!r}, datum.measure)")
     else:
-        col = spec.counts[0]
+        col = cols[0]
         data = frame.select(["row", col]).drop_nulls(col).rename({col: "count"})
-        if data.filter(pl.col("count") > 0).height == 0:
-            return None
         chart = alt.Chart(alt.Data(values=data.to_dicts())).mark_bar(color=PALETTE[1]).encode(
-            alt.Y("row:N", title=row_title, sort="-x"),
+            enc_row,
             alt.X("count:Q", title=spec.label(col)),
             tooltip=[alt.Tooltip("row:N", title=row_title), alt.Tooltip("count:Q", title=spec.label(col), format=",")],
         )
-    rows = frame.height
-    height = max(120, min(22 * rows, 600)) if (spec.chart != "stacked" or spec.keys[0] != "period") else 260
-    return chart.properties(width=WIDTH, height=height).to_dict()
+    n = len(domain)
+    height = (22 * n if n <= 40 else 14 * n) if horizontal else 260
+    return Chart(spec=chart.properties(width=WIDTH, height=max(80, height)).to_dict(), rows=len(gone),
+                 not_shown=sum(gone), partial=sum(part))
+
+
+def chart_spec(table: PublishedTable) -> dict[str, Any] | None:
+    """Just the Vega-Lite spec of :func:`chart_for`."""
+    chart = chart_for(table)
+    return None if chart is None else chart.spec

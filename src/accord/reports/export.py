@@ -39,9 +39,13 @@ def ledger_history(ledger: Any, size: int, stamp: dict[str, Any] | None = None) 
     """The history of the first ``size`` events, with notes saying what those events did not cover."""
     from .ledger_rows import read_ledger
 
-    rows = read_ledger(LedgerPrefix(ledger, size))
+    return history_of_rows(read_ledger(LedgerPrefix(ledger, size)), stamp)
+
+
+def history_of_rows(rows: Any, stamp: dict[str, Any] | None = None) -> History:
+    """A ``History`` of ``ledger_rows.read_ledger``'s result, its gaps and skipped events as notes."""
     notes = [*rows.gaps, *((f"events of kind {k} not counted (no report reads them)", n) for k, n in sorted(rows.skipped.items()))]
-    return History.from_frames(rows.tables, stamp=stamp, notes=notes, events=rows.events)
+    return History.from_frames(rows.tables, stamp=stamp, notes=notes, events=rows.events, encounters=rows.encounters)
 
 
 def ledger_stamp(checkpoint: Any) -> dict[str, Any]:

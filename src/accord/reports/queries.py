@@ -113,8 +113,10 @@ def detainers_by_reason(h: dict[str, Any], p: QueryParams) -> Any:
 
 
 def rule_citations(raw: pl.DataFrame) -> pl.DataFrame:
-    """Add each rule's citation from its law pack (the history lists rule ids; the pack says what they cite)."""
-    cites: dict[tuple[str, str], str] = {}
+    """Add each rule's summary and citation, and its law's name, from its law pack (the history lists rule
+    ids; the pack says what they mean and cite)."""
+    cites: dict[tuple[str, str], tuple[str, str]] = {}
+    names: dict[str, str] = {}
     for pack_id in raw["pack_id"].drop_nulls().unique().to_list():
         try:
             from accord.law import load_pack
@@ -122,9 +124,14 @@ def rule_citations(raw: pl.DataFrame) -> pl.DataFrame:
             pack = load_pack(pack_id)
         except Exception:  # an unknown or retired pack: show the rule id alone
             continue
-        cites.update({(pack_id, r.id): r.citation for r in pack.rules})
+        names[pack_id] = pack.name
+        cites.update({(pack_id, r.id): (r.summary, r.citation) for r in pack.rules})
+    pairs = list(zip(raw["pack_id"], raw["rule_id"], strict=True))
+    unknown = ("(a rule not in a shipped pack)", "(not in a shipped pack)")
     return raw.with_columns(
-        citation=pl.Series([cites.get((p, r), "(not in a shipped pack)") for p, r in zip(raw["pack_id"], raw["rule_id"], strict=True)], dtype=pl.String)
+        law=pl.Series([names.get(p, p) for p, _ in pairs], dtype=pl.String),
+        rule=pl.Series([cites.get(pr, unknown)[0] for pr in pairs], dtype=pl.String),
+        citation=pl.Series([cites.get(pr, unknown)[1] for pr in pairs], dtype=pl.String),
     )
 
 

@@ -75,6 +75,8 @@ class History:
     notes: list[tuple[str, int]] = field(default_factory=list)
     #: events read, for a ledger source (None otherwise)
     events: int | None = None
+    #: post-release encounters, for a ledger source (None otherwise)
+    encounters: pl.DataFrame | None = None
     _hash_thread: threading.Thread | None = None
     _hash_result: list[str] = field(default_factory=list)
 
@@ -99,7 +101,8 @@ class History:
 
     @classmethod
     def from_frames(cls, frames: dict[str, pl.DataFrame], stamp: dict[str, Any] | None = None,
-                    notes: list[tuple[str, int]] | tuple = (), events: int | None = None) -> "History":
+                    notes: list[tuple[str, int]] | tuple = (), events: int | None = None,
+                    encounters: pl.DataFrame | None = None) -> "History":
         """In-memory history (synthetic or exported from the ledger); stamped with ``stamp`` or a content hash."""
         if "detainers" not in frames:
             raise InputError("a history needs a detainers table", field="detainers")
@@ -109,7 +112,20 @@ class History:
             _check_columns(t, f.columns, t)
         full = {t: frames.get(t, empty_frame(t)).select(list(TABLES[t])) for t in TABLES}
         full = {t: f.cast(TABLES[t]) for t, f in full.items()}  # type: ignore[arg-type]
-        return cls(frames=full, stamp=stamp or {"kind": "frames", "sha256": hash_frames(full)}, notes=list(notes), events=events)
+        return cls(frames=full, stamp=stamp or {"kind": "frames", "sha256": hash_frames(full)}, notes=list(notes), events=events,
+                   encounters=encounters)
+
+    def detainers_frame(self) -> pl.LazyFrame:
+        """The detainers table as a polars LazyFrame (Parquet scanned, not loaded)."""
+        if "detainers" in self.parquet:
+            return pl.scan_parquet(self.parquet["detainers"])
+        return self.frames["detainers"].lazy()
+
+    def is_empty(self) -> bool:
+        """No detainer, notice or record request at all (an empty ledger)."""
+        if self.parquet:
+            return False  # a Parquet history has a detainers file; its rows are counted by the queries
+        return all(f.height == 0 for f in self.frames.values())
 
     def final_stamp(self) -> dict[str, Any]:
         """The stamp, waiting for the background content hash of Parquet inputs if there is one."""

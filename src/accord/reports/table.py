@@ -55,8 +55,8 @@ class TableSpec:
     measures: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: key columns shown in the HTML by another column's text, with this one on hover: {shown: hover}
     hover: dict[str, str] = field(default_factory=dict)
-    #: only in a report whose history has rows for it (a jurisdiction's statutory format)
-    only_if_rows: bool = False
+    #: a jurisdiction's statutory format, named here (e.g. "New York City"): shown only when it has rows
+    only_if_rows: str = ""
 
     def label(self, col: str) -> str:
         return self.labels.get(col, col.replace("_", " ").capitalize())

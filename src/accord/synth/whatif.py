@@ -26,7 +26,7 @@ METRICS = (
     ("holds", "Held past release"),
     ("notifications", "Release notified"),
     ("transfers", "Transferred at release"),
-    ("declined", "Declined (nothing requested allowed)"),
+    ("declined", "Declined under this law (none of the requested actions allowed)"),
     ("required", "Compliance required by law"),
     ("insufficient_facts", "Insufficient facts"),
 )
