@@ -119,7 +119,8 @@ def test_equal_numbers_of_different_quantities_are_not_tied():
     other = BY_NAME["nyc_10_178"]
     transferred = int(RAW["transferred"].sum())
     raw_other = pl.DataFrame({"quarter": ["2020-Q1"], "request": ["record dmv_photo"], "requester": ["police"],
-                              "requests": [transferred + 50], "complied": [transferred], "declined": [50], "other": [0]})
+                              "requests": [transferred + 50], "complied": [transferred], "declined": [50], "lifted": [0],
+                              "expired": [0], "released_before_decision": [0], "pending": [0], "no_decision": [0]})
     out = publish_all({MAIN_TABLE: RAW, "nyc_10_178": raw_other}, {MAIN_TABLE: PLAIN, "nyc_10_178": other}, THRESHOLD)
     assert out[MAIN_TABLE].frame.row(-1, named=True)["transferred"] is None  # the main table's complement
     assert out["nyc_10_178"].frame["complied"].to_list() == [transferred, transferred]  # not hidden for its number

@@ -104,7 +104,11 @@ def test_nyc_10_178_logs_detainers_and_immigration_record_requests(frames, raw):
     )
     got = raw["nyc_10_178"]
     assert got["requests"].sum() == det + r.height
-    assert (got["requests"] == got["complied"] + got["declined"] + got["other"]).all()
+    parts = ("complied", "declined", "lifted", "expired", "released_before_decision", "pending", "no_decision")
+    assert (got["requests"] == got.select(pl.sum_horizontal(parts)).to_series()).all()
+    det_rows = got.filter(pl.col("request").str.starts_with("detainer"))
+    nyc = frames["detainers"].filter(pl.col("jurisdiction") == "US-NY-NYC")
+    assert det_rows["lifted"].sum() == nyc.filter(pl.col("disposition") == "lifted").height
     assert "person_id" not in got.columns
 
 

@@ -173,11 +173,12 @@ CATALOG: tuple[TableSpec, ...] = (
         "responses: every detainer, and every record request made for an immigration purpose or by an agency "
         "that primarily enforces immigration law. No person is named.",
         keys=("quarter", "request", "requester"),
-        counts=("requests", "complied", "declined", "other"),
-        labels={"quarter": "Quarter", "request": "Request", "requester": "From", "requests": "Requests",
-                "complied": "Complied", "declined": "Declined", "other": "Other (lifted, pending, released)"},
+        counts=q.LOG_COUNTS,
+        labels={**DISPOSITION_LABELS, "quarter": "Quarter", "request": "Request", "requester": "From", "requests": "Requests",
+                "complied": "Complied (transferred or notified)", "declined": "Declined",
+                "no_decision": "Record request with no decision recorded"},
         total_col="requests",
-        partition_cols=("complied", "declined", "other"),
+        partition_cols=q.LOG_COUNTS[1:],
         chart="stacked",
         legal_basis="NYC Admin. Code §10-178(d)",
         legal_note="The statute's list of fields the compilation is 'disaggregated by' was cut off in the text of "

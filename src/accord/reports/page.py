@@ -221,7 +221,6 @@ TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
 <style>
   :root { --ink:#1d2733; --muted:#5b6b7c; --line:#d9e1ea; --accent:#1f4e79; --bg:#f6f8fb; }
   * { box-sizing: border-box; }
-  html, body { overflow-x:hidden; }
   body { margin:0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--ink); background:var(--bg); }
   header { background:var(--accent); color:#fff; padding:26px 40px 20px; }
   header h1 { margin:0 0 6px; font-size:26px; font-weight:600; }

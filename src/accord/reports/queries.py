@@ -224,6 +224,10 @@ def nypd_14_154(h: dict[str, Any], p: QueryParams) -> Any:
 
 IMMIGRATION_PURPOSES = ("civil_immigration_enforcement", "criminal_immigration_enforcement")
 _LOG = ["quarter", "request", "requester"]
+#: what became of a request neither complied with nor declined, one column each (small columns are cheaper
+#: complements than one large "other")
+LOG_OTHER = ("lifted", "expired", "released_before_decision", "pending")
+LOG_COUNTS = ("requests", "complied", "declined", *LOG_OTHER, "no_decision")
 
 
 def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
@@ -232,10 +236,10 @@ def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
     det = by_period(
         d, d.received_at, "quarter", p.backend, ["form", "issuing_component"], name="quarter", zone=NYC_ZONE,
         requests=_.count(), complied=_.disposition.isin(HONORED).sum(), declined=(_.disposition == "declined").sum(),
+        **{c: (_.disposition == c).sum() for c in LOG_OTHER},
     )
-    det = det.mutate(request=ibis.literal("detainer ") + det.form, requester=det.issuing_component).select(
-        *_LOG, "requests", "complied", "declined"
-    )
+    det = det.mutate(request=ibis.literal("detainer ") + det.form, requester=det.issuing_component,
+                     no_decision=ibis.literal(0, type="int64")).select(*_LOG, *LOG_COUNTS)
     r = h["record_requests"].filter(
         _.jurisdiction.startswith(NYC)
         & (_.purpose.isin(IMMIGRATION_PURPOSES) | _.requester_primarily_enforces_immigration)
@@ -243,14 +247,12 @@ def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
     rec = by_period(
         r, r.requested_at, "quarter", p.backend, ["record_kind", "requester_kind"], name="quarter", zone=NYC_ZONE,
         requests=_.count(), complied=(_.outcome == "allow").sum(), declined=(_.outcome == "deny").sum(),
+        no_decision=_.outcome.isnull().sum(),
     )
-    rec = rec.mutate(request=ibis.literal("record ") + rec.record_kind, requester=rec.requester_kind).select(
-        *_LOG, "requests", "complied", "declined"
-    )
-    both = det.union(rec).group_by(_LOG).aggregate(
-        requests=_.requests.sum(), complied=_.complied.sum(), declined=_.declined.sum()
-    )
-    return both.mutate(other=both.requests - both.complied - both.declined)
+    rec = rec.mutate(request=ibis.literal("record ") + rec.record_kind, requester=rec.requester_kind,
+                     **{c: ibis.literal(0, type="int64") for c in LOG_OTHER}).select(*_LOG, *LOG_COUNTS)
+    both = det.union(rec).group_by(_LOG).aggregate(**{c: _[c].sum() for c in LOG_COUNTS})
+    return both.select(*_LOG, *(both[c].cast("int64").name(c) for c in LOG_COUNTS))
 
 
 def ca_7284_6_c2(h: dict[str, Any], p: QueryParams) -> Any:
