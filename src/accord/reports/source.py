@@ -174,13 +174,29 @@ def spark_session() -> Any:
     return _SPARK
 
 
-def connect(backend: str = "duckdb") -> Any:
-    """An Ibis connection; timestamps are read and grouped in UTC on every backend."""
+#: DuckDB memory per connection: past it, large groupings (the per-person count of NYC §14-154)
+#: spill to a temporary directory instead of growing, so a report's peak memory does not grow with
+#: the history's rows. Two connections run at once (``build._workers``).
+DUCKDB_MEMORY_LIMIT = "384MB"
+
+
+def connect(backend: str = "duckdb", threads: int | None = None) -> Any:
+    """An Ibis connection; timestamps are read and grouped in UTC on every backend.
+
+    DuckDB: bounded memory (``DUCKDB_MEMORY_LIMIT``, spilling to a temporary directory), no
+    insertion order kept (aggregates need none, and it costs memory), ``threads`` if given."""
     import ibis
 
     if backend == "duckdb":
+        import tempfile
+
         con = ibis.duckdb.connect()
         con.raw_sql("SET TimeZone = 'UTC'")
+        con.raw_sql(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        con.raw_sql(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'accord-duckdb-spill'}'")
+        con.raw_sql("SET preserve_insertion_order = false")
+        if threads:
+            con.raw_sql(f"SET threads = {int(threads)}")
         return con
     if backend == "pyspark":
         try:
