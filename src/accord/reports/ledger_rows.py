@@ -107,6 +107,11 @@ def _agency(s: LedgerState, raw: str) -> None:
     s.agency[a.agency_id] = a
 
 
+@folds("agency.configured")
+def _configured(s: LedgerState, raw: str) -> None:
+    """Which packs decide for an agency: the decisions themselves name their pack, so nothing to count."""
+
+
 @folds("person.registered")
 def _person(s: LedgerState, raw: str) -> None:
     s.person[json.loads(raw)["person_id"]] = raw
