@@ -110,8 +110,17 @@ class History:
             if t not in TABLES:
                 raise InputError(f"unknown history table '{t}' (expected one of {', '.join(TABLES)})", field=t)
             _check_columns(t, f.columns, t)
-        full = {t: frames.get(t, empty_frame(t)).select(list(TABLES[t])) for t in TABLES}
-        full = {t: f.cast(TABLES[t]) for t, f in full.items()}  # type: ignore[arg-type]
+        from accord.law.facts import FACT_NAMES, FACT_SCHEMA
+
+        def columns(t: str, f: pl.DataFrame) -> list[str]:
+            # detainers keep the law's FACT columns when they have them, so what-if can re-decide the rows
+            extra = [c for c in FACT_NAMES if t == "detainers" and c in f.columns and c not in TABLES[t]]
+            return [*TABLES[t], *extra]
+
+        full = {t: frames.get(t, empty_frame(t)) for t in TABLES}
+        full = {t: f.select(columns(t, f)) for t, f in full.items()}
+        full = {t: f.cast({**{c: FACT_SCHEMA[c] for c in f.columns if c not in TABLES[t]}, **TABLES[t]})  # type: ignore[arg-type]
+                for t, f in full.items()}
         return cls(frames=full, stamp=stamp or {"kind": "frames", "sha256": hash_frames(full)}, notes=list(notes), events=events,
                    encounters=encounters)
 

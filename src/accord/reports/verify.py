@@ -168,10 +168,10 @@ def _verify_sections(report_dir: Path, entries: dict[str, Any], history: History
         if key not in made:
             try:
                 made[key] = {s.name: suppress_section(s, threshold, secret) for s in recompute(recipe, history)}
-            except InputError as exc:
+            except (InputError, pl.exceptions.PolarsError) as exc:
                 for other, e in entries.items():
                     if e.get("extra") and json.dumps(e.get("recipe"), sort_keys=True) == key:
-                        result.unchecked[other] = f"cannot be recomputed from this source: {exc}"
+                        result.unchecked[other] = f"cannot be recomputed from this source: {str(exc).splitlines()[0]}"
                 made[key] = {}
                 continue
         if name in result.unchecked:
