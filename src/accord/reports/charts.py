@@ -52,8 +52,10 @@ def chart_for(table: PublishedTable) -> Chart | None:
         return None
     cols = list(spec.partition_cols) if spec.chart == "stacked" and spec.partition_cols else [spec.counts[0]]
     hidden = frame.select(pl.sum_horizontal([pl.col(c).is_null() for c in cols]).alias("h"))["h"].to_list()
-    gone = [h == len(cols) for h in hidden]
-    part = [0 < h < len(cols) for h in hidden]
+    drawn = frame.select(pl.sum_horizontal([pl.col(c).fill_null(0) for c in cols]).alias("v"))["v"].to_list()
+    # a row with suppressed figures and nothing else to draw would look like a zero: it is not shown, and said so
+    gone = [h > 0 and v == 0 for h, v in zip(hidden, drawn, strict=True)]
+    part = [h > 0 and not g for h, g in zip(hidden, gone, strict=True)]
     labels = [lab + (PART_MARK if p else "") for lab, p in zip(_labels(frame, spec.chart_keys or spec.keys), part, strict=True)]
     frame = frame.with_columns(row=pl.Series(labels, dtype=pl.String)).filter(~pl.Series(gone))
     if frame.height == 0 or frame.select(pl.sum_horizontal([pl.col(c).fill_null(0) for c in cols]).sum()).item() == 0:
@@ -61,7 +63,7 @@ def chart_for(table: PublishedTable) -> Chart | None:
     domain = frame["row"].to_list()  # the table's order (periods in time order), zero rows included
     row_title = " · ".join(spec.label(k) for k in (spec.chart_keys or spec.keys))
     horizontal = spec.keys[0] != "period"
-    axis = alt.Axis(labelLimit=300) if horizontal else alt.Axis(labelAngle=-45)
+    axis = alt.Axis(labelLimit=300, title=None) if horizontal else alt.Axis(labelAngle=-45)  # the table's header names the rows
     enc_row = (alt.Y if horizontal else alt.X)("row:N", title=row_title, sort=domain, scale=alt.Scale(domain=domain), axis=axis)
     if len(cols) > 1:
         long = frame.select(["row", *cols]).unpivot(index="row", on=cols, variable_name="measure", value_name="count")
