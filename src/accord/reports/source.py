@@ -186,7 +186,7 @@ def spark_session() -> Any:
 #: DuckDB memory per connection: past it, large groupings (the per-person count of NYC §14-154)
 #: spill to a temporary directory instead of growing, so a report's peak memory does not grow with
 #: the history's rows. Two connections run at once (``build._workers``).
-DUCKDB_MEMORY_LIMIT = "384MB"
+DUCKDB_MEMORY_LIMIT = "256MB"
 
 
 def connect(backend: str = "duckdb", threads: int | None = None) -> Any:
