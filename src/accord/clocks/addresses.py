@@ -31,6 +31,14 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+def resolve(resolver: Resolver, host: str, port: int) -> list[str]:
+    """An IP literal is its own address; a name is what ``resolver`` answers."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        return resolver(host, port)
+
+
 def refusal(address: str, allow_loopback: bool) -> str | None:
     """Why a request must not go to ``address`` (None: it may).
 
@@ -72,7 +80,7 @@ def check_url(url: str, *, allow_loopback: bool, resolver: Resolver = system_res
     if parts.scheme == "http" and not (allow_loopback and host == str(LOOPBACK)):
         raise InputError("must be https:// (http:// only for 127.0.0.1 in local tests)", field="url")
     try:
-        addresses = resolver(host, port)
+        addresses = resolve(resolver, host, port)
     except (OSError, UnicodeError):
         raise InputError(f"host {host} does not resolve", field="url") from None
     if not addresses:
@@ -103,7 +111,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                           socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
         try:
-            addresses = await asyncio.to_thread(self.resolver, host, port)
+            addresses = await asyncio.to_thread(resolve, self.resolver, host, port)
         except (OSError, UnicodeError) as exc:
             raise httpcore.ConnectError(f"host {host} does not resolve ({exc.__class__.__name__})") from None
         refused = []

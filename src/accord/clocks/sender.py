@@ -11,6 +11,7 @@ import asyncio
 import ssl
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from datetime import datetime, timezone
 
 import httpcore
@@ -51,18 +52,20 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with its connection pool built on the guarded network backend."""
 
     def __init__(self, *, allow_loopback: bool, resolver: Resolver = system_resolver, max_connections: int = 64) -> None:
-        super().__init__(trust_env=False)
-        ctx = ssl.create_default_context()
-        try:
-            import certifi
-
-            ctx.load_verify_locations(certifi.where())
-        except ImportError:  # pragma: no cover - httpx depends on certifi
-            pass
+        ctx = _tls()
+        super().__init__(verify=ctx, trust_env=False)
         # httpx builds its pool in __init__ without a way to pass a network backend: replace it.
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ctx, max_connections=max_connections, max_keepalive_connections=max_connections,
             keepalive_expiry=30.0, network_backend=GuardedBackend(allow_loopback, resolver))
+
+
+@lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    """Certificate-verifying TLS, with certifi's roots as httpx uses (made once: it costs ~0.2 s)."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def client(*, allow_loopback: bool, timeout: float, resolver: Resolver = system_resolver,
