@@ -19,8 +19,9 @@ def insert_new(conn: Connection, table: sa.Table, rows: list[dict[str, Any]] | d
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = conn.execute(insert(table).on_conflict_do_nothing(), rows)
-    return max(result.rowcount, 0)
+    key = table.primary_key.columns.values()[0]
+    # RETURNING counts the new rows on both dialects (psycopg reports no rowcount for ON CONFLICT inserts)
+    return len(conn.execute(insert(table).on_conflict_do_nothing().returning(key), rows).all())
 
 
 def moment(text: str | None) -> datetime | None:
