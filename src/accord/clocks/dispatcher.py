@@ -64,19 +64,21 @@ class Config:
     timeout: float = 15.0
     concurrency: int = 32
     allow_loopback: bool = False
+    lease_seconds: float = 60.0
 
     @classmethod
     def from_settings(cls) -> Config:
         from accord.settings import get_settings
 
         s = get_settings()
-        return cls(Policy(s.webhook_backoff_base_seconds, s.webhook_backoff_cap_seconds, s.webhook_retry_window),
-                   s.webhook_timeout_seconds, s.webhook_concurrency, s.webhook_allow_loopback_http)
+        return cls(Policy(s.webhook_backoff_base_seconds, s.webhook_backoff_cap_seconds,
+                          timedelta(seconds=s.webhook_retry_window_seconds)),
+                   s.webhook_timeout_seconds, s.webhook_concurrency, s.webhook_allow_loopback_http, s.webhook_lease_seconds)
 
     @property
     def lease(self) -> timedelta:
-        """How long a claimed delivery is left alone: the request's time limit, twice, and a second."""
-        return timedelta(seconds=2 * self.timeout + 1)
+        """How long a claimed delivery is left to its dispatcher: never less than the time limit and a second."""
+        return timedelta(seconds=max(self.lease_seconds, self.timeout + 1))
 
 
 class Dispatcher:

@@ -44,7 +44,7 @@ _TO_PERSON = ("subject", "subject_attorney_or_designee")
 def _lead() -> timedelta:
     from accord.settings import get_settings
 
-    return get_settings().hold_warning_lead
+    return timedelta(seconds=get_settings().hold_warning_lead_seconds)
 
 
 def _notify_allowed(d: dict[str, Any]) -> bool:
