@@ -94,6 +94,9 @@ class Dispatcher:
     def claim(self, limit: int, now: datetime | None = None) -> list[Claim]:
         """Take up to ``limit`` due deliveries for this dispatcher (their lease starts now)."""
         now = now or self.store.clock()
+        due = self.next_due()  # a plain read first: a write transaction only when something is due
+        if due is None or due > now:
+            return []
         with write_transaction(self.store.engine) as conn:
             rows = conn.execute(
                 sa.select(d_t.c.message_id, d_t.c.endpoint_id, d_t.c.attempts, d_t.c.first_attempt_at)

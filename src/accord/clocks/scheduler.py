@@ -37,6 +37,9 @@ class Scheduler:
     def fire_due(self, now: datetime | None = None) -> list[StoredEvent]:
         """Fire every job due at ``now`` (default: the store's clock), batch by batch."""
         out: list[StoredEvent] = []
+        due = self.next_due()  # a plain read first: the ledger's lock is taken only when something is due
+        if due is None or due > (now or self.store.clock()):
+            return out
         while True:
             fired, full = self._batch(now)
             out += fired
