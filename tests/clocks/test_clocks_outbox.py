@@ -30,7 +30,7 @@ from helpers.service_world import ICE, JAIL, agency_actor, booking, detainer, mo
 
 ice, jail = agency_actor(ICE), agency_actor(JAIL)
 OPERATOR = Actor.operator()
-CONFIG = Config(timeout=1.0, allow_loopback=True)
+CONFIG = Config(timeout=20.0, allow_loopback=True)  # generous: the test machine is shared and loaded
 JAILS = {"texas": ("harris-jail", "Harris County Jail (synthetic)", "sheriff", "US-TX"),
          "california": ("sf-jail", "San Francisco County Jail (synthetic)", "sheriff", "US-CA"),
          "federal_baseline": ("fed-jail", "Full-cooperation County Jail (synthetic)", "sheriff", "US-FL")}

@@ -123,7 +123,7 @@ def _notice_sent(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> Non
 
 # -- the clocks' own events -------------------------------------------------------------------------
 
-@follows("hold.warning")
+@follows("hold.warning", reads=(("proj_detainers", "request_id"),))
 def _warned(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     rid = payload["request_id"]
     jobs.done(p.conn, schema.WARNING, rid, payload["decision_seq"], ev.seq, ev.recorded_at)
@@ -134,7 +134,7 @@ def _warned(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
                   "lead_seconds": payload["lead_seconds"], "event_seq": ev.seq})
 
 
-@follows("hold.limit_reached")
+@follows("hold.limit_reached", reads=(("proj_detainers", "request_id"),))
 def _limit_reached(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     """holding -> expired (lifecycle): the hold the decision allowed is over."""
     rid = payload["request_id"]
@@ -153,7 +153,7 @@ def _limit_reached(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> N
             data={"request_id": rid, "hold_until": data["hold_until"], "event_seq": ev.seq})
 
 
-@follows("notice.overdue")
+@follows("notice.overdue", reads=(("proj_notices", "notice_id"),))
 def _overdue(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     nid = payload["notice_id"]
     n = p.get(rm.notices, nid)
