@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from accord.service.store import Store
 
@@ -62,3 +65,23 @@ class Runner:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@asynccontextmanager
+async def in_server(app: Any) -> AsyncIterator[Runner | None]:
+    """The clocks for the life of a server: ``accord.api.app.COMPONENTS`` takes this as it is.
+
+    Runs the scheduler and the dispatcher over ``app.state.store`` unless ``ACCORD_CLOCKS_IN_SERVE``
+    is false (then an ``accord worker`` elsewhere does it). Every server process may run one: on
+    PostgreSQL they share the queue safely, on SQLite they take turns.
+    """
+    from accord.settings import get_settings
+
+    if not get_settings().clocks_in_serve:
+        yield None
+        return
+    runner = Runner(app.state.store).start()
+    try:
+        yield runner
+    finally:
+        await asyncio.to_thread(runner.stop)
