@@ -242,6 +242,9 @@ class Dispatcher:
             while not stop.is_set():
                 try:
                     await asyncio.to_thread(render_pending, self.store)
+                except Exception:  # noqa: BLE001 - letters failing must not hold up the webhooks
+                    log.exception("rendering letters failed; retrying")
+                try:
                     free = self.config.concurrency - len(inflight)
                     claims = await asyncio.to_thread(self.claim, free) if free > 0 else []
                     inflight |= {asyncio.create_task(self._send(http, c)) for c in claims}

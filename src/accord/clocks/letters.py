@@ -11,7 +11,7 @@ elements and no more). PDF is not made: the page prints from any browser (print 
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +28,7 @@ from . import schema
 from .sql import moment, stamp
 
 _TEMPLATES = Path(__file__).with_name("templates")
+log = logging.getLogger("accord.clocks.letters")
 ACTION_WORDS = {
     "hold_past_release": "keeping you in custody past the time you would otherwise be released",
     "notify_release": "telling the requesting agency the date and time of your release",
@@ -133,16 +134,23 @@ def render_pending(store: Any, limit: int = 200) -> int:
     if not waiting:
         return 0
     now = store.clock()
+    pages, broken = [], []
     with store.reading() as reader:
-        pages = [(w.message_id, w.notice_id, render(reader, w.notice_id, now)) for w in waiting]
+        for w in waiting:
+            try:
+                pages.append((w.message_id, w.notice_id, render(reader, w.notice_id, now)))
+            except Exception:  # noqa: BLE001 - one letter that cannot be made must not stop the others
+                log.exception("letter for notice %s could not be rendered", w.notice_id)
+                broken.append(w.message_id)
     from .sql import insert_new
 
     with write_transaction(store.engine) as conn:
         insert_new(conn, schema.letters, [{"notice_id": nid, "message_id": mid, "html": html,
                                            "sha256": hashlib.sha256(html.encode()).hexdigest(),
                                            "rendered_at": stamp(now)} for mid, nid, html in pages])
-        conn.execute(m.update().where(m.c.message_id.in_([p[0] for p in pages]), m.c.state == schema.PENDING)
-                     .values(state=schema.READY))
+        for ids, state in (([p[0] for p in pages], schema.READY), (broken, schema.FAILED)):
+            if ids:
+                conn.execute(m.update().where(m.c.message_id.in_(ids), m.c.state == schema.PENDING).values(state=state))
     return len(pages)
 
 

@@ -45,7 +45,8 @@ jobs = sa.Table(
 #: Message channels: a signed webhook to an agency's endpoints, or a letter the custodian prints.
 WEBHOOK, LETTER = "webhook", "letter"
 #: Message states. ``pending``: deliveries under way; ``sent``: every delivery settled (see them);
-#: ``no_endpoint``: the agency has registered no endpoint for its type; ``ready``: a letter rendered.
+#: ``no_endpoint``: the agency has registered no endpoint for its type; ``ready``: a letter rendered
+#: (``failed``: it could not be, the log says why).
 PENDING, SENT, NO_ENDPOINT, READY = "pending", "sent", "no_endpoint", "ready"
 
 messages = sa.Table(

@@ -57,7 +57,7 @@ class NoticeClock(_View):
     remaining_seconds: float
     overdue: bool
     citation: str
-    letter: str | None = Field(description="ready | pending | null (no letter for this notice)")
+    letter: str | None = Field(description="ready | pending | failed | null (no letter for this notice)")
 
 
 class FailedDelivery(_View):
@@ -127,7 +127,7 @@ def overview(reader, actor: Actor, now: datetime | None = None, limit: int = 200
             notice_id=r.notice_id, kind=r.kind, recipient=r.recipient, about_request_id=r.about_request_id,
             owed_by_agency_id=r.owed_by_agency_id, due_by=due, remaining_seconds=(due - now).total_seconds(),
             overdue=due < now, citation=r.citation,
-            letter=None if r.letter_state is None else ("ready" if r.letter_state == schema.READY else "pending")))
+            letter=None if r.letter_state is None else {schema.READY: "ready", schema.FAILED: "failed"}.get(r.letter_state, "pending")))
 
     q = (sa.select(m.c.message_id, m.c.type, m.c.agency_id, dl.c.endpoint_id, dl.c.attempts, dl.c.last_error,
                    dl.c.first_attempt_at, dl.c.last_attempt_at)
