@@ -88,7 +88,10 @@ def owe(projection: Any, ev: StoredEvent, type_: str, *, to: str | None, owner: 
     if not insert_new(conn, schema.messages, row):
         return mid
     if channel == schema.WEBHOOK:
-        targets = endpoints_for(conn, to, type_)
+        cache = projection.__dict__.setdefault("_clocks_endpoints", {})  # per transaction: one query per agency
+        if to not in cache:
+            cache[to] = _endpoints_of(conn, to)
+        targets = [ep for ep, types in cache[to] if matches(types, type_)]
         if targets:
             insert_new(conn, schema.deliveries, [
                 {"message_id": mid, "endpoint_id": ep, "state": schema.PENDING, "attempts": 0,
@@ -99,10 +102,9 @@ def owe(projection: Any, ev: StoredEvent, type_: str, *, to: str | None, owner: 
     return mid
 
 
-def endpoints_for(conn: Connection, agency_id: str, type_: str) -> list[str]:
-    """The agency's active endpoints subscribed to ``type_``."""
+def _endpoints_of(conn: Connection, agency_id: str) -> list[tuple[str, str | None]]:
+    """The agency's active endpoints and the types each takes."""
     e = schema.endpoints
-    rows = conn.execute(sa.select(e.c.endpoint_id, e.c.event_types)
-                        .where(e.c.agency_id == agency_id, e.c.state == schema.ACTIVE)
-                        .order_by(e.c.endpoint_id)).all()
-    return [r.endpoint_id for r in rows if matches(r.event_types, type_)]
+    return [(r.endpoint_id, r.event_types) for r in conn.execute(
+        sa.select(e.c.endpoint_id, e.c.event_types).where(e.c.agency_id == agency_id, e.c.state == schema.ACTIVE)
+        .order_by(e.c.endpoint_id))]
