@@ -29,11 +29,12 @@ from .sql import moment, stamp
 
 _TEMPLATES = Path(__file__).with_name("templates")
 log = logging.getLogger("accord.clocks.letters")
+#: What a detainer asks of the custodian, in plain words (the other actions a decision covers — an
+#: interview, sharing information, serving the copy — are not what the request asks of it).
 ACTION_WORDS = {
     "hold_past_release": "keeping you in custody past the time you would otherwise be released",
     "notify_release": "telling the requesting agency the date and time of your release",
     "transfer_at_release": "handing you over to the requesting agency when you are released",
-    "allow_interview": "letting the requesting agency interview you",
 }
 
 
@@ -100,9 +101,9 @@ def letter_context(reader: Any, notice_id: str, now: datetime) -> dict[str, Any]
             booking_id=d.get("booking_id"), form=d.get("form"), issuing_office=d.get("issuing_office"),
             issuing_component=det.get("issuing_component"), received_on=_local(d.get("received_at"), tz),
             release_at=_local(booking["release_eligible_at"] if booking else None, tz),
-            comply=[ACTION_WORDS.get(a, a) for a, o in outcomes.items() if o in ("allow", "require")],
-            decline=[ACTION_WORDS.get(a, a) for a, o in outcomes.items() if o == "deny"],
-            undecided=[ACTION_WORDS.get(a, a) for a, o in outcomes.items() if o == "insufficient_facts"])
+            comply=[w for a, w in ACTION_WORDS.items() if outcomes.get(a) in ("allow", "require")],
+            decline=[w for a, w in ACTION_WORDS.items() if outcomes.get(a) == "deny"],
+            undecided=[w for a, w in ACTION_WORDS.items() if outcomes.get(a) == "insufficient_facts"])
     ctx.update(due_by=_local(n["due_by"], tz), dated=now.astimezone(tz).strftime("%d %B %Y"))
     return ctx
 
