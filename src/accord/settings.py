@@ -33,6 +33,23 @@ class Settings(BaseSettings):
     docs: bool = Field(True, description="Serve the interactive API documentation at /docs")
 
 
+    # -- clocks (accord.clocks): the scheduler and the outbox's dispatcher ----------------------
+    clocks_in_serve: bool = Field(True, description="Run the scheduler and dispatcher inside `accord serve`")
+    hold_warning_lead_seconds: float = Field(4 * 3600.0, ge=0, description="How long before a hold's limit officers are warned (0: no warning)")
+    clocks_poll_seconds: float = Field(0.5, gt=0, le=60, description="Longest sleep of the scheduler and dispatcher between looks at the queue")
+    clocks_batch: int = Field(200, ge=1, le=10_000, description="Jobs fired in one transaction")
+    webhook_timeout_seconds: float = Field(15.0, gt=0, le=120, description="Time limit of one webhook request")
+    webhook_retry_window_seconds: float = Field(24 * 3600.0, gt=0, description="How long a failing delivery is retried before it is dead-lettered")
+    webhook_backoff_base_seconds: float = Field(5.0, gt=0, description="First retry delay (doubled each attempt, with jitter)")
+    webhook_backoff_cap_seconds: float = Field(3 * 3600.0, gt=0, description="Longest delay between two attempts")
+    webhook_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a claimed delivery is left to its dispatcher before another may send it again "
+                                "(at least the time limit plus a second)")
+    webhook_concurrency: int = Field(32, ge=1, le=1024, description="Webhook requests in flight at once per dispatcher")
+    webhook_allow_loopback_http: bool = Field(
+        False, description="Allow http:// and 127.0.0.1 webhook URLs (tests and local receivers only)")
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this process, read once from the environment."""

@@ -40,11 +40,14 @@ def world(store: Any) -> None:
             register_agency(uow, Actor.operator(), agency, law_pack=pack)
 
 
-def booking(n: int = 1, *, agency_id: str = JAIL, convictions: bool = True, **changes: Any) -> tuple[CustodyRecord, Person]:
+def booking(n: int = 1, *, agency_id: str = JAIL, convictions: bool | list[dict[str, Any]] = True,
+            **changes: Any) -> tuple[CustodyRecord, Person]:
     data = json.loads(json.dumps(EXAMPLE["custody"]))
     data.update(booking_id=f"bk-{n}", person_id=f"p-{n}", agency_id=agency_id)
     if not convictions:
         data["convictions"] = []
+    elif isinstance(convictions, list):
+        data["convictions"] = convictions
     data.update(changes)
     return model(CustodyRecord, data), Person(person_id=f"p-{n}", terrorist_screening_possible_match=False)
 

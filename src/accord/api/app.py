@@ -151,4 +151,8 @@ def serve_app() -> FastAPI:
     """What ``accord serve`` hands uvicorn (``factory=True``): settings from the environment, JSON logs."""
     settings = get_settings()
     logs.configure(settings.log_level)
+    from accord.clocks.runner import in_server  # the scheduler and dispatcher run with the server
+
+    if in_server not in COMPONENTS:
+        COMPONENTS.append(in_server)
     return create_app(settings)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from .agency import Agency, AgencyConfig
+from .clocks import DeliveryFailed, HoldLimitReached, HoldWarning, NoticeOverdue
 from .custody import CustodyRecord, PostReleaseEncounter, Release
 from .detainer import DetainerLifted, DetainerRequest
 from .person import Person
@@ -32,6 +33,10 @@ class EventKind(StrEnum):
     IMPORT_DDP_RELEASE = "import.ddp.release"
     IMPORT_DDP_DETAINER = "import.ddp.detainer"
     IMPORT_DDP_REJECTED = "import.ddp.rejected"
+    HOLD_WARNING = "hold.warning"  # written by accord.clocks when a hold nears its limit
+    HOLD_LIMIT_REACHED = "hold.limit_reached"  # ... when it reaches it (detainer -> expired)
+    NOTICE_OVERDUE = "notice.overdue"  # ... when a notice is past due and not sent
+    DELIVERY_FAILED = "delivery.failed"  # ... when a message to an agency is given up (dead letter)
 
 
 #: The domain model each ingestable event kind carries (decisions are written by their engines).
@@ -47,4 +52,12 @@ PAYLOAD_MODELS: dict[EventKind, type[BaseModel]] = {
     EventKind.RECORD_REQUESTED: RecordRequest,
     EventKind.NOTICE_DUE: Notice,
     EventKind.NOTICE_SENT: NoticeSent,
+}
+
+#: The model of each kind the clocks write (not ingestable: only the scheduler and dispatcher write them).
+CLOCK_PAYLOAD_MODELS: dict[EventKind, type[BaseModel]] = {
+    EventKind.HOLD_WARNING: HoldWarning,
+    EventKind.HOLD_LIMIT_REACHED: HoldLimitReached,
+    EventKind.NOTICE_OVERDUE: NoticeOverdue,
+    EventKind.DELIVERY_FAILED: DeliveryFailed,
 }

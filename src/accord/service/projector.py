@@ -139,12 +139,12 @@ class Projection:
         parsed = []
         for ev in events:
             self._streams[ev.seq] = ev.stream
-            handler = _HANDLERS.get(ev.kind)
-            parsed.append((ev, handler, orjson.loads(ev.payload_json) if handler is not None else None))
+            handlers = _HANDLERS.get(ev.kind)
+            parsed.append((ev, handlers, orjson.loads(ev.payload_json) if handlers else None))
         if len(parsed) > 8:
             self._prefetch(parsed)
-        for ev, handler, payload in parsed:
-            if handler is not None:
+        for ev, handlers, payload in parsed:
+            for handler in handlers or ():
                 handler(self, ev, payload)
             self.position = ev.seq
         if len(self._streams) > 100_000:
@@ -320,8 +320,8 @@ class Projection:
                                            "deciding": json.dumps(p["deciding"]), "decided_seq": ev.seq})
 
 
-#: kind -> how it changes the read model. Other components register theirs with :func:`follows`.
-_HANDLERS: dict[str, Any] = {
+#: kind -> how it changes the read model, in order. Other components add theirs with :func:`follows`.
+_CORE: dict[str, Any] = {
     "agency.registered": Projection._agency_registered,
     "agency.configured": Projection._agency_configured,
     "person.registered": Projection._person_registered,
@@ -335,6 +335,7 @@ _HANDLERS: dict[str, Any] = {
     "record.requested": Projection._record_requested,
     "access.decided": Projection._access_decided,
 }
+_HANDLERS: dict[str, tuple[Any, ...]] = {kind: (fn,) for kind, fn in _CORE.items()}
 
 
 #: kind -> the (table, payload field) rows its handler reads, so a batch can load them at once.
@@ -362,12 +363,17 @@ def _parts(keys: list[Any], size: int = 500) -> Iterable[list[Any]]:
 def follows(kind: str, reads: tuple[tuple[str, str], ...] = ()):
     """Register how an event kind changes the read model: ``@follows("hold.limit_reached")``.
 
-    ``reads`` names the (table, payload field) rows the handler reads, e.g.
-    ``(("proj_detainers", "request_id"),)``, so catching up loads them in bulk.
+    Handlers of one kind run in the order they were registered, the read model's own first, each
+    with the :class:`Projection` of the transaction that applies the event (its rows as of that
+    event), so a component can keep tables of its own (the clocks' schedule and outbox) in the same
+    transaction. A handler must be idempotent: a rebuild applies every event again. ``reads`` names
+    the (table, payload field) rows the handler reads, e.g. ``(("proj_detainers", "request_id"),)``,
+    so catching up loads them in bulk.
     """
     def register(fn):  # type: ignore[no-untyped-def]
-        _HANDLERS[kind] = fn
+        if fn not in _HANDLERS.get(kind, ()):
+            _HANDLERS[kind] = (*_HANDLERS.get(kind, ()), fn)
         if reads:
-            _KEYS_READ[kind] = reads
+            _KEYS_READ[kind] = tuple(dict.fromkeys((*_KEYS_READ.get(kind, ()), *reads)))
         return fn
     return register

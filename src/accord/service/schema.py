@@ -18,7 +18,7 @@ Id = sa.String(128)
 
 #: Bumped when a projection changes shape or meaning: a store whose position was written by
 #: another version is rebuilt from the ledger when the service opens it.
-PROJECTION_VERSION = 1
+PROJECTION_VERSION = 2  # 2: the clocks follow the events (a store projected before them is rebuilt)
 
 position = sa.Table(
     "proj_position", metadata,

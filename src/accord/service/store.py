@@ -128,6 +128,9 @@ class Store:
         # sleeps 1 to 100 ms between tries (an API server's threads would otherwise wait in those sleeps).
         self._turns = threading.RLock() if ledger.engine.dialect.name == "sqlite" else nullcontext()
         ensure(ledger.engine, "projections", _MIGRATIONS, _HEAD, schema.metadata)
+        from .components import attach_all
+
+        attach_all(self)  # the clocks' schedule and outbox follow the same transactions
 
     @classmethod
     def of(cls, target: Store | Ledger) -> Store:

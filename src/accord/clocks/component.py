@@ -1,0 +1,36 @@
+"""The clocks as a component of the service: its tables, and its followers registered on import.
+
+``accord.service.store.Store`` attaches every component when it opens (``accord.service.components``),
+so any process that writes through the application layer — the API, the CLI, a bulk run — derives
+the same schedule and outbox from the events it appends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from accord.ledger.db import write_transaction
+from accord.service.migrate import ensure
+
+from . import follow, schema  # noqa: F401 - importing follow registers the followers
+
+if TYPE_CHECKING:
+    from accord.service.store import Store
+
+_MIGRATIONS = Path(__file__).with_name("migrations") / "clocks"
+_HEAD = "c0001"
+
+
+def attach(store: Store) -> None:
+    """Bring the clocks' tables to their head and note where this store's history ends."""
+    ensure(store.engine, "clocks", _MIGRATIONS, _HEAD, schema.metadata)
+    with store.engine.connect() as conn:
+        if conn.execute(sa.select(schema.meta.c.id)).first() is not None:
+            return
+    with write_transaction(store.engine) as conn:
+        if conn.execute(sa.select(schema.meta.c.id)).first() is None:
+            size = conn.execute(sa.text("SELECT size FROM ledger_head")).scalar() or 0
+            conn.execute(schema.meta.insert().values(id=1, outbox_from_seq=int(size)))

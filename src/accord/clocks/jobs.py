@@ -1,0 +1,55 @@
+"""The schedule: one row per timed thing the law set (a hold's warning and limit, a notice's due time).
+
+A job's id names what it is for and which event scheduled it (``hold.limit_reached:det-1:42``),
+so deriving the schedule again from the ledger (a rebuild) finds the same rows. A job ends
+``done`` when the event its firing appends is projected (``follow.py``), or ``cancelled`` when
+what it was for has gone (the person was released, the detainer lifted, the notice sent, a newer
+decision replaced the hold): either way in the transaction of the event that ended it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from . import schema
+from .sql import insert_new, stamp
+
+t = schema.jobs
+
+
+def job_id(kind: str, subject: str, source_seq: int) -> str:
+    """
+    >>> job_id("hold.limit_reached", "det-1", 42)
+    'hold.limit_reached:det-1:42'
+    """
+    return f"{kind}:{subject}:{source_seq}"
+
+
+def schedule(conn: Connection, kind: str, subject: str, due_at: datetime, source_seq: int) -> None:
+    """Add a job (a no-op when the same event scheduled it before: a rebuild)."""
+    insert_new(conn, t, {"job_id": job_id(kind, subject, source_seq), "kind": kind, "subject": subject,
+                         "due_at": stamp(due_at), "state": schema.SCHEDULED, "source_seq": source_seq})
+
+
+def done(conn: Connection, kind: str, subject: str, source_seq: int, fired_seq: int, at: datetime) -> None:
+    """The job's event is in the ledger (whoever appended it, whenever it is projected)."""
+    conn.execute(t.update().where(t.c.job_id == job_id(kind, subject, source_seq))
+                 .values(state=schema.DONE, fired_seq=fired_seq, finished_at=stamp(at), reason=None))
+
+
+def cancel(conn: Connection, subject: str, kinds: Iterable[str], reason: str, at: datetime,
+           keep_source: int | None = None) -> None:
+    """Cancel the subject's waiting jobs of ``kinds`` (except those ``keep_source`` scheduled)."""
+    q = t.update().where(t.c.subject == subject, t.c.state == schema.SCHEDULED, t.c.kind.in_(list(kinds)))
+    if keep_source is not None:
+        q = q.where(t.c.source_seq != keep_source)
+    conn.execute(q.values(state=schema.CANCELLED, finished_at=stamp(at), reason=reason[:200]))
+
+
+def next_due(conn: Connection) -> str | None:
+    """The earliest due time of a waiting job (a stamp), or None."""
+    return conn.execute(sa.select(sa.func.min(t.c.due_at)).where(t.c.state == schema.SCHEDULED)).scalar()

@@ -1,0 +1,110 @@
+"""The outbox: a message is owed in the same transaction as the event that owes it.
+
+The followers (``follow.py``) call :func:`owe` while the event is projected, so a message exists
+exactly when its event is committed; the dispatcher (``dispatcher.py``) delivers it afterwards, as
+often as it takes. The body is fixed here, once — the exact bytes every retry sends and signs — and
+the id is derived from the store and the event, so it is the same after a crash, a retry or a
+rebuild: the ``webhook-id`` a receiver de-duplicates on.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from accord.ledger import StoredEvent, canonical_json
+
+from . import schema
+from .sql import insert_new, stamp
+
+#: Cached per transaction's projection: (ledger id, first seq that owes messages).
+_STORE_KEY = "_clocks_store"
+
+
+def message_id(ledger_id: str, event_seq: int, type_: str, agency_id: str, subject: str) -> str:
+    """``msg_`` + 26 base32 characters: stable, unique across stores, no ``.`` (the signature's delimiter).
+
+    >>> message_id("L", 7, "detainer.decided", "ice", "det-1")
+    'msg_...'
+    >>> len(message_id("L", 7, "detainer.decided", "ice", "det-1"))
+    30
+    """
+    digest = hashlib.sha256(f"{ledger_id}\x1f{event_seq}\x1f{type_}\x1f{agency_id}\x1f{subject}".encode()).digest()
+    return "msg_" + base64.b32encode(digest).decode().lower()[:26]
+
+
+def body(type_: str, timestamp: str, data: dict[str, Any]) -> str:
+    """The Standard Webhooks payload: ``{"type", "timestamp", "data"}`` as canonical JSON."""
+    return canonical_json({"type": type_, "timestamp": timestamp, "data": data}).decode()
+
+
+def matches(event_types: str | None, type_: str) -> bool:
+    """Whether an endpoint subscribed to ``event_types`` (JSON list, null = all) gets ``type_``.
+
+    >>> matches(None, "alert.hold_warning"), matches('["alert.*"]', "alert.hold_warning"), matches('["detainer.decided"]', "alert.x")
+    (True, True, False)
+    """
+    if event_types is None:
+        return True
+    for pattern in json.loads(event_types):
+        if pattern == type_ or (pattern.endswith(".*") and type_.startswith(pattern[:-1])):
+            return True
+    return False
+
+
+def _store(projection: Any) -> tuple[str, int]:
+    got = getattr(projection, _STORE_KEY, None)
+    if got is None:
+        conn = projection.conn
+        ledger_id = conn.execute(sa.text("SELECT ledger_id FROM ledger_head")).scalar() or ""
+        since = conn.execute(sa.select(schema.meta.c.outbox_from_seq)).scalar() or 0
+        got = (str(ledger_id), int(since))
+        setattr(projection, _STORE_KEY, got)
+    return got
+
+
+def owe(projection: Any, ev: StoredEvent, type_: str, *, to: str | None, owner: str | None, subject: str,
+        data: dict[str, Any], channel: str = schema.WEBHOOK, notice_id: str | None = None) -> str | None:
+    """Record the message ``ev`` owes to agency ``to`` (and its deliveries); returns its id.
+
+    Nothing is owed for events from before the clocks were installed, nor twice for one event.
+    """
+    if to is None:
+        return None
+    ledger_id, since = _store(projection)
+    if ev.seq <= since:
+        return None
+    conn: Connection = projection.conn
+    mid = message_id(ledger_id, ev.seq, type_, to, subject)
+    created = stamp(ev.recorded_at)
+    row = {"message_id": mid, "type": type_, "channel": channel, "agency_id": to, "owner_agency_id": owner,
+           "subject": subject, "notice_id": notice_id, "event_seq": ev.seq, "body": body(type_, created, data),
+           "state": schema.PENDING, "created_at": created}
+    if not insert_new(conn, schema.messages, row):
+        return mid
+    if channel == schema.WEBHOOK:
+        cache = projection.__dict__.setdefault("_clocks_endpoints", {})  # per transaction: one query per agency
+        if to not in cache:
+            cache[to] = _endpoints_of(conn, to)
+        targets = [ep for ep, types in cache[to] if matches(types, type_)]
+        if targets:
+            insert_new(conn, schema.deliveries, [
+                {"message_id": mid, "endpoint_id": ep, "state": schema.PENDING, "attempts": 0,
+                 "next_attempt_at": created} for ep in targets])
+        else:
+            conn.execute(schema.messages.update().where(schema.messages.c.message_id == mid)
+                         .values(state=schema.NO_ENDPOINT))
+    return mid
+
+
+def _endpoints_of(conn: Connection, agency_id: str) -> list[tuple[str, str | None]]:
+    """The agency's active endpoints and the types each takes."""
+    e = schema.endpoints
+    return [(r.endpoint_id, r.event_types) for r in conn.execute(
+        sa.select(e.c.endpoint_id, e.c.event_types).where(e.c.agency_id == agency_id, e.c.state == schema.ACTIVE)
+        .order_by(e.c.endpoint_id))]
