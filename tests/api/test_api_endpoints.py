@@ -27,12 +27,15 @@ def test_a_booking_then_a_detainer_is_decided_with_rules_citations_and_facts(api
     assert booking["state"] == "in_custody" and booking["custodian_agency_id"] == "nyc-doc"
     assert api.get("jail", "/v1/custody-records/bk-1").json() == booking
     view = api.post("ice", "/v1/detainers", detainer_body(1)).json()
-    assert view["state"] == "holding" and view["steps"] == ["release", "transfer", "lift", "cancel"]
+    # The issuer may learn the state here (the decision permits notifying it); its own steps are
+    # lift and cancel, the custodian's are release and transfer.
+    assert view["state"] == "holding" and view["steps"] == ["lift", "cancel"]
     hold = next(a for a in view["decision"]["actions"] if a["action"] == "hold_past_release")
     assert hold["outcome"] == "allow" and hold["citation"] == "NYC Admin Code §9-131(b)" and hold["rule_id"]
     assert hold["summary"] and view["decision"]["facts"]["judicial_warrant_judge_kind"] == "federal_magistrate"
     assert api.get("ice", "/v1/detainers/det-1").json() == view
-    assert api.get("jail", "/v1/detainers/det-1").json()["state"] == "holding"
+    jail_view = api.get("jail", "/v1/detainers/det-1").json()
+    assert jail_view["state"] == "holding" and jail_view["steps"] == ["release", "transfer", "lift", "cancel"]
     events = [e.kind for e in api.store.ledger.events(stream="detainer/det-1")]
     assert events == ["detainer.received", "decision.made"]
 
@@ -49,7 +52,9 @@ def test_a_detainer_declined_cannot_be_a_transfer_409_and_nothing_is_written(api
     r = api.post("jail", "/v1/releases", {"booking_id": "bk-1", "person_id": "p-1", "released_at": "2024-03-09T12:00:00Z",
                                           "reason": "bail_posted"})
     assert r.status_code == 201 and r.json()["state"] == "released"
-    assert api.get("ice", "/v1/detainers/det-1").json()["state"] == "released"
+    # NYC Admin Code §9-131 permits no notice to ICE here, so ICE's view does not disclose the release.
+    assert api.get("jail", "/v1/detainers/det-1").json()["state"] == "released"
+    assert api.get("ice", "/v1/detainers/det-1").json()["state"] == "declined"
     again = api.post("jail", "/v1/releases", {"booking_id": "bk-1", "person_id": "p-1",
                                               "released_at": "2024-03-09T13:00:00Z", "reason": "bail_posted"})
     assert again.status_code == 409

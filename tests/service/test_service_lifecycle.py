@@ -50,7 +50,9 @@ def test_a_detainer_with_a_judicial_warrant_and_a_serious_conviction_is_held(sto
     assert outcomes["hold_past_release"] == ("allow", "NYC Admin Code §9-131(b)")
     assert view.hold_until is not None and view.hold_until > view.received_at
     assert view.decision.facts["judicial_warrant_judge_kind"] == "federal_magistrate"
-    assert view.steps == ["release", "transfer", "lift", "cancel"]
+    assert view.steps == ["lift", "cancel"]  # what the issuing agency may do
+    with store.reading() as r:
+        assert get_detainer(r, jail, "det-1").steps == ["release", "transfer", "lift", "cancel"]
     received, decided = store.ledger.events(stream="detainer/det-1")
     assert (received.kind, decided.kind, decided.caused_by) == ("detainer.received", "decision.made", received.seq)
     assert view.decision.decision_seq == decided.seq and view.detainer_seq == received.seq
@@ -164,3 +166,24 @@ def test_events_written_by_another_path_are_caught_up_under_the_lock(store: Stor
         view = submit_detainer(uow, ice, detainer(7))
     assert view.custodian_agency_id == JAIL and view.state == "holding"
     assert store.position() == store.ledger.size
+
+
+def test_the_issuer_learns_of_a_release_only_where_the_law_lets_the_custodian_notify_it(store: Store) -> None:
+    """NYC Admin Code §9-131 limits telling ICE release dates and custody status: under nyc_doc a declined
+    detainer (no judicial warrant) stays 'declined' to ICE after the release; the jail sees 'released'."""
+    _book(store, 1)
+    _book(store, 2)
+    _detain(store, 1, warrant=False)  # notify denied
+    _detain(store, 2)  # judicial warrant and a serious conviction: notify allowed
+    _release(store, 1)
+    _release(store, 2)
+    with store.reading() as r:
+        declined = get_detainer(r, ice, "det-1")
+        assert declined.state == "declined" and declined.closed_seq is None and declined.hold_until is None
+        assert "release_eligible_at" not in declined.decision.facts and declined.steps == ["lift", "cancel"]
+        assert get_detainer(r, jail, "det-1").state == "released"
+        assert get_detainer(r, ice, "det-2").state == "released"  # the law lets the jail tell ICE
+        assert [d.request_id for d in list_detainers(r, ice, state="released")] == ["det-2"]
+        assert [d.request_id for d in list_detainers(r, ice, state="declined")] == ["det-1"]
+        assert {d.request_id for d in list_detainers(r, ice, open_only=True)} == {"det-1"}
+        assert [d.request_id for d in list_detainers(r, jail, state="released")] == ["det-1", "det-2"]

@@ -88,7 +88,7 @@ def submit_detainer(uow: UnitOfWork, actor: Actor, detainer: DetainerRequest) ->
     case, pack_id = _case_for(uow, detainer)
     decision = decide(case, load_pack(pack_id))
     record_decision_in(uow, case, decision)
-    return detainer_view(uow, uow.row(schema.detainers, detainer.request_id))
+    return detainer_view(uow, uow.row(schema.detainers, detainer.request_id), actor)
 
 
 def _booking_for_write(uow: UnitOfWork, actor: Actor, booking_id: str) -> dict[str, Any]:
@@ -165,13 +165,13 @@ def lift_detainer(uow: UnitOfWork, actor: Actor, lifted: DetainerLifted) -> Deta
     check_open(lifted.request_id, DetainerState(row["state"]), "cancelled" if lifted.cancelled else "lifted")
     payload = lifted.model_copy(update={"recorded_by": actor.id}) if lifted.recorded_by is None else lifted
     uow.append([NewEvent(EventKind.DETAINER_LIFTED.value, payload)])
-    return detainer_view(uow, uow.row(schema.detainers, lifted.request_id))
+    return detainer_view(uow, uow.row(schema.detainers, lifted.request_id), actor)
 
 
 def get_detainer(reader: Any, actor: Actor, request_id: str) -> DetainerView:
     """A detainer's state, decision (rules, citations, facts read) and next steps, if the actor may see it."""
     actor.require("read", "submit", "officer", "auditor")
-    return detainer_view(reader, _detainer_for(reader, actor, request_id))
+    return detainer_view(reader, _detainer_for(reader, actor, request_id), actor)
 
 
 def get_booking(reader: Any, actor: Actor, booking_id: str) -> BookingView:
@@ -186,29 +186,35 @@ def list_detainers(reader: Any, actor: Actor, *, state: str | None = None, booki
     """Detainers the actor may see, by deadline (soonest first, none last), then id.
 
     ``after`` is the last request id of the previous page: the page goes on from that detainer's
-    place in this order (an unknown or unseen id is an InputError naming ``after``).
+    place in this order (an unknown or unseen id is an InputError naming ``after``). An agency
+    looking at detainers it issued filters and orders by what it may be told (``issuer_state``; no
+    deadline, which would tell a release date), as :func:`~accord.service.views.detainer_view` shows.
     """
     actor.require("read", "submit", "officer", "auditor")
     t = schema.detainers
     q = sa.select(t)
+    mine = t.c.custodian_agency_id == actor.agency_id
+    state_col: Any = t.c.state
+    key: Any = sa.func.coalesce(t.c.deadline, _NO_DEADLINE)
     if not actor.sees_all:
-        q = q.where(sa.or_(t.c.custodian_agency_id == actor.agency_id, t.c.issuing_agency_id == actor.agency_id))
+        q = q.where(sa.or_(mine, t.c.issuing_agency_id == actor.agency_id))
+        state_col = sa.case((mine, t.c.state), else_=sa.func.coalesce(t.c.issuer_state, t.c.state))
+        key = sa.case((mine, key), else_=_NO_DEADLINE)
     if state is not None:
-        q = q.where(t.c.state == state)
+        q = q.where(state_col == state)
     if open_only:
-        q = q.where(t.c.state.in_([s.value for s in DetainerState if s.value in
-                                   ("received", "decided", "holding", "notify_pending", "declined")]))
+        q = q.where(state_col.in_(["received", "decided", "holding", "notify_pending", "declined"]))
     if booking_id is not None:
         q = q.where(t.c.booking_id == booking_id)
-    key = sa.func.coalesce(t.c.deadline, _NO_DEADLINE)
     if after is not None:  # keyset: the rows after the cursor's (deadline, id) in that same order
         cursor = reader.row(t, after)
         if cursor is None or not actor.may_see(cursor["custodian_agency_id"], cursor["issuing_agency_id"]):
             raise InputError(f"no detainer {after} to page after", field="after")
-        k = cursor["deadline"] or _NO_DEADLINE
+        sees_deadline = actor.sees_all or cursor["custodian_agency_id"] == actor.agency_id
+        k = (cursor["deadline"] if sees_deadline else None) or _NO_DEADLINE
         q = q.where(sa.or_(key > k, sa.and_(key == k, t.c.request_id > after)))
     q = q.order_by(key, t.c.request_id).limit(limit)
-    return [detainer_view(reader, dict(r)) for r in reader.connection.execute(q).mappings()]
+    return [detainer_view(reader, dict(r), actor) for r in reader.connection.execute(q).mappings()]
 
 
 #: Sorts after every deadline (same fixed-width text), so detainers without one come last.

@@ -72,6 +72,28 @@ def after_decision(outcomes: Mapping[str, str]) -> DetainerState:
     return DetainerState.DECLINED
 
 
+def issuer_state(state: DetainerState, outcomes: Mapping[str, str]) -> DetainerState:
+    """The state the issuing agency may be shown: its own lift or cancellation, and what the decision
+    said; custody status and release (released, transferred, expired) only where the decision lets the
+    custodian notify it of the release (e.g. NYC Admin Code §9-131's limit on telling ICE a release date
+    or incarceration status: the pack's ``notify_release`` outcome is where each law says so).
+
+    >>> issuer_state(DetainerState.RELEASED, {"notify_release": "deny", "hold_past_release": "deny"})
+    <DetainerState.DECLINED: 'declined'>
+    >>> issuer_state(DetainerState.RELEASED, {"notify_release": "allow"})
+    <DetainerState.RELEASED: 'released'>
+    """
+    if state in (DetainerState.LIFTED, DetainerState.CANCELLED, DetainerState.RECEIVED) or not outcomes:
+        return state
+    if outcomes.get(NOTIFY) in PERMITTED:
+        return state
+    return after_decision(outcomes)
+
+
+def issuer_may_learn_release(outcomes: Mapping[str, str]) -> bool:
+    return outcomes.get(NOTIFY) in PERMITTED
+
+
 def after_release(state: DetainerState, outcomes: Mapping[str, str], to_immigration: bool) -> DetainerState:
     """The state a release of the person leads to; a release *to* immigration is a transfer.
 

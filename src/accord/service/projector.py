@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from accord.ledger import StoredEvent
 
 from . import schema
-from .lifecycle import OPEN, DetainerState, after_decision, after_release
+from .lifecycle import OPEN, DetainerState, after_decision, after_release, issuer_state
 
 Row = dict[str, Any]
 
@@ -117,10 +117,11 @@ class Projection:
     def _put(self, table: sa.Table, row: Row) -> None:
         full = {c: row.get(c) for c in _COLUMNS[table.name]}
         key = full[_KEYS[table.name]]
+        if table is schema.detainers:
+            full["issuer_state"] = issuer_state(DetainerState(full["state"]), json.loads(full["outcomes"] or "{}")).value
+            self._by_booking.setdefault(full["booking_id"], set()).add(key)
         self._rows[table.name][key] = full
         self._dirty[table.name].add(key)
-        if table is schema.detainers:
-            self._by_booking.setdefault(full["booking_id"], set()).add(key)
 
     def flush(self) -> None:
         """Write every changed row (one upsert statement per table) and the position."""

@@ -18,7 +18,7 @@ Id = sa.String(128)
 
 #: Bumped when a projection changes shape or meaning: a store whose position was written by
 #: another version is rebuilt from the ledger when the service opens it.
-PROJECTION_VERSION = 2  # 2: the clocks follow the events (a store projected before them is rebuilt)
+PROJECTION_VERSION = 3  # 2: the clocks follow the events; 3: proj_detainers.issuer_state (rebuilt on open)
 
 position = sa.Table(
     "proj_position", metadata,
@@ -71,6 +71,9 @@ detainers = sa.Table(
     sa.Column("form", sa.String(16), nullable=False),
     sa.Column("received_at", Stamp, nullable=False),
     sa.Column("state", sa.String(20), nullable=False, index=True),
+    # What the issuing agency may be told of the state (lifecycle.issuer_state): after the decision,
+    # custody status and release only where the law lets the custodian notify it of the release.
+    sa.Column("issuer_state", sa.String(20), index=True),
     sa.Column("pack_id", sa.String(64)),
     sa.Column("pack_version", sa.String(32)),
     sa.Column("law_date", sa.String(10)),

@@ -27,7 +27,7 @@ from .migrate import ensure
 from .projector import Projection
 
 _MIGRATIONS = Path(__file__).with_name("migrations") / "projections"
-_HEAD = "p0001"
+_HEAD = "p0002"
 _PAGE = 5000
 
 #: The time source every use case reads (tests and the scheduler replace it; law code never calls now()).

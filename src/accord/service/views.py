@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.ledger import StoredEvent
 
 from . import schema
-from .lifecycle import CLOSED, PERMITTED, DetainerState
+from .lifecycle import CLOSED, PERMITTED, DetainerState, issuer_may_learn_release, issuer_state
 
 
 class View(BaseModel):
@@ -182,20 +182,45 @@ def steps_for(state: DetainerState, outcomes: dict[str, str], booking_state: str
     return steps
 
 
-def detainer_view(reader: Any, row: dict[str, Any]) -> DetainerView:
+#: Facts of the custodian's decision that tell when the person leaves custody: not for an issuer that
+#: the law does not let the custodian notify of the release.
+RELEASE_FACTS = frozenset({"release_eligible_at"})
+
+
+def as_issuer(actor: Any, row: dict[str, Any]) -> bool:
+    """Is ``actor`` looking at ``row`` only as the agency that issued it (not its custodian, not an auditor)?"""
+    return (actor is not None and not actor.sees_all and actor.agency_id == row["issuing_agency_id"]
+            and actor.agency_id != row["custodian_agency_id"])
+
+
+def detainer_view(reader: Any, row: dict[str, Any], actor: Any = None) -> DetainerView:
+    """The detainer as ``actor`` may see it: in full for its custodian and auditors; for the issuing
+    agency, custody status and release timing only where the decision lets the custodian notify it."""
     decision = None
     if row["decision_seq"] is not None:
         ev = reader.event(row["decision_seq"])
         decision = decision_view(ev) if ev is not None else None
+    outcomes = json.loads(row["outcomes"] or "{}")
     booking = reader.row(schema.bookings, row["booking_id"])
     state = DetainerState(row["state"])
+    hold_until, deadline, closed_seq = _dt(row["hold_until"]), _dt(row["deadline"]), row["closed_seq"]
+    steps = steps_for(state, outcomes, booking["state"] if booking else None)
+    if as_issuer(actor, row) and not issuer_may_learn_release(outcomes):
+        state = issuer_state(state, outcomes)
+        hold_until = deadline = None
+        closed_seq = closed_seq if state in (DetainerState.LIFTED, DetainerState.CANCELLED) else None
+        steps = [] if state in CLOSED else ["lift", "cancel"]
+        if decision is not None:
+            decision = decision.model_copy(update={
+                "facts": {k: v for k, v in decision.facts.items() if k not in RELEASE_FACTS}, "hold_until": None})
+    elif as_issuer(actor, row):
+        steps = [] if state in CLOSED else ["lift", "cancel"]
     return DetainerView(
         request_id=row["request_id"], booking_id=row["booking_id"], person_id=row["person_id"],
         custodian_agency_id=row["custodian_agency_id"], issuing_agency_id=row["issuing_agency_id"],
         issuing_office=row["issuing_office"], form=row["form"], received_at=_dt(row["received_at"]), state=state,
-        hold_until=_dt(row["hold_until"]), deadline=_dt(row["deadline"]), decision=decision,
-        steps=steps_for(state, json.loads(row["outcomes"] or "{}"), booking["state"] if booking else None),
-        detainer_seq=row["detainer_seq"], closed_seq=row["closed_seq"])
+        hold_until=hold_until, deadline=deadline, decision=decision, steps=steps,
+        detainer_seq=row["detainer_seq"], closed_seq=closed_seq)
 
 
 def notice_view(row: dict[str, Any], now: datetime) -> NoticeView:
