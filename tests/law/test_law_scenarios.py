@@ -95,6 +95,8 @@ def test_scenario(pack_id, case):
             assert got.rule_id == want["rule"]
         for m in want.get("missing", ()):
             assert m in got.missing, f"{action}: expected {m} among missing facts {got.missing}"
+        for m in want.get("not_missing", ()):
+            assert m not in got.missing, f"{action}: {m} cannot change the answer, yet is listed as missing {got.missing}"
     for n in case.get("notices", ()):
         kind, _, recipient = n.partition(":")
         assert any(x.kind.value == kind and (not recipient or x.recipient.value == recipient) for x in d.notices), f"notice {n} not in {d.notices}"
