@@ -268,6 +268,8 @@ def decide(case: DetainerCase | Mapping[str, Any], pack: Pack, as_of: date | Non
         read.add("received_at")  # it chose the law version
     if until is not None:
         read.add("release_eligible_at")  # the hold clock starts there
+    if "form_in_use_on_issue" in read:
+        read |= {"form", "issued_on"}  # what the form's validity was judged from (accord.domain.forms)
     notices = _notices(plan, f, decisions, request_id, person_id, until)
     return CaseDecision(
         pack_id=pack.id,
