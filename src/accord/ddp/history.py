@@ -117,6 +117,9 @@ def detainer_rows(events: Iterable[_Event]) -> pl.DataFrame:
         "issuing_office": pl.col("issuing_office"),
         "issuing_component": pl.lit("ICE"),
         "form": pl.when(pl.col("prepared_on") >= I_247A_ONLY_FROM).then(pl.lit("I-247A")),
+        # the prepare date is the date issued (DOMAIN.md §7); from 2 Apr 2017 the form is an I-247A, in use
+        "issued_on": pl.col("prepared_on"),
+        "form_in_use_on_issue": pl.when(pl.col("prepared_on") >= I_247A_ONLY_FROM).then(True),
         "received_at": received,
         "offense_categories": pl.Series(cats).fill_null(pl.lit([], dtype=pl.List(pl.String))),
         "has_criminal_history": pl.when(known).then(crim == Criminality.CONVICTED.value),

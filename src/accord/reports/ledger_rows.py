@@ -52,7 +52,8 @@ ENCOUNTERS = {"encounter_id": pl.String(), "person_id": pl.String(), "booking_id
 
 #: FACTS read from the detainer alone; the rest need the person, the booking or the custodian.
 DETAINER_FACTS = frozenset({
-    "form", "issuing_component", "requests_hold", "requests_notify", "requests_transfer", "received_at",
+    "form", "issued_on", "form_in_use_on_issue", "issuing_component", "requests_hold", "requests_notify", "requests_transfer",
+    "received_at",
     "judicial_warrant_judge_kind", "judicial_warrant_basis", "judicial_pc_determination_only",
     "administrative_warrant_form", "served_on_subject", "outstanding_federal_felony_warrant",
 })
