@@ -362,9 +362,12 @@ class Ledger:
     def checkpoints(self) -> list[Checkpoint]:
         """Every checkpoint recorded in the store, oldest first."""
         with read_connection(self.engine) as conn:
-            cur = _dbapi(conn).cursor()
-            _, _, _, origin = self._head(cur)
-            rows = conn.execute(checkpoints.select().order_by(checkpoints.c.id)).all()
+            return self._checkpoints_on(conn)
+
+    def _checkpoints_on(self, conn: Connection) -> list[Checkpoint]:
+        cur = _dbapi(conn).cursor()
+        _, _, _, origin = self._head(cur)
+        rows = conn.execute(checkpoints.select().order_by(checkpoints.c.id)).all()
         return [Checkpoint(origin, int(r.size), bytes(r.root_hash), r.created_at, r.key_id, bytes(r.public_key),
                            bytes(r.signature)) for r in rows]
 

@@ -37,19 +37,26 @@ def _check_checkpoint_signature(cp: Checkpoint, origin: str) -> None:
 
 
 def verify_ledger(ledger: Ledger, external: list[Checkpoint], progress: Callable[[int, int], None] | None) -> VerifyReport:
+    from .db import snapshot_connection
+
+    # Everything is read in ONE snapshot: a writer appending meanwhile is not seen, never mistaken for tampering.
+    with snapshot_connection(ledger.engine) as conn:
+        return _verify_snapshot(ledger, conn, external, progress)
+
+
+def _verify_snapshot(ledger: Ledger, conn, external: list[Checkpoint],
+                     progress: Callable[[int, int], None] | None) -> VerifyReport:
     from .store import _dbapi
-    from .db import read_connection
 
     sha = hashlib.sha256
-    with read_connection(ledger.engine) as conn:
-        cur = _dbapi(conn).cursor()
-        head_size, head_chain, head_edge, origin = ledger._head(cur)
-        cur.execute(ledger.sql.p("SELECT level, idx, hash FROM ledger_nodes"))
-        stored_nodes = {(int(l), int(i)): bytes(h) for l, i, h in cur.fetchall()}
-        cur.execute("SELECT MAX(seq), COUNT(*) FROM ledger_events")
-        max_seq, count = cur.fetchone()
+    cur = _dbapi(conn).cursor()
+    head_size, head_chain, head_edge, origin = ledger._head(cur)
+    cur.execute(ledger.sql.p("SELECT level, idx, hash FROM ledger_nodes"))
+    stored_nodes = {(int(l), int(i)): bytes(h) for l, i, h in cur.fetchall()}
+    cur.execute("SELECT MAX(seq), COUNT(*) FROM ledger_events")
+    max_seq, count = cur.fetchone()
     max_seq, count = int(max_seq or 0), int(count)
-    cps = sorted([*ledger.checkpoints(), *external], key=lambda c: c.size)
+    cps = sorted([*ledger._checkpoints_on(conn), *external], key=lambda c: c.size)
     tree = merkle.CompactRange()
     chain = bytes(32)
     stream_last: dict[str, int] = {}
@@ -63,7 +70,7 @@ def verify_ledger(ledger: Ledger, external: list[Checkpoint], progress: Callable
             if cps[cp_i].root_hash != merkle.EMPTY_ROOT:
                 raise _Failed(None, "checkpoint at size 0 has a wrong root")
             cp_i += 1
-        for ev in _scan(ledger):
+        for ev in _scan(ledger, cur):
             s, stream, ss, kind, cb, rec, payload, leaf, stored_chain = ev
             expected = seq + 1
             if s != expected:
@@ -120,18 +127,13 @@ def _push(tree: merkle.CompactRange, leaf: bytes, stored: dict[tuple[int, int], 
     tree.append(leaf, check)
 
 
-def _scan(ledger: Ledger):
-    """All event rows in seq order, as raw tuples, page by page."""
-    from .store import _dbapi
-    from .db import read_connection
-
+def _scan(ledger: Ledger, cur):
+    """All event rows in seq order, as raw tuples, page by page, inside the caller's snapshot."""
     sql = ledger.sql.p(ledger.sql.select_events + " WHERE seq > ? ORDER BY seq LIMIT ?")
     after = -(1 << 62)
     while True:
-        with read_connection(ledger.engine) as conn:
-            cur = _dbapi(conn).cursor()
-            cur.execute(sql, (after, _PAGE))
-            rows = cur.fetchall()
+        cur.execute(sql, (after, _PAGE))
+        rows = cur.fetchall()
         yield from rows
         if len(rows) < _PAGE:
             return
