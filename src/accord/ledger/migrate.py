@@ -22,7 +22,7 @@ from .signing import key_file_for, load_or_create_signer
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "accord_ledger_version"
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 
 def _is_current(engine: Engine) -> bool:
