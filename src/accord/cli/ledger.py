@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from accord.errors import IntegrityError
+from accord.errors import IntegrityError, NotFoundError
 
 from .support import Table, DbOption, JsonOption, progress_bar, reported as _reported
 
@@ -33,7 +33,8 @@ def init(db: DbOption = None) -> None:
         led = _open(db, create=True)
         key_file = key_file_for(led.engine)
         out.print(f"ledger ready at [bold]{escape(led.url)}[/] with {led.size} events")
-        out.print(f"checkpoint signing key: {escape(str(key_file)) if key_file else 'stored in the ledger_keys table'}")
+        out.print(f"checkpoint signing key: {escape(str(key_file))} (never in the database; "
+                  "`accord audit key` prints its public half for verifiers)")
         led.close()
 
 
@@ -127,16 +128,27 @@ def _load_checkpoints(paths: list[Path]) -> list:
 def verify(
     db: DbOption = None,
     against: Annotated[Optional[list[Path]], typer.Option("--against", help="Also check a published checkpoint JSON file (repeatable).")] = None,  # noqa: UP007
+    trusted_key: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP007
+        "--trusted-key", help="A public key checkpoints may be signed by (repeatable) "
+                              "\\[default: $ACCORD_TRUSTED_KEYS, else the configured signing key]")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Recompute every leaf, the hash chain and the Merkle tree; name the first bad seq (exit 3 if any)."""
+    """Recompute every leaf, the hash chain and the Merkle tree; check every checkpoint against trusted keys;
+    name the first bad seq (exit 3 if any).
+
+    Reads one consistent snapshot, so it may run while others append (their events are checked next time).
+    """
     with _reported():
+        from accord.ledger.signing import trusted_keys
+
         led = _open(db)
         try:
             external = _load_checkpoints(against or [])
+            keys = trusted_keys(led.engine, trusted_key)
             with progress_bar() as bar:
                 task = bar.add_task("verifying", total=None)
-                report = led.verify(external, progress=lambda done, total: bar.update(task, completed=done, total=total))
+                report = led.verify(external, progress=lambda done, total: bar.update(task, completed=done, total=total),
+                                    trusted=keys)
         finally:
             led.close()
         if as_json:
@@ -198,6 +210,41 @@ def checkpoint(
         if out_file is not None:
             out_file.write_text(json.dumps(data, indent=2) + "\n")
         out.print_json(data=data)
+
+
+@audit.command("key")
+def key(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Print the public half of the checkpoint signing key, for verifiers (`audit verify --trusted-key FILE`)."""
+    with _reported():
+        from accord.ledger.signing import configured_public_key, key_file_for, key_id_of, verifier_key
+
+        led = _open(db)
+        try:
+            public = configured_public_key(led.engine)
+            path = key_file_for(led.engine)
+            origin = led.checkpoint_origin()
+        finally:
+            led.close()
+        if public is None:
+            raise NotFoundError(f"no signing key at {path}")
+        data = {"key_id": key_id_of(public), "public_key": public.hex(), "verifier_key": verifier_key(origin, public)}
+        if as_json:
+            out.print_json(data=data)
+        else:
+            sys.stdout.write(data["verifier_key"] + "\n")
+
+
+@audit.command("rotate-key")
+def rotate_key(db: DbOption = None) -> None:
+    """Replace the signing key; the old key signs a ledger.key_rotated event naming the new one."""
+    with _reported():
+        led = _open(db)
+        try:
+            old, new = led.rotate_key()
+        finally:
+            led.close()
+        out.print(f"signing key {old} handed over to {new} (event ledger.key_rotated, signed by {old}); "
+                  "verifiers that trust the old key now trust the new one")
 
 
 def register(app: typer.Typer) -> None:

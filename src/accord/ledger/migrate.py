@@ -54,4 +54,5 @@ def ensure_schema(engine: Engine) -> None:
                 id=1, ledger_id=f"accord.ledger/{uuid.uuid4()}", size=0, chain_hash=bytes(HASH_SIZE), edge=b"",
                 updated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             ))
-        load_or_create_signer(conn, key_file_for(engine))
+        ledger_id = conn.execute(sa.select(head.c.ledger_id).where(head.c.id == 1)).scalar()
+        load_or_create_signer(conn, key_file_for(engine, ledger_id))
