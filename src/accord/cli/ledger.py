@@ -9,13 +9,15 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+
+from .support import SafeConsole
 from rich.markup import escape
 
 from accord.errors import IntegrityError, NotFoundError
 
 from .support import Table, DbOption, JsonOption, progress_bar, reported as _reported
 
-out = Console(soft_wrap=True)
+out = SafeConsole(soft_wrap=True)
 
 
 def _open(db: str | None, create: bool = False):  # -> Ledger
@@ -83,16 +85,35 @@ def events(
     from_seq: Annotated[int, typer.Option("--from", min=1, help="First seq")] = 1,
     to_seq: Annotated[Optional[int], typer.Option("--to", min=1, help="Last seq")] = None,  # noqa: UP007
     limit: Annotated[int, typer.Option(min=0, help="At most this many (0: no limit)")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line, with payloads.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line, with payloads (personal fields redacted).")] = False,
+    include_personal: Annotated[bool, typer.Option(
+        "--include-personal", help="With --json: print personal fields (name, birth date, ...) as stored; "
+                                   "each use is logged on stderr")] = False,
 ) -> None:
-    """List recorded events in seq order, filtered by kind, stream and seq range."""
+    """List recorded events in seq order, filtered by kind, stream and seq range.
+
+    --json prints payloads with the fields the domain marks personal replaced by "<redacted>", unless
+    --include-personal is given; that use is written as a warning log line (accord.audit) on stderr.
+    """
     with _reported():
         led = _open(db)
         try:
             found = led.events(kind=kind, stream=stream, after_seq=from_seq - 1, until_seq=to_seq, limit=limit or None)
             if as_json:
+                shown = 0
                 for ev in found:
-                    sys.stdout.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")
+                    data = ev.to_dict()
+                    if not include_personal:
+                        data["payload"] = _redacted(ev.kind, data["payload"])
+                    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+                    shown += 1
+                if include_personal:
+                    import getpass
+                    import logging
+
+                    logging.getLogger("accord.audit").warning(
+                        "accord events --include-personal: %d events with personal fields printed from %s by %s",
+                        shown, led.url, getpass.getuser())
                 return
             table = Table("seq")
             table.add_column("kind", no_wrap=True)  # short words a reader scans: never split
@@ -105,6 +126,16 @@ def events(
             out.print(table)
         finally:
             led.close()
+
+
+def _redacted(kind: str, payload: dict) -> dict:
+    """``payload`` with the fields its kind's model marks personal replaced by "<redacted>"."""
+    from accord.domain import PAYLOAD_MODELS
+
+    model = PAYLOAD_MODELS.get(kind)
+    fields = model.personal_fields() if model is not None and hasattr(model, "personal_fields") else ()
+    hidden = [f for f in fields if payload.get(f) is not None]
+    return {**payload, **{f: "<redacted>" for f in hidden}} if hidden else payload
 
 
 audit = typer.Typer(help="Check the ledger: verify, prove inclusion or consistency, sign checkpoints.", no_args_is_help=True)
