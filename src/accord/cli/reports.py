@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .support import SafeConsole
+
 from accord.errors import AccordError, InputError
 
 from .support import Table, fail
@@ -17,8 +19,8 @@ DEFAULT_THRESHOLD = 10
 
 report_app = typer.Typer(help="Transparency reports: build them from the ledger or a history, verify published ones.",
                          no_args_is_help=True)
-err = Console(stderr=True)
-out = Console()
+err = SafeConsole(stderr=True)
+out = SafeConsole()
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Ledger database URL (e.g. sqlite:///accord.db).")]
 HistoryOpt = Annotated[Path | None, typer.Option("--history", help="Directory of history Parquet files.")]

@@ -10,6 +10,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from .support import SafeConsole
+
 from accord.errors import AccordError, InputError
 
 from .support import Table, fail as _fail
@@ -33,7 +35,7 @@ def history_cmd(
         stats = write_history(out, NYC_2020, rows, seed=seed, pack_id=pack, chunk_rows=chunk_rows, id_prefix="nyc-")
     except AccordError as err:
         raise _fail(err) from None
-    Console().print(f"Wrote {stats.rows:,} detainers, {stats.notices:,} notices, {stats.record_requests:,} record requests and {stats.encounters:,} "
+    SafeConsole().print(f"Wrote {stats.rows:,} detainers, {stats.notices:,} notices, {stats.record_requests:,} record requests and {stats.encounters:,} "
                     f"encounters in {stats.chunks} chunk(s), {stats.bytes / 2**20:,.1f} MiB, to [bold]{stats.out}[/]")
 
 
@@ -54,7 +56,7 @@ def check_cmd(seed: int = typer.Option(0, "--seed"), pack: str = typer.Option("n
         table.add_column(col, justify="left" if col == "Figure" else "right")
     for c in checks:
         table.add_row(c.figure.label, c.figure.describe(), f"{c.value:,}", "[green]✓[/]" if c.ok else "[red]✗[/]")
-    Console().print(table)
+    SafeConsole().print(table)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
 
@@ -110,7 +112,7 @@ def register(app: typer.Typer) -> None:
             raise _fail(err) from None
         except pl.exceptions.PolarsError as err:
             raise _fail(InputError(f"cannot read the history: {str(err).splitlines()[0]}", source=history)) from None
-        console = Console()
+        console = SafeConsole()
         t = Table(title=f"What if: {w.pack_b} instead of {w.pack_a}", title_justify="left")
         for col in w.table.columns[1:]:
             t.add_column(col, justify="left" if col == "label" else "right")
