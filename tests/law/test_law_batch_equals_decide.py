@@ -2,8 +2,9 @@
 
 Per pack: two Hypothesis examples of 6,000 random rows each, decided both under one
 drawn ``as_of`` and under each row's own date (as_of=None): 24,000 comparisons a pack,
-with nulls in every fact, look-back dates on their boundaries and received times
-around every change of law.
+with nulls in every fact, look-back dates on their boundaries, received times
+around every change of law, and issue days either side of 2 Apr 2017 with the form's
+validity from the catalogue (accord.domain.forms). The missing-fact lists are compared too.
 """
 
 from __future__ import annotations
