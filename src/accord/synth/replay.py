@@ -148,14 +148,15 @@ class Replay:
     actions: pl.DataFrame
     missing_source: str = MISSING_SOURCE
 
-    def sentence(self) -> str:
-        """'Under <law>: N would be declined; M depend on whether ...' over the whole history."""
+    def sentence(self, meanings: bool = True) -> str:
+        """'Under <law>: N would be declined; M depend on whether ...' over the whole history
+        (``meanings``: say what each fact is, not only its name)."""
         t = self.outcomes.select(pl.exclude("group").sum()).row(0, named=True)
         parts = [f"{t['declined']:,} would be declined", f"{t['honoured']:,} honoured at least in part",
                  f"{t['required']:,} required by law"]
         text = f"Under {self.pack_name}: of {t['detainers']:,} detainers, " + ", ".join(parts)
         if t["depends"]:
-            named = "; ".join(f"{n:,} on {f} ({MEANING.get(f, f)})" for f, n in self.facts.iter_rows())
+            named = "; ".join(f"{n:,} on {f}" + (f" ({MEANING.get(f, f)})" if meanings else "") for f, n in self.facts.iter_rows())
             text += f"; {t['depends']:,} depend on facts the data does not hold: {named}"
         per = self.actions.group_by("action", maintain_order=True).agg(pl.exclude("group").sum())
         said = [f"{r['action'].replace('_', ' ')}: {r['deny']:,} denied, {r['allow'] + r['require']:,} allowed "

@@ -26,7 +26,7 @@ METRICS = (
     ("holds", "Held past release"),
     ("notifications", "Release notified"),
     ("transfers", "Transferred at release"),
-    ("declined", "Declined under this law (none of the requested actions allowed)"),
+    ("declined", "Declined under this law (every requested action decided, none allowed)"),
     ("required", "Compliance required by law"),
     ("insufficient_facts", "Insufficient facts"),
 )
@@ -57,13 +57,16 @@ def _metrics(combos: pl.DataFrame, prefix: str) -> dict[str, int]:
         for act, req in _REQUESTED.items()
     ]
     acts = [pl.col(f"{prefix}decision_{a}") for a in _REQUESTED]
+    undecided = [(pl.col(req).is_null() | pl.col(req)).fill_null(False)
+                 & (pl.col(f"{prefix}decision_{act}") == "insufficient_facts").fill_null(False) for act, req in _REQUESTED.items()]
     n = pl.col("n")
     row = combos.select(
         n.sum().alias("detainers"),
         n.filter(allowed[0]).sum().alias("holds"),
         n.filter(allowed[1]).sum().alias("notifications"),
         n.filter(allowed[2]).sum().alias("transfers"),
-        n.filter(~pl.any_horizontal(allowed)).sum().alias("declined"),
+        # a row with an undecided requested action is not counted declined: its facts might allow it
+        n.filter(~pl.any_horizontal(allowed) & ~pl.any_horizontal(undecided)).sum().alias("declined"),
         n.filter(pl.any_horizontal([(a == "require").fill_null(False) for a in acts])).sum().alias("required"),
         n.filter(pl.any_horizontal([(a == "insufficient_facts").fill_null(False) for a in acts])).sum().alias("insufficient_facts"),
     ).row(0, named=True)
