@@ -257,6 +257,11 @@ def _imported_rows(s: LedgerState, gaps: Counter[str]) -> pl.DataFrame:
         s.skipped["import.ddp.detainer (unreadable)"] += len(s.imported)
         return pl.DataFrame(schema={**DETAINERS, **{k: v for k, v in FACT_SCHEMA.items() if k not in DETAINERS}})
     kept = without_repeats(rows)
+    # as for a recorded detainer with no end recorded: the release names no outcome (or one not recognised)
+    unsaid = int(kept["disposition"].is_null().sum())
+    if unsaid:
+        gaps["imported detainers whose outcome the release does not say or Accord does not recognise (counted pending)"] += unsaid
+        kept = kept.with_columns(pl.col("disposition").fill_null("pending"))
     if kept.height < rows.height:
         gaps["imported rows left out as likely duplicates of another row (same person key and prepare date)"] += (
             rows.height - kept.height)
