@@ -20,7 +20,13 @@ A row is counted once per pack under one of (:data:`ROW_OUTCOMES`):
 * ``required``: every requested action decided, at least one required by law;
 * ``honoured``: every requested action decided, at least one allowed (none required);
 * ``declined``: every requested action decided and none allowed ("would be declined");
-* ``depends``: at least one requested action undecided (its facts named in ``depends``).
+* ``depends``: at least one requested action undecided (its facts named in ``depends``);
+* ``before_law``: received before the pack's law first took effect: not decided at all.
+
+"Honoured" means the law allows it, not that it makes the custodian comply (``required`` does).
+A row the law would allow whichever way its unknown facts turn out (Texas: required unless proof
+of status was presented, allowed if it was) still counts as ``depends``: whether compliance is
+*required* depends on that fact.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from accord.law.vector import local_date_pl
 #: The actions a detainer form requests, and the column saying whether it did.
 REQUESTED = {"hold_past_release": "requests_hold", "notify_release": "requests_notify",
              "transfer_at_release": "requests_transfer"}
-ROW_OUTCOMES = ("required", "honoured", "declined", "depends")
+ROW_OUTCOMES = ("required", "honoured", "declined", "depends", "before_law")
 #: ``--by`` values: the group column each makes
 BY = ("state", "facility", "office", "month")
 MEANING = {f.name: f.meaning for f in FACTS}
@@ -121,9 +127,10 @@ def _row_outcome() -> pl.Expr:
     wanted = {a: pl.col(req).is_null() | pl.col(req) for a, req in REQUESTED.items()}
     dec = {a: pl.col(f"decision_{a}").cast(pl.String) for a in REQUESTED}
     undecided = pl.any_horizontal([(wanted[a] & (dec[a] == "insufficient_facts")).fill_null(False) for a in REQUESTED])
+    no_law = pl.any_horizontal([(wanted[a] & dec[a].is_null()).fill_null(False) for a in REQUESTED])
     required = pl.any_horizontal([(wanted[a] & (dec[a] == "require")).fill_null(False) for a in REQUESTED])
     allowed = pl.any_horizontal([(wanted[a] & dec[a].is_in(["allow", "require"])).fill_null(False) for a in REQUESTED])
-    return (pl.when(undecided).then(pl.lit("depends")).when(required).then(pl.lit("required"))
+    return (pl.when(no_law).then(pl.lit("before_law")).when(undecided).then(pl.lit("depends")).when(required).then(pl.lit("required"))
             .when(allowed).then(pl.lit("honoured")).otherwise(pl.lit("declined")).alias("outcome"))
 
 
@@ -136,7 +143,7 @@ class Replay:
     (``facts``: the union over their undecided actions, comma-separated, sorted), largest first.
     ``facts``: per fact, how many rows depend on it (a row may depend on several), largest first.
     ``actions``: per group and requested action, how many rows asked for it (``requested``, the form's
-    request column true or unknown) and the law's answer: ``allow``, ``require``, ``deny`` or ``depends``.
+    request column true or unknown) and the law's answer: ``allow``, ``require``, ``deny``, ``depends`` or ``before_law``.
     """
 
     pack: str
@@ -152,8 +159,10 @@ class Replay:
         """'Under <law>: N would be declined; M depend on whether ...' over the whole history
         (``meanings``: say what each fact is, not only its name)."""
         t = self.outcomes.select(pl.exclude("group").sum()).row(0, named=True)
-        parts = [f"{t['declined']:,} would be declined", f"{t['honoured']:,} honoured at least in part",
+        parts = [f"{t['declined']:,} would be declined", f"{t['honoured']:,} honoured at least in part (allowed)",
                  f"{t['required']:,} required by law"]
+        if t["before_law"]:
+            parts.append(f"{t['before_law']:,} received before this law took effect (not decided)")
         text = f"Under {self.pack_name}: of {t['detainers']:,} detainers, " + ", ".join(parts)
         if t["depends"]:
             named = "; ".join(f"{n:,} on {f}" + (f" ({MEANING.get(f, f)})" if meanings else "") for f, n in self.facts.iter_rows())
@@ -171,13 +180,14 @@ def replay(frame: pl.DataFrame | pl.LazyFrame, pack: Pack | str, by: str | None 
     lf = decided(frame, p, as_of).with_columns(g, _row_outcome())
     missing = pl.concat_list([pl.col(f"missing_{a}") for a in REQUESTED]).list.unique().list.sort()
     answers = [pl.when(pl.col(req).is_null() | pl.col(req))
-               .then(pl.col(f"decision_{a}").cast(pl.String).replace({"insufficient_facts": "depends"})).alias(a)
+               .then(pl.col(f"decision_{a}").cast(pl.String).replace({"insufficient_facts": "depends"}).fill_null("before_law"))
+               .alias(a)
                for a, req in REQUESTED.items()]
     rows = lf.select("group", "outcome", pl.when(pl.col("outcome") == "depends").then(missing).alias("facts"),
                      *answers).collect()
     actions = pl.concat([
         rows.group_by("group").agg(pl.lit(a).alias("action"), pl.col(a).is_not_null().sum().cast(pl.Int64).alias("requested"),
-                                   *[(pl.col(a) == k).sum().cast(pl.Int64).alias(k) for k in ("allow", "require", "deny", "depends")])
+                                   *[(pl.col(a) == k).sum().cast(pl.Int64).alias(k) for k in ("allow", "require", "deny", "depends", "before_law")])
         for a in REQUESTED
     ]).sort("group", pl.col("action").replace_strict({a: i for i, a in enumerate(REQUESTED)}, return_dtype=pl.Int8))
     outcomes = (rows.group_by("group").agg(pl.len().cast(pl.Int64).alias("detainers"),
