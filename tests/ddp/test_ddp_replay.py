@@ -216,3 +216,25 @@ def test_report_unchanged_without_imported_data(db_url: str, tmp_path: Path) -> 
     assert h.releases == []
     result = build_report(h, tmp_path / "rep")
     assert not any(name.startswith("ddp_") for name in result.csv)
+
+
+def test_report_build_replay_sections_and_verify_on_the_cli(imported: str, tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    runner = CliRunner()
+    res = runner.invoke(app, ["report", "build", "--db", imported, "--out", str(out), "--replay", "nyc_doc",
+                              "--replay", "texas"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    rows = json.loads((out / "replay_outcomes.json").read_text())["rows"]
+    got = {(r["law"], r["outcome"]): r["detainers"] for r in rows}
+    assert got == {("nyc_doc", "required"): 0, ("nyc_doc", "honoured"): 0, ("nyc_doc", "declined"): 10,
+                   ("nyc_doc", "depends"): 26, ("nyc_doc", "before_law"): 0,
+                   ("texas", "required"): 0, ("texas", "honoured"): 0, ("texas", "declined"): 0,
+                   ("texas", "depends"): 18, ("texas", "before_law"): 18}
+    facts = {(r["law"], r["fact"]): r["detainers"] for r in json.loads((out / "replay_unknown_facts.json").read_text())["rows"]}
+    assert facts[("nyc_doc", "judicial_warrant_judge_kind")] == 18 and facts[("texas", "status_proof_presented")] == 18
+    assert facts[("nyc_doc", "nyc_covered_crime_ever")] is None  # 5 detainers: below the threshold, hidden
+    check = runner.invoke(app, ["report", "verify", str(out), "--db", imported], env={"COLUMNS": "200"})
+    assert check.exit_code == 0, check.output
+    assert "replay_outcomes: matches" in check.stdout and "ddp_release_facts: matches" in check.stdout
+    bad = runner.invoke(app, ["report", "build", "--db", imported, "--out", str(tmp_path / "x"), "--by", "state"])
+    assert bad.exit_code != 0 and "--replay" in bad.output and not (tmp_path / "x").exists()

@@ -276,3 +276,54 @@ def release_sections(history: Any, threshold: int = DEFAULT_THRESHOLD) -> list[S
                 counts=("known", "unknown"), recipe=recipe_spec,
                 labels={"fact": "Fact", "meaning": "What it is", "known": "Detainers: known", "unknown": "Detainers: unknown"}),
     ]
+
+
+@recipe("replay")
+def replay_sections(history: Any, packs: list[str], by: str | None = None, threshold: int = DEFAULT_THRESHOLD) -> list[Section]:
+    """Every detainer of the history decided under each of ``packs`` (whatever its jurisdiction: a what-if),
+    with honest unknowns (``accord.synth.replay``): what each law would decide, and how many detainers depend
+    on facts the history does not hold, by fact. ``by``: also per state, facility, office or month."""
+    from accord.synth.replay import MEANING, ROW_OUTCOMES, replay
+
+    labels = {"required": "Compliance required by law", "honoured": "Allowed (honoured at least in part)",
+              "declined": "Would be declined (every requested action decided, none allowed)",
+              "depends": "Depend on facts the data does not hold", "before_law": "Received before this law took effect"}
+    outcome_rows: dict[str, list[Any]] = {"law": [], "group": [], "outcome": [], "label": [], "detainers": []}
+    fact_rows: dict[str, list[Any]] = {"law": [], "fact": [], "meaning": [], "detainers": []}
+    names = {}
+    for pack_id in packs:
+        r = replay(history.detainers_frame(), pack_id, by=by)
+        names[pack_id] = r.pack_name
+        for row in r.outcomes.iter_rows(named=True):
+            for o in ROW_OUTCOMES:
+                outcome_rows["law"].append(r.pack)
+                outcome_rows["group"].append(row["group"])
+                outcome_rows["outcome"].append(o)
+                outcome_rows["label"].append(labels[o])
+                outcome_rows["detainers"].append(int(row[o]))
+        for fact, n in r.facts.iter_rows():
+            fact_rows["law"].append(r.pack)
+            fact_rows["fact"].append(fact)
+            fact_rows["meaning"].append(MEANING.get(fact, ""))
+            fact_rows["detainers"].append(int(n))
+    outcomes = pl.DataFrame(outcome_rows, schema={"law": pl.String, "group": pl.String, "outcome": pl.String,
+                                                  "label": pl.String, "detainers": pl.Int64})
+    # each (law, group)'s outcomes add up to its detainers: complementary suppression keeps a hidden one hidden
+    outcomes = suppressed_drivers(outcomes.with_columns((pl.col("law") + "\x1f" + pl.col("group")).alias("_key")),
+                                  "detainers", "_key", threshold).drop("_key")
+    facts = pl.DataFrame(fact_rows, schema={"law": pl.String, "fact": pl.String, "meaning": pl.String, "detainers": pl.Int64})
+    spec = {"kind": "replay", "packs": list(packs), "by": by, "threshold": threshold}
+    laws = ", ".join(names[p] for p in packs)
+    return [
+        Section("replay_outcomes", f"What the law would decide for these detainers: {laws}", outcomes,
+                "Every detainer of the history decided under each law, whatever its jurisdiction, at the law in force on its "
+                "received date. Only what the data tells is decided: a detainer whose answer depends on a fact the data does "
+                "not hold is counted apart, never guessed" + (f"; by {by}" if by else "") + ".",
+                counts=("detainers",), recipe=spec,
+                labels={"law": "Law", "group": by.capitalize() if by else "Detainers", "label": "Answer", "detainers": "Detainers"},
+                html_columns=("law", "group", "label", "detainers") if by else ("law", "label", "detainers")),
+        Section("replay_unknown_facts", "What the answer depends on: facts the data does not hold", facts,
+                "For each law, the detainers left undecided, by a fact they depend on (a detainer may depend on several).",
+                counts=("detainers",), recipe=spec,
+                labels={"law": "Law", "fact": "Fact", "meaning": "What it is", "detainers": "Detainers"}),
+    ]
