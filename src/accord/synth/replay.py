@@ -37,7 +37,6 @@ from datetime import date
 
 import polars as pl
 
-from accord.domain.enums import Action
 from accord.errors import InputError
 from accord.law.batch import decide_batch
 from accord.law.expr import inline
