@@ -40,6 +40,9 @@ def build(
     threshold: Annotated[int, typer.Option("--threshold", help="Hide counts from 1 to N-1.")] = DEFAULT_THRESHOLD,
     backend: BackendOpt = "duckdb",
     period: Annotated[str, typer.Option("--period", help="month, quarter or year.")] = "month",
+    replay: Annotated[list[str] | None, typer.Option("--replay", help="Also decide every detainer under this law pack "
+                                                     "(repeatable), counting apart those that depend on facts the data lacks.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="With --replay: also by state, facility, office or month.")] = None,
 ) -> None:
     """Compute every report table, suppress small cells, and write HTML, CSV and JSON stamped with the source."""
     try:
@@ -58,7 +61,14 @@ def build(
             else:
                 assert history is not None
                 source = History.from_parquet(history)
-            result = build_report(source, out_dir, threshold=threshold, backend=backend, period=period)
+            extra = []
+            if replay:
+                from accord.reports.sections import replay_sections
+
+                extra = replay_sections(source, list(replay), by=by, threshold=threshold)
+            elif by is not None:
+                raise InputError("--by breaks down a replay: give --replay PACK too", field="by")
+            result = build_report(source, out_dir, threshold=threshold, backend=backend, period=period, extra_sections=extra)
     except AccordError as e:
         raise fail(e) from None
     table = Table(title=f"Report written to {result.out_dir}", show_lines=False)

@@ -24,7 +24,8 @@ What a row can say (docs/contracts.md: Imported public data):
   declined -> ``declined``); otherwise null: the release does not say.
 * every other FACT column is null: the release does not hold it (judicial or administrative warrant,
   service on the subject, release eligibility, the current arrest, status proof, registries, screening
-  flags, agreements). Decisions are null until a pack is replayed over the rows (phase 2).
+  flags, agreements). Decisions are null until a pack is replayed over the rows (``accord.synth.replay``,
+  ``accord simulate``, ``accord report build --replay``).
 
 Extra columns (``ddp_*``) keep the source row, the duplicate marks and the raw values; a total that
 excludes likely duplicates keeps rows whose ``ddp_repeat`` is false (:func:`without_repeats`).
