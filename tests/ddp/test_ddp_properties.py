@@ -164,3 +164,11 @@ def test_vectorised_mapping_equals_the_row_by_row_reference(rows: list[dict]) ->
         unreadable = {n for n in ("prepare_date", "msc_charge_date", "msc_conviction_date") if v[n] and ref_date(v[n]) is None}
         unreadable |= {n for n in sentences if v[n] is not None and sentences[n] is None}
         assert set(model.unreadable_fields) == unreadable
+
+
+def test_a_cell_of_only_separators_or_spaces_is_blank_as_in_the_reference() -> None:
+    # Found by the property above: Polars' strip_chars() kept U+001F, Python's strip() does not.
+    from accord.ddp.mapping import _value
+
+    frame = pl.DataFrame({"f": ["\x1f", " \x1c\u3000", " Jail \x1e"], "f__red": [False, False, False]})
+    assert frame.select(_value("f").alias("v"))["v"].to_list() == [ref_value(c) for c in frame["f"]] == [None, None, "Jail"]

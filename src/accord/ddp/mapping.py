@@ -79,9 +79,14 @@ def _redacted(name: str) -> pl.Expr:
     return pl.col(name).str.contains(REDACTION).fill_null(False)
 
 
+#: What Python's ``str.strip()`` strips: Unicode White_Space plus the ASCII separators U+001C-U+001F,
+#: which Polars' ``strip_chars()`` keeps (a cell holding only a separator is blank in a spreadsheet too).
+BLANK_CHARS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+
+
 def _value(name: str) -> pl.Expr:
     """The cell's text, stripped; null when blank or redacted (needs ``<name>__red``)."""
-    text = pl.col(name).str.strip_chars()
+    text = pl.col(name).str.strip_chars(BLANK_CHARS)
     return pl.when((text == "") | pl.col(f"{name}__red")).then(None).otherwise(text)
 
 
