@@ -208,7 +208,7 @@ def test_twenty_kills_lose_nothing_and_fire_every_hold_on_time(db_url: str, monk
 
 
 def test_a_server_killed_mid_hold_loses_nothing(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _run(db_url, monkeypatch, cycles=3, holds=8, serve=True)
+    _run(db_url, monkeypatch, cycles=2, holds=6, serve=True)
 
 
 @pytest.mark.slow
