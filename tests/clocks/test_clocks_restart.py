@@ -1,6 +1,8 @@
-"""A worker killed with SIGKILL mid-hold: every hold still ends on time, every notification arrives.
+"""A worker or server killed with SIGKILL mid-hold: every hold still ends on time, every notification arrives.
 
-Real ``accord worker`` processes run the scheduler and the dispatcher; the test kills them at
+Real ``accord worker`` processes — or real ``accord serve`` processes, which run the scheduler and
+the dispatcher in-process, and through whose HTTP API the agencies register their webhooks
+(``POST /v1/webhooks``) and the holds are submitted — run the clocks; the test kills them at
 random moments (holds running, deliveries in flight or waiting for their retry) and starts them
 again. After the last one is done: each hold fired its warning and its limit exactly once, late by
 no more than the restarts that covered it took (plus the poll interval: a worker killed before
@@ -25,30 +27,73 @@ from accord.clocks.webhooks import register
 from accord.service.detainers import submit_custody, submit_detainer
 from accord.service.store import Store
 from helpers.receiver import Receiver
+from helpers.server import Server
 from helpers.service_world import EXAMPLE, ICE, JAIL, agency_actor, booking, detainer, world
 from helpers.workers import Worker
 
 SLACK = 3.0  # seconds: the poll interval (0.1 s) and a shared, loaded two-core machine
 
 
-def _holds(store: Store, ends: list[datetime]) -> None:
-    """Detainers whose 48-hour holds (NYC DOC, clock hours) end at ``ends``."""
+def _hold(n: int, end: datetime):
+    """The booking, person and detainer of a 48-hour hold (NYC DOC, clock hours) that ends at ``end``."""
     now = datetime.now(timezone.utc)
+    eligible = end - timedelta(hours=48)
+    arrested = eligible - timedelta(days=2)
+    rec, person = booking(n, booked_at=arrested.isoformat(), release_eligible_at=eligible.isoformat(),
+                          charges=[{"charge_id": "c", "offense_code": "NY PL 120.05", "level": "felony",
+                                    "arrested_at": arrested.isoformat()}],
+                          convictions=[{**EXAMPLE["custody"]["convictions"][0],  # recent enough for §9-131
+                                        "incarceration_end": (arrested - timedelta(days=400)).date().isoformat()}])
+    return rec, person, detainer(n, issued_at=now.isoformat(), received_at=now.isoformat(), served_at=now.isoformat())
+
+
+def _holds(store: Store, ends: list[datetime]) -> None:
+    """Detainers whose holds end at ``ends``, written through the application layer."""
     for n, end in enumerate(ends, 1):
-        eligible = end - timedelta(hours=48)
-        arrested = eligible - timedelta(days=2)
-        rec, person = booking(n, booked_at=arrested.isoformat(), release_eligible_at=eligible.isoformat(),
-                              charges=[{"charge_id": "c", "offense_code": "NY PL 120.05", "level": "felony",
-                                        "arrested_at": arrested.isoformat()}],
-                              convictions=[{**EXAMPLE["custody"]["convictions"][0],  # recent enough for §9-131
-                                            "incarceration_end": (arrested - timedelta(days=400)).date().isoformat()}])
+        rec, person, det = _hold(n, end)
         with store.transaction() as uow:
             submit_custody(uow, agency_actor(JAIL), rec, person)
-            submit_detainer(uow, agency_actor(ICE), detainer(n, issued_at=now.isoformat(), received_at=now.isoformat(),
-                                                             served_at=now.isoformat()))
+            submit_detainer(uow, agency_actor(ICE), det)
 
 
-def _run(url: str, monkeypatch: pytest.MonkeyPatch, cycles: int, holds: int) -> None:
+class _Http:
+    """The agencies at the HTTP API of the ``accord serve`` under test (their tokens issued on the store)."""
+
+    def __init__(self, store: Store) -> None:
+        from accord.api import tokens
+
+        tokens.ensure_tables(store.engine)
+        now = datetime.now(timezone.utc)
+        self.tokens = {ICE: tokens.issue(store.engine, ICE, {"submit", "read"}, now=now)[1],
+                       JAIL: tokens.issue(store.engine, JAIL, {"submit", "read", "officer"}, now=now)[1]}
+
+    def post(self, base: str, agency: str, path: str, body: str, key: str) -> dict:
+        import httpx
+
+        got = httpx.post(base + path, content=body, timeout=30, headers={
+            "Authorization": f"Bearer {self.tokens[agency]}", "Content-Type": "application/json",
+            "Idempotency-Key": f'"{key}"'})
+        assert got.status_code == 201, got.text
+        return got.json()
+
+    def get(self, base: str, agency: str, path: str) -> dict:
+        import httpx
+
+        got = httpx.get(base + path, timeout=30, headers={"Authorization": f"Bearer {self.tokens[agency]}"})
+        assert got.status_code == 200, got.text
+        return got.json()
+
+    def holds(self, base: str, ends: list[datetime]) -> None:
+        import json
+
+        for n, end in enumerate(ends, 1):
+            rec, person, det = _hold(n, end)
+            body = json.dumps({"custody": json.loads(rec.model_dump_json()), "person": json.loads(person.model_dump_json())})
+            self.post(base, JAIL, "/v1/custody-records", body, f"bk-{n}")
+            self.post(base, ICE, "/v1/detainers", det.model_dump_json(), f"det-{n}")
+
+
+def _run(url: str, monkeypatch: pytest.MonkeyPatch, cycles: int, holds: int, serve: bool = False) -> None:
     from accord.settings import get_settings
 
     monkeypatch.setenv("ACCORD_HOLD_WARNING_LEAD_SECONDS", "2")  # warnings 2 s before each limit (decided here)
@@ -64,24 +109,48 @@ def _run(url: str, monkeypatch: pytest.MonkeyPatch, cycles: int, holds: int) -> 
     with Receiver(answer) as rx, Store.open(url) as store:
         world(store)
         secrets = {}
-        with store.transaction() as uow:
-            for agency in (ICE, JAIL):
-                secrets[agency] = register(uow, agency_actor(agency), f"{rx.url}/{agency}").secret
-        start = datetime.now(timezone.utc) + timedelta(seconds=4)
         span = max(6.0, cycles * 2.6)
-        ends = sorted(start + timedelta(seconds=rng.uniform(0, span)) for _ in range(holds))
-        _holds(store, ends)
+        down: list[tuple[float, float]] = []  # [killed, ready again]
+        if serve:  # the agencies register and submit through the server's API; the clocks run inside it
+            http = _Http(store)
+            worker = Server(url)
+            down.append((time.time(), worker.wait_ready()))
+            port, base = worker.port, worker.base
+            for agency in (ICE, JAIL):
+                secrets[agency] = http.post(base, agency, "/v1/webhooks", f'{{"url": "{rx.url}/{agency}"}}',
+                                            f"hook-{agency}")["secret"]
+            start = datetime.now(timezone.utc) + timedelta(seconds=3 + 0.25 * holds)  # after the POSTs below
+            ends = sorted(start + timedelta(seconds=rng.uniform(0, span)) for _ in range(holds))
+            http.holds(base, ends)
+            assert datetime.now(timezone.utc) < ends[0], "the holds were submitted too slowly for their ends"
+            running = http.get(base, JAIL, "/v1/clocks")["holds"]
+            assert sorted(h["request_id"] for h in running) == sorted(f"det-{n}" for n in range(1, holds + 1))
+            assert all(h["remaining_seconds"] > 0 for h in running)
+
+            def restart():
+                return Server(url, port=port)
+        else:
+            with store.transaction() as uow:
+                for agency in (ICE, JAIL):
+                    secrets[agency] = register(uow, agency_actor(agency), f"{rx.url}/{agency}").secret
+            start = datetime.now(timezone.utc) + timedelta(seconds=4)
+            ends = sorted(start + timedelta(seconds=rng.uniform(0, span)) for _ in range(holds))
+            _holds(store, ends)
+
+            def restart():
+                return Worker(url)
         with store.engine.connect() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(schema.jobs)).scalar() == 2 * holds
 
-        down: list[tuple[float, float]] = []  # [killed, ready again]
-        worker = Worker(url)
+        if not serve:
+            worker = restart()
         try:
-            down.append((time.time(), worker.wait_ready()))
+            if not serve:
+                down.append((time.time(), worker.wait_ready()))
             for _ in range(cycles):
                 time.sleep(rng.uniform(0.5, 2.5))
                 killed = worker.kill()
-                worker = Worker(url)
+                worker = restart()
                 down.append((killed, worker.wait_ready()))
             deadline = time.monotonic() + span + 60
             while time.monotonic() < deadline:
@@ -93,6 +162,9 @@ def _run(url: str, monkeypatch: pytest.MonkeyPatch, cycles: int, holds: int) -> 
                 if not waiting_jobs and not waiting:
                     break
                 time.sleep(0.3)
+            if serve:  # what the jail sees at the end: no hold running, nothing failed, nothing waiting
+                shown = http.get(base, JAIL, "/v1/clocks")
+                assert shown["holds"] == [] and shown["failed"] == [] and shown["pending_deliveries"] == 0, shown
         finally:
             worker.stop()
 
@@ -133,3 +205,12 @@ def test_a_worker_killed_mid_hold_loses_nothing(db_url: str, monkeypatch: pytest
 @pytest.mark.slow
 def test_twenty_kills_lose_nothing_and_fire_every_hold_on_time(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _run(db_url, monkeypatch, cycles=20, holds=40)
+
+
+def test_a_server_killed_mid_hold_loses_nothing(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(db_url, monkeypatch, cycles=2, holds=6, serve=True)
+
+
+@pytest.mark.slow
+def test_twenty_server_kills_lose_nothing_and_fire_every_hold_on_time(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(db_url, monkeypatch, cycles=20, holds=40, serve=True)

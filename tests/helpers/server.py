@@ -50,3 +50,54 @@ def running_server(url: str, workers: int = 1, env: dict[str, str] | None = None
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+class Server:
+    """One ``accord serve`` process (the clocks run inside it) that a test can SIGKILL and start again.
+
+    Its settings are the workers' fast clocks (``helpers.workers.FAST_ENV``); it is ready when
+    ``/health`` answers, which is after the app's start-up has started the scheduler and dispatcher.
+    """
+
+    def __init__(self, url: str, env: dict[str, str] | None = None, port: int | None = None) -> None:
+        from helpers.workers import ACCORD, FAST_ENV
+
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        log = os.environ.get("ACCORD_TEST_WORKER_LOG")  # a file to append the server's stderr to (debugging)
+        self.proc = subprocess.Popen([ACCORD, "serve", "--db", url, "--port", str(self.port), "--workers", "1"],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(log, "a") if log else subprocess.DEVNULL,  # noqa: SIM115
+                                     env={**os.environ, "ACCORD_RATE_LIMIT": "100000/minute", **FAST_ENV, **(env or {})})
+
+    def wait_ready(self, timeout: float = 60.0) -> float:
+        """Block until /health answers; returns that moment (time.time())."""
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"accord serve exited {self.proc.returncode}")
+                try:
+                    if client.get(f"{self.base}/health").status_code == 200:
+                        return time.time()
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.05)
+        raise TimeoutError("accord serve did not answer /health in time")
+
+    def kill(self) -> float:
+        """SIGKILL: no shutdown, no lifespan end, no last words; returns the moment."""
+        import signal
+
+        at = time.time()
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        return at
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

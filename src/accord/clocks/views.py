@@ -5,12 +5,19 @@
 - :func:`letter`: a notice's letter as rendered for handing over.
 
 Tenancy as everywhere (``Actor``): an agency sees what concerns it — its holds and notices as
-custodian or issuer, messages to it or sent on its behalf.
+custodian or issuer, messages to it or sent on its behalf. The issuing agency of a detainer sees its
+hold and the notices about it only where the decision lets the custodian notify it of the release
+(``lifecycle.issuer_may_learn_release``, as ``service.views.detainer_view`` shows the detainer): a
+running hold, its time left and a notice's due date tell when the person leaves custody and that
+they are in it, which e.g. NYC Admin Code §9-131 does not let the jail tell ICE.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.errors import NotFoundError
 from accord.service import schema as rm
 from accord.service.actors import Actor
+from accord.service.lifecycle import issuer_may_learn_release
 
 from . import schema
 from .letters import stored
@@ -87,6 +95,30 @@ def _tenant(actor: Actor, *columns: sa.ColumnElement) -> sa.ColumnElement | None
     return sa.or_(*(c == actor.agency_id for c in columns))
 
 
+def _hidden_from_issuer(actor: Actor, custodian: str | None, issuer: str | None, outcomes: str | None) -> bool:
+    """Is ``actor`` only the issuing agency of a detainer whose decision does not let it learn the release?"""
+    if actor.sees_all or actor.agency_id is None or actor.agency_id == custodian or actor.agency_id != issuer:
+        return False
+    return not issuer_may_learn_release(json.loads(outcomes or "{}"))
+
+
+def _visible(actor: Actor, rows: Iterable[Any], limit: int) -> Iterator[Any]:
+    """The first ``limit`` rows the actor may see (``_hidden_from_issuer`` on the detainer's columns)."""
+    n = 0
+    for r in rows:
+        if n >= limit:
+            return
+        if r.d_issuer is not None and _hidden_from_issuer(actor, r.d_custodian, r.d_issuer, r.d_outcomes):
+            continue
+        n += 1
+        yield r
+
+
+def _detainer_cols(d: sa.Table) -> tuple[sa.ColumnElement, ...]:
+    return (d.c.custodian_agency_id.label("d_custodian"), d.c.issuing_agency_id.label("d_issuer"),
+            d.c.outcomes.label("d_outcomes"))
+
+
 def overview(reader, actor: Actor, now: datetime | None = None, limit: int = 200) -> ClocksView:
     actor.require("read", "submit", "officer", "auditor")
     now = now or reader.now
@@ -97,31 +129,40 @@ def overview(reader, actor: Actor, now: datetime | None = None, limit: int = 200
     warn = sa.select(j.c.subject, j.c.due_at, j.c.state).where(j.c.kind == schema.WARNING,
                                                                j.c.source_seq == d.c.decision_seq,
                                                                j.c.subject == d.c.request_id).subquery()
-    q = (sa.select(d, warn.c.due_at.label("warn_at"), warn.c.state.label("warn_state"))
+    q = (sa.select(d, warn.c.due_at.label("warn_at"), warn.c.state.label("warn_state"), *_detainer_cols(d))
          .outerjoin(warn, warn.c.subject == d.c.request_id)
-         .where(d.c.state == "holding", d.c.hold_until.is_not(None)).order_by(d.c.hold_until, d.c.request_id).limit(limit))
+         .where(d.c.state == "holding", d.c.hold_until.is_not(None)).order_by(d.c.hold_until, d.c.request_id))
     if (w := _tenant(actor, d.c.custodian_agency_id, d.c.issuing_agency_id)) is not None:
         q = q.where(w)
+    else:
+        q = q.limit(limit)
     holds = [HoldClock(request_id=r.request_id, booking_id=r.booking_id, custodian_agency_id=r.custodian_agency_id,
                        issuing_agency_id=r.issuing_agency_id, hold_until=moment(r.hold_until),
                        remaining_seconds=(moment(r.hold_until) - now).total_seconds(), warning_at=moment(r.warn_at),
-                       warned=r.warn_state == schema.DONE) for r in conn.execute(q)]
+                       warned=r.warn_state == schema.DONE) for r in _visible(actor, conn.execute(q), limit)]
 
-    q = (sa.select(d.c.request_id, d.c.booking_id, d.c.custodian_agency_id, d.c.hold_until, d.c.closed_seq)
+    q = (sa.select(d.c.request_id, d.c.booking_id, d.c.custodian_agency_id, d.c.hold_until, d.c.closed_seq,
+                   *_detainer_cols(d))
          .join(b, b.c.booking_id == d.c.booking_id).where(d.c.state == "expired", b.c.state == "in_custody")
-         .order_by(d.c.hold_until, d.c.request_id).limit(limit))
+         .order_by(d.c.hold_until, d.c.request_id))
     if (w := _tenant(actor, d.c.custodian_agency_id, d.c.issuing_agency_id)) is not None:
         q = q.where(w)
+    else:
+        q = q.limit(limit)
     expired = [ExpiredHold(request_id=r.request_id, booking_id=r.booking_id, custodian_agency_id=r.custodian_agency_id,
-                           hold_until=moment(r.hold_until), expired_seq=r.closed_seq) for r in conn.execute(q)]
+                           hold_until=moment(r.hold_until), expired_seq=r.closed_seq) for r in _visible(actor, conn.execute(q), limit)]
 
     letter = sa.select(m.c.notice_id, m.c.state).where(m.c.channel == schema.LETTER).subquery()
-    q = (sa.select(n, letter.c.state.label("letter_state")).outerjoin(letter, letter.c.notice_id == n.c.notice_id)
-         .where(n.c.state == "owed").order_by(n.c.due_by, n.c.notice_id).limit(limit))
+    about = sa.and_(n.c.about == "detainer", d.c.request_id == n.c.about_request_id)
+    q = (sa.select(n, letter.c.state.label("letter_state"), *_detainer_cols(d))
+         .outerjoin(letter, letter.c.notice_id == n.c.notice_id).outerjoin(d, about)
+         .where(n.c.state == "owed").order_by(n.c.due_by, n.c.notice_id))
     if (w := _tenant(actor, n.c.owed_by_agency_id, n.c.requester_agency_id)) is not None:
         q = q.where(w)
+    else:
+        q = q.limit(limit)
     notices = []
-    for r in conn.execute(q):
+    for r in _visible(actor, conn.execute(q), limit):
         due = moment(r.due_by)
         notices.append(NoticeClock(
             notice_id=r.notice_id, kind=r.kind, recipient=r.recipient, about_request_id=r.about_request_id,

@@ -111,9 +111,58 @@ def get_endpoint(reader: Any, actor: Actor, endpoint_id: str) -> EndpointView:
     return _view(row)
 
 
-def remove(uow: Any, actor: Actor, endpoint_id: str) -> None:
-    """Stop sending to an endpoint (deliveries still waiting for it are given up when next claimed)."""
+def remove(uow: Any, actor: Actor, endpoint_id: str) -> EndpointView:
+    """Stop sending to an endpoint (deliveries still waiting for it are given up when next claimed).
+
+    Removing an endpoint already disabled changes nothing (its first reason stays)."""
     actor.require("submit", "admin")
     _own(uow.connection, actor, endpoint_id)
-    uow.connection.execute(e_t.update().where(e_t.c.endpoint_id == endpoint_id).values(
+    uow.connection.execute(e_t.update().where(e_t.c.endpoint_id == endpoint_id, e_t.c.state == schema.ACTIVE).values(
         state=schema.DISABLED, disabled_reason="removed by its agency", disabled_at=stamp(uow.now)))
+    return _view(uow.connection.execute(sa.select(e_t).where(e_t.c.endpoint_id == endpoint_id)).one())
+
+
+class DeliveryView(BaseModel):
+    """One message's delivery to one endpoint: retried until delivered, or dead-lettered (``failed``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    message_id: str = Field(description="The webhook-id the receiver de-duplicates on")
+    endpoint_id: str
+    type: str
+    subject: str = Field(description="The request or notice the message is about")
+    state: str = Field(description="pending | delivered | failed (dead letter: no more attempts)")
+    attempts: int
+    last_status: int | None = Field(description="The receiver's last HTTP status (null: no answer)")
+    reason: str | None = Field(description="Why the last attempt failed")
+    first_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None = Field(description="When it is tried next (null once settled)")
+    delivered_at: datetime | None
+
+
+DELIVERY_STATES = (schema.PENDING, schema.DELIVERED, schema.FAILED)
+
+
+def list_deliveries(reader: Any, actor: Actor, endpoint_id: str, *, state: str | None = schema.FAILED,
+                    limit: int = 100) -> list[DeliveryView]:
+    """Deliveries to one of the actor's endpoints, latest attempt first (``state`` None: every state).
+
+    The default shows the dead letters: deliveries given up after the retry window, or because the
+    endpoint answered 410 or was removed, each with its reason."""
+    actor.require("read", "submit", "admin", "auditor")
+    get_endpoint(reader, actor, endpoint_id)
+    if state is not None and state not in DELIVERY_STATES:
+        raise InputError(f"must be one of {', '.join(DELIVERY_STATES)}", field="state")
+    if not 1 <= limit <= 500:
+        raise InputError("must be 1 to 500", field="limit")
+    m, dl = schema.messages, schema.deliveries
+    q = (sa.select(dl, m.c.type, m.c.subject).join(m, m.c.message_id == dl.c.message_id)
+         .where(dl.c.endpoint_id == endpoint_id)
+         .order_by(dl.c.last_attempt_at.desc().nulls_last(), dl.c.message_id).limit(limit))
+    if state is not None:
+        q = q.where(dl.c.state == state)
+    return [DeliveryView(message_id=r.message_id, endpoint_id=r.endpoint_id, type=r.type, subject=r.subject,
+                         state=r.state, attempts=r.attempts, last_status=r.last_status, reason=r.last_error,
+                         first_attempt_at=moment(r.first_attempt_at), last_attempt_at=moment(r.last_attempt_at),
+                         next_attempt_at=moment(r.next_attempt_at) if r.state == schema.PENDING else None,
+                         delivered_at=moment(r.delivered_at)) for r in reader.connection.execute(q)]

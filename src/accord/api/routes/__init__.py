@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from . import agencies, audit, bookings, detainers, health, notices, records
+from . import agencies, audit, bookings, clocks, detainers, health, notices, records, webhooks
 
 #: Order is the order in the OpenAPI document. Add a resource's router here (webhooks, clocks, ...).
 ROUTERS = (health.router, bookings.router, detainers.router, records.router, notices.router, agencies.router,
-           audit.router)
+           webhooks.router, clocks.router, audit.router)
 
 
 def include(app: FastAPI) -> None:
