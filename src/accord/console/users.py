@@ -128,7 +128,9 @@ def check_password(engine: Engine, username: str, password: str, now: datetime, 
 
     t = schema.users
     hasher = _hasher()
-    with engine.begin() as conn:
+    locked_msg = "this account is locked after repeated failed sign-ins; try again later or ask the operator"
+    refusal = None
+    with engine.begin() as conn:  # the count is committed before the refusal is raised
         row = conn.execute(sa.select(t).where(t.c.username == username)).first()
         if row is None:
             if not _DUMMY:
@@ -137,23 +139,23 @@ def check_password(engine: Engine, username: str, password: str, now: datetime, 
                 hasher.verify(_DUMMY[0], password)
             except VerificationError:
                 pass
-            raise SignInRefused("wrong user name or password")
-        if row.locked_until is not None and row.locked_until > stamp(now):
-            raise SignInRefused("this account is locked after repeated failed sign-ins; try again later "
-                                "or ask the operator")
-        try:
-            hasher.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            failures = (row.failed_count or 0) + 1
-            locked = stamp(now + lockout) if failures >= max_failures else None
-            conn.execute(t.update().where(t.c.username == username).values(
-                failed_count=0 if locked else failures, locked_until=locked))
-            if locked:
-                raise SignInRefused("this account is locked after repeated failed sign-ins; try again later "
-                                    "or ask the operator") from None
-            raise SignInRefused("wrong user name or password") from None
-        conn.execute(t.update().where(t.c.username == username).values(failed_count=0, locked_until=None,
-                                                                        last_sign_in_at=stamp(now)))
+            refusal = "wrong user name or password"
+        elif row.locked_until is not None and row.locked_until > stamp(now):
+            refusal = locked_msg
+        else:
+            try:
+                hasher.verify(row.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                failures = (row.failed_count or 0) + 1
+                locked = stamp(now + lockout) if failures >= max_failures else None
+                conn.execute(t.update().where(t.c.username == username).values(
+                    failed_count=0 if locked else failures, locked_until=locked))
+                refusal = locked_msg if locked else "wrong user name or password"
+            else:
+                conn.execute(t.update().where(t.c.username == username).values(
+                    failed_count=0, locked_until=None, last_sign_in_at=stamp(now)))
+    if refusal is not None:
+        raise SignInRefused(refusal)
     return _user(row)
 
 

@@ -1,0 +1,61 @@
+"""Plain words for the console: states, actions, outcomes, events and steps as an officer reads them."""
+
+STATE_WORDS = {
+    "received": "received, not yet decided",
+    "decided": "decided in part: facts are missing for some of what it asks",
+    "holding": "hold allowed: the person may be kept past release until the hold ends",
+    "notify_pending": "notify at release: tell the issuing agency when the person is released",
+    "declined": "declined: the law allows none of what the request asks",
+    "released": "closed: the person was released",
+    "transferred": "closed: the person was handed to the issuing agency",
+    "expired": "closed: the hold reached its limit",
+    "lifted": "closed: the issuing agency lifted it",
+    "cancelled": "closed: cancelled as issued in error",
+}
+
+ACTION_NAMES = {
+    "hold_past_release": "Hold past release",
+    "notify_release": "Notify the issuing agency of the release",
+    "transfer_at_release": "Hand over to the issuing agency at release",
+    "interview": "Let the issuing agency interview the person",
+    "share_information": "Share information with the issuing agency",
+}
+
+OUTCOME_WORDS = {
+    "require": "Required: the law says the custodian must do this",
+    "allow": "Allowed: the custodian may do this",
+    "deny": "Not allowed: the law forbids this",
+    "insufficient_facts": "Not yet decided: facts the law needs are missing",
+}
+
+EVENT_NAMES = {
+    "detainer.received": "Detainer received",
+    "decision.made": "Decision made under the custodian's law",
+    "detainer.lifted": "Detainer lifted or cancelled",
+    "custody.booked": "Person booked into custody",
+    "custody.released": "Person released from custody",
+    "person.registered": "Person registered",
+    "notice.due": "Notice owed",
+    "notice.sent": "Notice sent",
+    "notice.overdue": "Notice overdue",
+    "hold.warning": "Hold nears its limit",
+    "hold.limit_reached": "Hold reached its limit",
+    "delivery.failed": "A message to an agency could not be delivered",
+}
+
+STEP_WORDS = {
+    "release": "Record release",
+    "transfer": "Record transfer to the issuing agency",
+    "lift": "Record that the detainer was lifted",
+    "cancel": "Record that the detainer was cancelled",
+}
+
+REASON_WORDS = {
+    "bail_posted": "bail posted",
+    "released_on_recognizance": "released on recognizance",
+    "charges_dismissed": "charges dismissed",
+    "sentence_served": "sentence served",
+    "acquitted": "acquitted",
+    "transferred_other": "transferred to another agency (not immigration)",
+    "transferred_to_immigration": "handed to the immigration agency",
+}
