@@ -117,6 +117,7 @@ def test_release_through_the_console_is_written_with_the_officer_as_actor(consol
     assert r.status_code == 303
     after = console_api.client.get(r.headers["location"]).text
     assert "closed: the person was released" in after and "Record release" not in after
+    assert "Release notification to ice: <strong>owed" in after  # the decision allows notifying ICE
     ev = console_api.store.ledger.get(console_api.store.ledger.size)
     released = [e for e in console_api.store.ledger.events(kind="custody.released")]
     assert released and '"recorded_by":"user:olive"' in released[-1].payload_json

@@ -27,7 +27,8 @@ from accord.errors import AccordError, ConflictError, InputError, NotFoundError
 from accord.service.actors import Actor, Forbidden
 
 from . import users
-from .words import ACTION_NAMES, EVENT_NAMES, OUTCOME_WORDS, REASON_WORDS, STATE_WORDS, STEP_WORDS
+from .words import (ACTION_NAMES, DELIVERY_WORDS, EVENT_NAMES, MESSAGE_NAMES, OUTCOME_WORDS, REASON_WORDS, STATE_WORDS,
+                    STEP_WORDS)
 
 _HERE = Path(__file__).parent
 COOKIE = "accord_session"
@@ -59,7 +60,7 @@ def _env():  # -> jinja2.Environment
 
 def _word(table: str, value: Any) -> str:
     tables = {"state": STATE_WORDS, "action": ACTION_NAMES, "outcome": OUTCOME_WORDS, "event": EVENT_NAMES,
-              "step": STEP_WORDS, "reason": REASON_WORDS}
+              "step": STEP_WORDS, "reason": REASON_WORDS, "message": MESSAGE_NAMES, "delivery": DELIVERY_WORDS}
     v = str(value)
     return tables[table].get(v, v.replace("_", " "))
 
@@ -305,15 +306,20 @@ def _facts(view: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _request_fields(reader: Any, view: Any) -> list[tuple[str, str]]:
+def _request_fields(reader: Any, view: Any, tz: ZoneInfo) -> list[tuple[str, str]]:
     ev = reader.event(view.detainer_seq)
     p = json.loads(ev.payload_json) if ev is not None else {}
     out = []
     for k, v in p.items():
         if k in ("recorded_by",):
             continue
-        if isinstance(v, dict):
-            text = "; ".join(f"{a.replace('_', ' ')}: {b}" for a, b in v.items())
+        if isinstance(v, str) and k.endswith("_at") and len(v) >= 19:
+            try:
+                text = local(datetime.fromisoformat(v.replace("Z", "+00:00")), tz)
+            except ValueError:
+                text = v
+        elif isinstance(v, dict):
+            text = "; ".join(f"{a.replace('_', ' ')}: {'—' if b in (None, '') else b}" for a, b in v.items())
         elif isinstance(v, list):
             text = ", ".join(str(x).replace("_", " ") for x in v) or "none"
         elif isinstance(v, bool):
@@ -322,6 +328,15 @@ def _request_fields(reader: Any, view: Any) -> list[tuple[str, str]]:
             text = "none" if v is None else str(v)
         out.append((k.replace("_", " "), text))
     return out
+
+
+def _messages(reader: Any, actor: Actor, request_id: str) -> list[Any]:
+    try:
+        from accord.clocks.views import messages_about
+
+        return messages_about(reader, actor, request_id)
+    except Exception:  # noqa: BLE001 - a store without the clocks' tables: no messages to show
+        return []
 
 
 @router.get("/detainers/{request_id}")
@@ -335,12 +350,13 @@ def detainer_page(request: Request, request_id: str, done: str = "") -> HTMLResp
         notices = list_notices(r, Actor.operator(), state=None, about_request_id=view.request_id)
         notices = [n for n in notices if sess.actor.may_see(n.owed_by_agency_id)]
         timeline = _timeline(r, view, notices, tz)
-        request_fields = _request_fields(r, view)
+        messages = _messages(r, sess.actor, view.request_id)
+        request_fields = _request_fields(r, view, tz)
         now = r.now
     return render(request, "detainer.html.j2", sess=sess, d=view, tz=tz, local=lambda t: local(t, tz),
                   left=remaining(view.deadline, now), urgency=urgency(view.deadline, now),
                   iso=view.deadline.astimezone(timezone.utc).isoformat() if view.deadline else None,
-                  facts=_facts(view), notices=notices, timeline=timeline, request_fields=request_fields,
+                  facts=_facts(view), notices=notices, messages=messages, timeline=timeline, request_fields=request_fields,
                   steps=view.steps if sess.actor.writes else [], done=done)
 
 

@@ -59,3 +59,24 @@ REASON_WORDS = {
     "transferred_other": "transferred to another agency (not immigration)",
     "transferred_to_immigration": "handed to the immigration agency",
 }
+
+MESSAGE_NAMES = {
+    "detainer.decided": "The decision",
+    "detainer.released": "Release notification",
+    "detainer.expired": "Hold-ended notification",
+    "detainer.lifted": "Lift acknowledgement",
+    "alert.notice_overdue": "Alert: a notice is overdue",
+    "alert.delivery_failed": "Alert: a message could not be delivered",
+    "alert.hold_warning": "Alert: the hold nears its limit",
+    "alert.hold_limit_reached": "Alert: the hold reached its limit",
+    "notice.due": "Notice",
+    "letter": "Letter to the person",
+}
+
+DELIVERY_WORDS = {
+    "pending": "owed, being sent",
+    "sent": "sent",
+    "no_endpoint": "owed, not sent: the agency has registered no webhook endpoint for it",
+    "ready": "letter ready to print",
+    "failed": "owed, delivery failed",
+}
