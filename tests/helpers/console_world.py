@@ -59,3 +59,28 @@ def submit_case(post: Any, n: int) -> None:
 
 def as_json(x: Any) -> str:
     return json.dumps(x)
+
+
+def current_case(n: int, now: datetime) -> tuple[dict, dict]:
+    """The example's booking and detainer for person n, moved so that today is the day after the detainer
+    came (the example's dates are in 2024; a server with running clocks would expire its hold at once)."""
+    from datetime import timedelta
+
+    from helpers.api_world import custody_body, detainer_body
+
+    def at(delta: timedelta) -> str:
+        return (now + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    day = timedelta(days=1)
+    custody = custody_body(n)
+    c = custody["custody"]
+    c["booked_at"], c["release_eligible_at"] = at(-3 * day), at(3 * day)
+    for charge in c["charges"]:
+        charge["arrested_at"] = at(-3 * day - timedelta(hours=3))
+    for conv in c["convictions"]:
+        conv["convicted_on"], conv["incarceration_end"] = at(-7 * 365 * day)[:10], at(-2 * 365 * day)[:10]
+    det = detainer_body(n)
+    det.update(issued_at=at(-day), received_at=at(-day + timedelta(hours=1)), served_at=at(-day + timedelta(hours=2)))
+    det["administrative_warrant"]["signed_on"] = at(-day)[:10]
+    det["judicial_warrant"]["issued_on"] = at(-day)[:10]
+    return custody, det

@@ -17,8 +17,9 @@ ACTION_NAMES = {
     "hold_past_release": "Hold past release",
     "notify_release": "Notify the issuing agency of the release",
     "transfer_at_release": "Hand over to the issuing agency at release",
-    "interview": "Let the issuing agency interview the person",
-    "share_information": "Share information with the issuing agency",
+    "allow_interview": "Let the issuing agency interview the person",
+    "share_info": "Share information with the issuing agency",
+    "serve_copy_on_subject": "Give the person a copy of the detainer",
 }
 
 OUTCOME_WORDS = {
