@@ -291,6 +291,9 @@ def test_every_page_is_accessible_and_fits_at_200_percent(browser, served, axe_j
         page.goto(path)
         wide = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert wide <= 1, f"{name} scrolls sideways by {wide}px at 200 % zoom"
+        sticking_out = page.evaluate("""() => [...document.querySelectorAll('main *, header *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.tagName + '#' + e.id)""")
+        assert not sticking_out, f"{name} at 200 % zoom: {sticking_out[:5]} stick out of the window"
         _shot(page, tmp_path, f"{name}-200pct")
     page.set_viewport_size({"width": 1280, "height": 800})
     ctx.close()

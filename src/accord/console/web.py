@@ -27,8 +27,8 @@ from accord.errors import AccordError, ConflictError, InputError, NotFoundError
 from accord.service.actors import Actor, Forbidden
 
 from . import users
-from .words import (ACTION_NAMES, DELIVERY_WORDS, EVENT_NAMES, MESSAGE_NAMES, OUTCOME_WORDS, REASON_WORDS, STATE_WORDS,
-                    STEP_WORDS)
+from .words import (ACTION_NAMES, DELIVERY_WORDS, EVENT_NAMES, MESSAGE_NAMES, OUTCOME_WORDS, REASON_WORDS, SHORT_STATES,
+                    STATE_WORDS, STEP_WORDS)
 
 _HERE = Path(__file__).parent
 COOKIE = "accord_session"
@@ -60,7 +60,7 @@ def _env():  # -> jinja2.Environment
 
 def _word(table: str, value: Any) -> str:
     tables = {"state": STATE_WORDS, "action": ACTION_NAMES, "outcome": OUTCOME_WORDS, "event": EVENT_NAMES,
-              "step": STEP_WORDS, "reason": REASON_WORDS, "message": MESSAGE_NAMES, "delivery": DELIVERY_WORDS}
+              "step": STEP_WORDS, "reason": REASON_WORDS, "message": MESSAGE_NAMES, "short": SHORT_STATES, "delivery": DELIVERY_WORDS}
     v = str(value)
     return tables[table].get(v, v.replace("_", " "))
 
@@ -351,12 +351,13 @@ def detainer_page(request: Request, request_id: str, done: str = "") -> HTMLResp
         notices = [n for n in notices if sess.actor.may_see(n.owed_by_agency_id)]
         timeline = _timeline(r, view, notices, tz)
         messages = _messages(r, sess.actor, view.request_id)
+        kept = r.store.ledger.checkpoints()
         request_fields = _request_fields(r, view, tz)
         now = r.now
     return render(request, "detainer.html.j2", sess=sess, d=view, tz=tz, local=lambda t: local(t, tz),
                   left=remaining(view.deadline, now), urgency=urgency(view.deadline, now),
                   iso=view.deadline.astimezone(timezone.utc).isoformat() if view.deadline else None,
-                  facts=_facts(view), notices=notices, messages=messages, timeline=timeline, request_fields=request_fields,
+                  facts=_facts(view), notices=notices, messages=messages, covered=kept[-1].size if kept else 0, timeline=timeline, request_fields=request_fields,
                   steps=view.steps if sess.actor.writes else [], done=done)
 
 
@@ -520,7 +521,9 @@ def audit_page(request: Request, verify: str = "") -> HTMLResponse:
             recent.reverse()
     report = ledger.verify() if verify else None
     checkpoint = kept[-1] if kept else None
+    signed_at = local(datetime.fromisoformat(checkpoint.created_at.replace("Z", "+00:00")), tz) if checkpoint else None
     return render(request, "audit.html.j2", sess=sess, size=size, checkpoint=checkpoint, report=report, recent=recent,
+                  signed_at=signed_at,
                   covered=checkpoint.size if checkpoint else 0)
 
 

@@ -81,3 +81,6 @@ DELIVERY_WORDS = {
     "ready": "letter ready to print",
     "failed": "owed, delivery failed",
 }
+
+SHORT_STATES = {"received": "received", "decided": "decided in part", "holding": "hold allowed",
+                "notify_pending": "notify at release", "declined": "declined"}
