@@ -148,3 +148,56 @@ def test_every_page_renders_for_each_role(console_api):
             r = client.get(path)
             assert r.status_code == 200, (user, path, r.text[:300])
         assert "PASSED" in client.get("/console/audit?verify=1").text
+
+
+def test_overdue_and_soon_due_are_marked_in_words_with_the_zone_named(console_api):
+    from datetime import timedelta
+
+    submit_case(console_api.post, 1)  # the example's dates: the hold ended in March 2024
+    sign_in(console_api.client, OFFICER)
+    page = console_api.client.get("/console/queue").text
+    row = page[page.index('href="/console/detainers/det-1"'):].split("</tr>")[0]
+    assert "OVERDUE" in row and "overdue by" in row and "(America/New_York)" in row
+    deadline = console_api.get("jail", "/v1/detainers/det-1").json()["deadline"]
+    from datetime import datetime
+
+    at = datetime.fromisoformat(deadline.replace("Z", "+00:00"))
+    console_api.store.clock = lambda: at - timedelta(hours=1)
+    row = console_api.client.get("/console/queue").text
+    row = row[row.index('href="/console/detainers/det-1"'):].split("</tr>")[0]
+    assert "DUE SOON" in row and "1 h 00 min left" in row and "OVERDUE" not in row
+    console_api.store.clock = lambda: at - timedelta(days=2)
+    row = console_api.client.get("/console/queue").text
+    row = row[row.index('href="/console/detainers/det-1"'):].split("</tr>")[0]
+    assert "DUE SOON" not in row and "OVERDUE" not in row and "2 d 0 h left" in row
+
+
+def test_a_notice_letter_opens_to_print_and_is_marked_sent_once(console_api):
+    from datetime import datetime, timezone
+
+    from accord.console.users import add_user
+    from helpers.api_world import DMV, record_body
+
+    body = record_body(1, requester="ice", purpose="criminal_immigration_enforcement")
+    assert console_api.post("ice", "/v1/record-requests", body, key="r1").status_code == 201, "record request"
+    add_user(console_api.store.engine, "dana", PASSWORD, "officer", DMV, datetime.now(timezone.utc))
+    client = fresh_client(console_api)
+    sign_in(client, "dana")
+    records = client.get("/console/records").text
+    assert "rr-1" in records and "criminal immigration enforcement" in records
+    page = client.get("/console/notices").text
+    assert "Open letter to print" in page
+    notice_id = re.search(r'/console/notices/([^/"]+)/letter', page).group(1)
+    letter = client.get(f"/console/notices/{notice_id}/letter")
+    assert letter.status_code == 200 and "N.Y. VTL §201(12)(a)" in letter.text
+    confirm = client.get(f"/console/notices/{notice_id}/sent")
+    r = client.post(f"/console/notices/{notice_id}/sent", data={"csrf": csrf_of(confirm.text), "channel": "mail"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    sent = [e for e in console_api.store.ledger.events(kind="notice.sent")]
+    assert len(sent) == 1 and '"recorded_by":"user:dana"' in sent[0].payload_json
+    again = client.post(f"/console/notices/{notice_id}/sent", data={"csrf": csrf_of(confirm.text), "channel": "mail"})
+    assert again.status_code == 409 and "already recorded as sent" in again.text
+    # the jail's officer cannot open the DMV's letter
+    sign_in(console_api.client, OFFICER)
+    assert console_api.client.get(f"/console/notices/{notice_id}/letter").status_code == 404
