@@ -537,7 +537,9 @@ def proof_page(request: Request, seq: int) -> HTMLResponse:
     with _store(request).reading() as r:
         proof = _call(lambda: prove(r, sess.actor, seq))
         ev = r.event(seq)
-    return render(request, "proof.html.j2", sess=sess, p=proof, kind=ev.kind if ev else "")
+        tz = _officer_zone(r, sess.actor) or ZoneInfo("UTC")
+    signed = local(datetime.fromisoformat(proof.checkpoint.created_at.replace("Z", "+00:00")), tz) if proof.checkpoint else None
+    return render(request, "proof.html.j2", sess=sess, p=proof, kind=ev.kind if ev else "", signed=signed)
 
 
 # -- mounting --------------------------------------------------------------------------------
