@@ -309,3 +309,22 @@ def test_every_page_is_accessible_and_fits_at_200_percent(browser, served, axe_j
     bad = {k: v for k, v in failures.items() if v}
     assert not bad, json.dumps(bad, indent=1)
     print(f"screenshots in {tmp_path}")
+
+
+def test_time_remaining_counts_down_in_the_page(browser, served):
+    request_id = served.new_case()
+    ctx = _context(browser, served)
+    page = ctx.new_page()
+    page.clock.install()
+    _sign_in(page, OFFICER)
+    page.goto(f"/console/queue?booking=bk-{request_id.split('-')[1]}")
+    cell = page.get_by_role("row").filter(has_text=request_id).locator(".clock")
+    before = cell.inner_text()
+    page.clock.fast_forward(73 * 3600 * 1000)  # the hold ends about five days on: 73 hours later it is 2 days less
+    page.wait_for_function("t => document.querySelector('.clock').innerText !== t", arg=before)
+    after = cell.inner_text()
+    import re
+
+    days = [int(re.search(r"(\d+) d", t).group(1)) for t in (before, after)]
+    assert days[0] - days[1] == 3 and "left" in after, (before, after)  # 73 h: three days less (to the hour)
+    ctx.close()
