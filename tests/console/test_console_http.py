@@ -201,3 +201,24 @@ def test_a_notice_letter_opens_to_print_and_is_marked_sent_once(console_api):
     # the jail's officer cannot open the DMV's letter
     sign_in(console_api.client, OFFICER)
     assert console_api.client.get(f"/console/notices/{notice_id}/letter").status_code == 404
+
+
+def test_transfer_and_lift_are_confirmed_and_written(console_api):
+    for n in (1, 2):
+        submit_case(console_api.post, n)
+    sign_in(console_api.client, OFFICER)
+    page = console_api.client.get("/console/detainers/det-1").text
+    assert "Record transfer to the issuing agency" in page  # the decision allows a transfer at release
+    confirm = console_api.client.get("/console/detainers/det-1/transfer")
+    assert confirm.status_code == 200 and "handed to ice" in confirm.text
+    r = console_api.client.post("/console/detainers/det-1/transfer", data={"csrf": csrf_of(confirm.text)})
+    assert r.status_code == 200 and "closed: the person was handed to the issuing agency" in r.text
+    assert console_api.get("jail", "/v1/detainers/det-1").json()["state"] == "transferred"
+    confirm = console_api.client.get("/console/detainers/det-2/lift")
+    r = console_api.client.post("/console/detainers/det-2/lift", data={"csrf": csrf_of(confirm.text), "reason": "ICE phoned"})
+    assert r.status_code == 200 and "closed: the issuing agency lifted it" in r.text
+    lifted = list(console_api.store.ledger.events(kind="detainer.lifted"))
+    assert len(lifted) == 1 and '"reason":"ICE phoned"' in lifted[0].payload_json
+    # a closed detainer offers no step, and a forged step is refused with the reason
+    again = console_api.client.post("/console/detainers/det-2/lift", data={"csrf": csrf_of(confirm.text)})
+    assert again.status_code == 409 and len(list(console_api.store.ledger.events(kind="detainer.lifted"))) == 1
