@@ -184,7 +184,7 @@ def test_a_notice_letter_opens_to_print_and_is_marked_sent_once(console_api):
     client = fresh_client(console_api)
     sign_in(client, "dana")
     records = client.get("/console/records").text
-    assert "rr-1" in records and "criminal immigration enforcement" in records
+    assert "rr-1" in records and "criminal immigration enforcement" in records and "(America/New_York)" in records
     page = client.get("/console/notices").text
     assert "Open letter to print" in page
     notice_id = re.search(r'/console/notices/([^/"]+)/letter', page).group(1)

@@ -237,13 +237,27 @@ def sign_out(request: Request, csrf: str = Form("", max_length=100)) -> Response
 
 # -- pages -----------------------------------------------------------------------------------
 
-def _officer_zone(reader: Any, actor: Actor) -> ZoneInfo | None:
+def zone_of_agency(reader: Any, agency_id: str | None) -> ZoneInfo | None:
+    """The zone of an agency's law (its detainer pack, else its records pack); None if it has neither."""
     from accord.service import schema
 
-    if actor.agency_id is None:
+    row = reader.row(schema.agencies, agency_id) if agency_id else None
+    if row is None:
         return None
-    row = reader.row(schema.agencies, actor.agency_id)
-    return zone_of_pack(row["law_pack"]) if row else None
+    if row["law_pack"]:
+        return zone_of_pack(row["law_pack"])
+    if row["access_pack"]:
+        try:
+            from accord.access.packs import load_pack
+
+            return load_pack(row["access_pack"]).timezone
+        except Exception:  # noqa: BLE001 - an unknown pack: UTC, named as such
+            return ZoneInfo("UTC")
+    return None
+
+
+def _officer_zone(reader: Any, actor: Actor) -> ZoneInfo | None:
+    return zone_of_agency(reader, actor.agency_id)
 
 
 @router.get("/queue")
@@ -435,14 +449,17 @@ def notices_page(request: Request, show: str = "owed", done: str = "") -> HTMLRe
         got = list_notices(r, sess.actor, state=None if show == "all" else "sent" if show == "sent" else "owed",
                            overdue_at=now if show == "overdue" else None, limit=500)
         counts = count_notices(r, sess.actor, now)
-        tz = _officer_zone(r, sess.actor) or ZoneInfo("UTC")
-    items = [{"n": n, "due": local(n.due_by, tz), "left": remaining(n.due_by, now) if n.state == "owed" else "sent",
+        mine = _officer_zone(r, sess.actor)
+        zones = {a: mine or zone_of_agency(r, a) or ZoneInfo("UTC") for a in {n.owed_by_agency_id for n in got}}
+    tz = mine or ZoneInfo("UTC")
+    items = [{"n": n, "due": local(n.due_by, zones[n.owed_by_agency_id]),
+              "left": remaining(n.due_by, now) if n.state == "owed" else "sent",
               "urgency": urgency(n.due_by, now) if n.state == "owed" else None,
               "iso": n.due_by.astimezone(timezone.utc).isoformat() if n.state == "owed" else None,
-              "sent": local(n.sent_at, tz) if n.sent_at else None,
+              "sent": local(n.sent_at, zones[n.owed_by_agency_id]) if n.sent_at else None,
               "letter": n.recipient in ("subject", "subject_attorney_or_designee")} for n in got]
     return render(request, "notices.html.j2", sess=sess, items=items, counts=counts, show=show, done=done,
-                  writes=sess.actor.writes, zone=tz.key)
+                  writes=sess.actor.writes, zone=tz.key if mine else None)
 
 
 @router.get("/notices/{notice_id}/letter")
@@ -499,10 +516,12 @@ def records_page(request: Request, outcome: str = "", after: str = "") -> HTMLRe
     with _store(request).reading() as r:
         rows = _call(lambda: list_record_requests(r, sess.actor, outcome=outcome if outcome in ("allow", "deny") else None,
                                                   limit=PAGE, after=after[:128] or None))
-        tz = _officer_zone(r, sess.actor) or ZoneInfo("UTC")
+        mine = _officer_zone(r, sess.actor)
+        zones = {a: mine or zone_of_agency(r, a) or ZoneInfo("UTC") for a in {x.custodian_agency_id for x in rows}}
     more = f"{PREFIX}/records?" + urlencode({**({"outcome": outcome} if outcome else {}), "after": rows[-1].request_id}) \
         if len(rows) == PAGE else None
-    return render(request, "records.html.j2", sess=sess, rows=rows, local=lambda t: local(t, tz), outcome=outcome, more=more)
+    return render(request, "records.html.j2", sess=sess, rows=rows, outcome=outcome, more=more,
+                  local=lambda t, agency: local(t, zones[agency]))
 
 
 @router.get("/audit")
