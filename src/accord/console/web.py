@@ -84,7 +84,8 @@ def local(at: datetime | None, tz: ZoneInfo) -> str:
     if at is None:
         return "—"
     here = at.astimezone(tz)
-    return f"{here:%a %d %b %Y, %H:%M} {here.tzname()} ({tz.key})"
+    name = here.tzname()
+    return f"{here:%a %d %b %Y, %H:%M} {name}" + ("" if name == tz.key else f" ({tz.key})")
 
 
 def remaining(at: datetime | None, now: datetime) -> str:

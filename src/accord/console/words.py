@@ -31,6 +31,8 @@ OUTCOME_WORDS = {
 
 EVENT_NAMES = {
     "detainer.received": "Detainer received",
+    "agency.registered": "Agency registered",
+    "agency.configured": "Agency's law configured",
     "decision.made": "Decision made under the custodian's law",
     "detainer.lifted": "Detainer lifted or cancelled",
     "custody.booked": "Person booked into custody",
