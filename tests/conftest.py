@@ -33,6 +33,12 @@ def _with_search_path(url: str, schema: str) -> str:
     return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
+@pytest.fixture(autouse=True)
+def _private_key_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signing keys of PostgreSQL ledgers go under $XDG_CONFIG_HOME: keep the tests' out of the real home."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "xdg-config"))
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A URL for a fresh SQLite file in the test's temporary directory."""

@@ -42,7 +42,8 @@ def _kinds(led: Ledger) -> list[str]:
 def test_a_crash_while_writing_the_decisions_leaves_no_request_behind(db_url: str, monkeypatch) -> None:
     pairs = _batch(6)
     with Ledger.open(db_url) as led:
-        record_decision(led, *_batch(1)[0])  # something committed before stays
+        before_req = _areq("R-before")
+        record_decision(led, before_req, Gateway("ny_dmv").check_many([before_req])[0])  # something committed before stays
         before = _kinds(led)
         real = ChainWriter._insert_events
 

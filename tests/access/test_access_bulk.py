@@ -238,3 +238,51 @@ def test_cli_decides_a_file_in_blocks_and_checks_ids_across_the_whole_file(tmp_p
         assert not any(e.payload["request_id"] == "R-ny-dmv-100" for e in led.events(kind="record.requested"))
     res = CliRunner().invoke(app, ["access", "check-batch", str(g), "--db", db_url, "--block", "0"])
     assert res.exit_code == 2 and "--block" in res.output
+
+
+def test_two_check_batch_runs_of_one_file_at_once_record_each_request_once(tmp_path: Path, db_url: str) -> None:
+    """Issue #15: both runs look the requests up before either writes; the ledger still holds each once."""
+    import subprocess
+    import sys
+    from collections import Counter
+
+    reqs = _write_jsonl(tmp_path / "same.jsonl", [_doc(i) for i in range(3000)])
+    Ledger.open(db_url).close()
+    cmd = [sys.executable, "-c", "from accord.cli import main; main()", "access", "check-batch", str(reqs),
+           "--db", db_url, "--chunk", "100", "--workers", "0", "--json"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    summaries = [json.loads(o) for o, _ in outs]
+    assert sum(s["recorded"] for s in summaries) == 3000
+    assert all(s["recorded"] + s["skipped"] == 3000 for s in summaries), summaries
+    with Ledger.open(db_url, create=False) as led:
+        for kind in ("record.requested", "access.decided"):
+            counts = Counter(e.payload["request_id"] for e in led.events(kind=kind))
+            assert len(counts) == 3000 and set(counts.values()) == {1}, kind
+        assert led.verify().ok
+
+
+def test_the_store_itself_refuses_a_second_record_of_one_request(db_url: str) -> None:
+    from accord.errors import ConflictError
+    from accord.ledger import NewEvent
+
+    areq = _reqs(1)[0]
+    with Ledger.open(db_url) as led:
+        led.append("record.requested", areq.request)
+        with pytest.raises(ConflictError, match="already holds a record.requested"):
+            led.append_many([NewEvent("record.requested", areq.request)])
+        assert led.size == 1
+
+
+def test_a_loser_says_it_skipped(tmp_path: Path, sqlite_url: str, monkeypatch) -> None:
+    """Requests recorded by another writer after the look-up are skipped in the chunk's own transaction."""
+    from accord.ledger import Ledger as L
+
+    reqs = _reqs(30)
+    with Ledger.open(sqlite_url) as led:
+        audit_requests(led, reqs[10:20], workers=0)
+        monkeypatch.setattr(L, "known_streams", lambda self, streams: set())  # the early look-up misses them
+        result = audit_requests(led, reqs, workers=0, chunk=7)
+        assert result.recorded == 20 and sorted(result.skipped) == sorted(r.request.request_id for r in reqs[10:20])
+        assert len(list(led.events(kind="record.requested"))) == 30 and led.verify().ok

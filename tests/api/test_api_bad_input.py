@@ -91,3 +91,12 @@ def test_a_100_kb_header_is_431_naming_the_header(api: Api) -> None:
 def test_unknown_routes_and_methods_are_problems_too(api: Api) -> None:
     _problem(api.get("ice", "/v1/nothing-here"), 404)
     _problem(api.client.delete("/v1/detainers", headers=api.as_("ice")), 405)
+
+
+def test_a_detainer_received_before_it_was_issued_is_422_naming_the_field(api: Api) -> None:
+    assert _send(api, "/v1/custody-records", json.dumps(custody_body(1))).status_code == 201
+    late = detainer_body(1, issued_at="2024-03-05T14:00:00Z")  # received 2024-03-04T15:30Z
+    body = _problem(api.client.post("/v1/detainers", content=json.dumps(late), headers=api.as_("ice")), 422)
+    assert any(f.endswith("received_at") for f in _fields(body)), body
+    assert "before it was issued" in json.dumps(body)
+    assert list(api.store.ledger.events(kind="detainer.received")) == []

@@ -88,3 +88,22 @@ def test_explain_of_an_unrelated_event_is_an_error(db_url, tmp_path):
     rec = json.loads(res.output)["recorded"]
     missing = invoke("explain", str(rec["decision_seq"] + 100), "--db", db_url)
     assert missing.exit_code == 2 and "no event with seq" in missing.output
+
+
+def test_decide_and_explain_name_only_the_unknown_facts_that_could_change_the_answer(db_url, tmp_path):
+    """Issue #14: screening flag unknown, no violent-or-serious conviction -> only the flag is named."""
+    raw = json.loads(EXAMPLE.read_text())
+    raw["person"]["terrorist_screening_possible_match"] = None
+    raw["custody"]["convictions"] = []  # so the look-back date is null, and cannot matter
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(raw))
+    res = invoke("decide", "--pack", "nyc_doc", str(case), "--record", "--db", db_url, "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    hold = {d["action"]: d for d in out["decisions"]}["hold_past_release"]
+    assert hold["outcome"] == "insufficient_facts" and hold["missing"] == ["terrorist_screening_match"]
+    assert out["facts"]["nyc_vs_lookback_from"] is None  # read by the rule, null, yet not missing
+    shown = invoke("explain", str(out["recorded"]["decision_seq"]), "--db", db_url)
+    assert shown.exit_code == 0, shown.output
+    line = next(x for x in shown.output.splitlines() if "hold past release" in x)
+    assert "terrorist_screening_match" in line and "nyc_vs_lookback_from" not in line

@@ -24,7 +24,8 @@ def _facts(day: date, **kw) -> dict:
     base = {"form": "I-247A", "issuing_component": "ICE", "requests_hold": True, "requests_notify": True, "requests_transfer": True,
             "received_at": received, "arrested_at": received, "judicial_warrant_judge_kind": "none", "judicial_warrant_basis": "none",
             "judicial_pc_determination_only": False, "served_on_subject": True, "terrorist_screening_match": False,
-            "nyc_violent_or_serious_ever": True, "nyc_vs_lookback_from": date(2022, 1, 1)}
+            "nyc_violent_or_serious_ever": True, "nyc_vs_lookback_from": date(2022, 1, 1), "issued_on": day,
+            "form_in_use_on_issue": True}
     return base | kw
 
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from accord.domain.enums import Action
+from accord.domain.forms import form_in_use
 from accord.law import decide, list_packs, load_pack
 from accord.law.facts import FACT_SCHEMA
 from accord.law.pack import LawDateError, PACK_DIR
@@ -34,6 +35,7 @@ PLAIN = {
     "judicial_warrant_judge_kind": "none",
     "judicial_warrant_basis": "none",
     "administrative_warrant_form": "I-200",
+    "form_in_use_on_issue": True,
 }
 
 
@@ -64,10 +66,14 @@ def scenario_facts(case: dict) -> dict:
     day = case.get("received_on") or case["as_of"]
     day = day if isinstance(day, date) else date.fromisoformat(str(day))
     received = datetime.combine(day, datetime.min.time(), timezone.utc) + timedelta(hours=17)
-    facts = dict(PLAIN, received_at=received, release_eligible_at=received + timedelta(hours=72), arrested_at=received - timedelta(hours=48))
+    facts = dict(PLAIN, received_at=received, release_eligible_at=received + timedelta(hours=72), arrested_at=received - timedelta(hours=48),
+                 issued_on=day)
     for k, v in (case.get("facts") or {}).items():
         assert k in FACT_SCHEMA, f"scenario names unknown fact {k!r}"
         facts[k] = _value(k, v)
+    if "issued_on" in (case.get("facts") or {}) and "form_in_use_on_issue" not in case["facts"]:
+        # the catalogue of forms decides, as facts_from_case does (accord.domain.forms)
+        facts["form_in_use_on_issue"] = form_in_use(facts["form"], facts["issued_on"]) if facts["issued_on"] and facts["form"] else None
     return facts
 
 
@@ -95,6 +101,8 @@ def test_scenario(pack_id, case):
             assert got.rule_id == want["rule"]
         for m in want.get("missing", ()):
             assert m in got.missing, f"{action}: expected {m} among missing facts {got.missing}"
+        for m in want.get("not_missing", ()):
+            assert m not in got.missing, f"{action}: {m} cannot change the answer, yet is listed as missing {got.missing}"
     for n in case.get("notices", ()):
         kind, _, recipient = n.partition(":")
         assert any(x.kind.value == kind and (not recipient or x.recipient.value == recipient) for x in d.notices), f"notice {n} not in {d.notices}"

@@ -10,7 +10,7 @@ from accord.law.facts import FACT_SCHEMA
 from accord.synth.whatif import compare
 
 BASE = {
-    "form": "I-247A", "issuing_component": "ICE", "requests_hold": True, "requests_notify": True, "requests_transfer": True,
+    "form": "I-247A", "issued_on": date(2019, 6, 3), "form_in_use_on_issue": True, "issuing_component": "ICE", "requests_hold": True, "requests_notify": True, "requests_transfer": True,
     "received_at": datetime(2019, 6, 3, 14, 0, tzinfo=UTC), "release_eligible_at": datetime(2019, 6, 10, 14, 0, tzinfo=UTC),
     "arrested_at": datetime(2019, 6, 2, 9, 0, tzinfo=UTC), "judicial_warrant_judge_kind": "none", "judicial_warrant_basis": "none",
     "judicial_pc_determination_only": False, "administrative_warrant_form": "I-200", "served_on_subject": True,

@@ -355,10 +355,14 @@ def _policy_info(body: dict, path: Path, params: dict[str, Parameter]) -> Policy
 
 
 def _parameter_holds(expr: str, params: dict[str, Parameter], where: str) -> bool:
-    name, _, wanted = expr.partition("=")
-    if name not in params:
-        raise PolicyError(f"{where}: '@if_parameter' names unknown parameter '{name}'")
-    return str(params[name].value).lower() == wanted.strip().lower()
+    """``name=value``, or several joined by commas (all must hold; Cedar allows one annotation per key)."""
+    holds = True
+    for part in expr.split(","):
+        name, _, wanted = part.strip().partition("=")
+        if name not in params:
+            raise PolicyError(f"{where}: '@if_parameter' names unknown parameter '{name}'")
+        holds &= str(params[name].value).lower() == wanted.strip().lower()
+    return holds
 
 
 def _date(raw: str, params: dict[str, Parameter], where: str, key: str) -> date:

@@ -9,6 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+
+from .support import SafeConsole
 from rich.markup import escape
 
 from accord.errors import InputError
@@ -19,7 +21,7 @@ from .support import reported as _reported
 PackOption = Annotated[Optional[str], typer.Option(  # noqa: UP007
     "--pack", help="Pack id or directory \\[default: the pack whose custodian holds the records]", show_default=False)]
 
-out = Console()
+out = SafeConsole()
 access = typer.Typer(help="Decide requests for protected records (Cedar policies per law).", no_args_is_help=True)
 notices = typer.Typer(help="Notices the law owes people whose records were asked for.", no_args_is_help=True)
 

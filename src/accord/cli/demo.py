@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from .support import SafeConsole
+
 from accord.errors import AccordError
 
 from .support import fail
@@ -21,9 +23,9 @@ def demo(
     """Generate a synthetic NYC year, decide it, record it in a verified ledger and report it."""
     from accord.demo import print_result, run_demo
 
-    console = Console()
+    console = SafeConsole()
     try:
-        res = run_demo(out, seed=seed, db=db, scale=scale, console=Console(stderr=True))
+        res = run_demo(out, seed=seed, db=db, scale=scale, console=SafeConsole(stderr=True))
     except AccordError as err:
         raise fail(err) from None
     print_result(res, console)

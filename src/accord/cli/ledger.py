@@ -9,13 +9,15 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+
+from .support import SafeConsole
 from rich.markup import escape
 
-from accord.errors import IntegrityError
+from accord.errors import IntegrityError, NotFoundError
 
 from .support import Table, DbOption, JsonOption, progress_bar, reported as _reported
 
-out = Console(soft_wrap=True)
+out = SafeConsole(soft_wrap=True)
 
 
 def _open(db: str | None, create: bool = False):  # -> Ledger
@@ -33,7 +35,8 @@ def init(db: DbOption = None) -> None:
         led = _open(db, create=True)
         key_file = key_file_for(led.engine)
         out.print(f"ledger ready at [bold]{escape(led.url)}[/] with {led.size} events")
-        out.print(f"checkpoint signing key: {escape(str(key_file)) if key_file else 'stored in the ledger_keys table'}")
+        out.print(f"checkpoint signing key: {escape(str(key_file))} (never in the database; "
+                  "`accord audit key` prints its public half for verifiers)")
         led.close()
 
 
@@ -82,16 +85,35 @@ def events(
     from_seq: Annotated[int, typer.Option("--from", min=1, help="First seq")] = 1,
     to_seq: Annotated[Optional[int], typer.Option("--to", min=1, help="Last seq")] = None,  # noqa: UP007
     limit: Annotated[int, typer.Option(min=0, help="At most this many (0: no limit)")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line, with payloads.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line, with payloads (personal fields redacted).")] = False,
+    include_personal: Annotated[bool, typer.Option(
+        "--include-personal", help="With --json: print personal fields (name, birth date, ...) as stored; "
+                                   "each use is logged on stderr")] = False,
 ) -> None:
-    """List recorded events in seq order, filtered by kind, stream and seq range."""
+    """List recorded events in seq order, filtered by kind, stream and seq range.
+
+    --json prints payloads with the fields the domain marks personal replaced by "<redacted>", unless
+    --include-personal is given; that use is written as a warning log line (accord.audit) on stderr.
+    """
     with _reported():
         led = _open(db)
         try:
             found = led.events(kind=kind, stream=stream, after_seq=from_seq - 1, until_seq=to_seq, limit=limit or None)
             if as_json:
+                shown = 0
                 for ev in found:
-                    sys.stdout.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")
+                    data = ev.to_dict()
+                    if not include_personal:
+                        data["payload"] = _redacted(ev.kind, data["payload"])
+                    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+                    shown += 1
+                if include_personal:
+                    import getpass
+                    import logging
+
+                    logging.getLogger("accord.audit").warning(
+                        "accord events --include-personal: %d events with personal fields printed from %s by %s",
+                        shown, led.url, getpass.getuser())
                 return
             table = Table("seq")
             table.add_column("kind", no_wrap=True)  # short words a reader scans: never split
@@ -104,6 +126,16 @@ def events(
             out.print(table)
         finally:
             led.close()
+
+
+def _redacted(kind: str, payload: dict) -> dict:
+    """``payload`` with the fields its kind's model marks personal replaced by "<redacted>"."""
+    from accord.domain import PAYLOAD_MODELS
+
+    model = PAYLOAD_MODELS.get(kind)
+    fields = model.personal_fields() if model is not None and hasattr(model, "personal_fields") else ()
+    hidden = [f for f in fields if payload.get(f) is not None]
+    return {**payload, **{f: "<redacted>" for f in hidden}} if hidden else payload
 
 
 audit = typer.Typer(help="Check the ledger: verify, prove inclusion or consistency, sign checkpoints.", no_args_is_help=True)
@@ -127,16 +159,27 @@ def _load_checkpoints(paths: list[Path]) -> list:
 def verify(
     db: DbOption = None,
     against: Annotated[Optional[list[Path]], typer.Option("--against", help="Also check a published checkpoint JSON file (repeatable).")] = None,  # noqa: UP007
+    trusted_key: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP007
+        "--trusted-key", help="A public key checkpoints may be signed by (repeatable) "
+                              "\\[default: $ACCORD_TRUSTED_KEYS, else the configured signing key]")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Recompute every leaf, the hash chain and the Merkle tree; name the first bad seq (exit 3 if any)."""
+    """Recompute every leaf, the hash chain and the Merkle tree; check every checkpoint against trusted keys;
+    name the first bad seq (exit 3 if any).
+
+    Reads one consistent snapshot, so it may run while others append (their events are checked next time).
+    """
     with _reported():
+        from accord.ledger.signing import trusted_keys
+
         led = _open(db)
         try:
             external = _load_checkpoints(against or [])
+            keys = trusted_keys(led.engine, trusted_key)
             with progress_bar() as bar:
                 task = bar.add_task("verifying", total=None)
-                report = led.verify(external, progress=lambda done, total: bar.update(task, completed=done, total=total))
+                report = led.verify(external, progress=lambda done, total: bar.update(task, completed=done, total=total),
+                                    trusted=keys)
         finally:
             led.close()
         if as_json:
@@ -198,6 +241,41 @@ def checkpoint(
         if out_file is not None:
             out_file.write_text(json.dumps(data, indent=2) + "\n")
         out.print_json(data=data)
+
+
+@audit.command("key")
+def key(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Print the public half of the checkpoint signing key, for verifiers (`audit verify --trusted-key FILE`)."""
+    with _reported():
+        from accord.ledger.signing import configured_public_key, key_file_for, key_id_of, verifier_key
+
+        led = _open(db)
+        try:
+            public = configured_public_key(led.engine)
+            path = key_file_for(led.engine)
+            origin = led.checkpoint_origin()
+        finally:
+            led.close()
+        if public is None:
+            raise NotFoundError(f"no signing key at {path}")
+        data = {"key_id": key_id_of(public), "public_key": public.hex(), "verifier_key": verifier_key(origin, public)}
+        if as_json:
+            out.print_json(data=data)
+        else:
+            sys.stdout.write(data["verifier_key"] + "\n")
+
+
+@audit.command("rotate-key")
+def rotate_key(db: DbOption = None) -> None:
+    """Replace the signing key; the old key signs a ledger.key_rotated event naming the new one."""
+    with _reported():
+        led = _open(db)
+        try:
+            old, new = led.rotate_key()
+        finally:
+            led.close()
+        out.print(f"signing key {old} handed over to {new} (event ledger.key_rotated, signed by {old}); "
+                  "verifiers that trust the old key now trust the new one")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .support import SafeConsole
+
 from accord.errors import AccordError, InputError
 
 from .support import Table, fail
@@ -17,8 +19,8 @@ DEFAULT_THRESHOLD = 10
 
 report_app = typer.Typer(help="Transparency reports: build them from the ledger or a history, verify published ones.",
                          no_args_is_help=True)
-err = Console(stderr=True)
-out = Console()
+err = SafeConsole(stderr=True)
+out = SafeConsole()
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Ledger database URL (e.g. sqlite:///accord.db).")]
 HistoryOpt = Annotated[Path | None, typer.Option("--history", help="Directory of history Parquet files.")]
@@ -38,6 +40,9 @@ def build(
     threshold: Annotated[int, typer.Option("--threshold", help="Hide counts from 1 to N-1.")] = DEFAULT_THRESHOLD,
     backend: BackendOpt = "duckdb",
     period: Annotated[str, typer.Option("--period", help="month, quarter or year.")] = "month",
+    replay: Annotated[list[str] | None, typer.Option("--replay", help="Also decide every detainer under this law pack "
+                                                     "(repeatable), counting apart those that depend on facts the data lacks.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="With --replay: also by state, facility, office or month.")] = None,
 ) -> None:
     """Compute every report table, suppress small cells, and write HTML, CSV and JSON stamped with the source."""
     try:
@@ -56,7 +61,14 @@ def build(
             else:
                 assert history is not None
                 source = History.from_parquet(history)
-            result = build_report(source, out_dir, threshold=threshold, backend=backend, period=period)
+            extra = []
+            if replay:
+                from accord.reports.sections import replay_sections
+
+                extra = replay_sections(source, list(replay), by=by, threshold=threshold)
+            elif by is not None:
+                raise InputError("--by breaks down a replay: give --replay PACK too", field="by")
+            result = build_report(source, out_dir, threshold=threshold, backend=backend, period=period, extra_sections=extra)
     except AccordError as e:
         raise fail(e) from None
     table = Table(title=f"Report written to {result.out_dir}", show_lines=False)

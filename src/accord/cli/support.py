@@ -7,6 +7,7 @@ standard library are imported here (commands import the rest when they run).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -20,8 +21,44 @@ from rich.table import Table as _RichTable
 
 from accord.errors import AccordError, InputError
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def controls_escaped(text: str) -> str:
+    r"""``text`` with every terminal control character written out (``\x1b``), so stored text cannot move
+    the cursor, clear the screen, set the window title or reorder what is shown (bidi overrides).
+    Newlines and tabs stay. Applied to everything :class:`SafeConsole` prints and every table cell.
+
+    >>> print(controls_escaped("a\x1b]0;title\x07b"))
+    a\x1b]0;title\x07b
+    """
+    return _CONTROL.sub(_escape_control, text)
+
+
+def safe(value: object) -> str:
+    r"""Stored text for human output: control characters written out and Rich markup escaped.
+
+    >>> print(safe("[bold]x\x1b[2J"))
+    \[bold]x\x1b[2J
+    """
+    return escape(controls_escaped(str(value)))
+
+
+class SafeConsole(Console):
+    """A Rich console that writes out control characters in every string it prints (markup is kept:
+    it holds none). JSON goes through ``print_json``/``json.dumps``, which escape them already."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        super().print(*(controls_escaped(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
 #: Errors stay on one line so they can be grepped and logged.
-err = Console(stderr=True, soft_wrap=True)
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     Optional[str],  # noqa: UP007 - typer reads Optional
@@ -49,10 +86,13 @@ class Table(_RichTable):
         kwargs.setdefault("overflow", "fold")
         super().add_column(*args, **kwargs)
 
+    def add_row(self, *cells: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        super().add_row(*(controls_escaped(c) if isinstance(c, str) else c for c in cells), **kwargs)
+
 
 def console() -> Console:
     """Standard output, made per command so the terminal width (``COLUMNS``) is read when it runs."""
-    return Console(soft_wrap=False)
+    return SafeConsole(soft_wrap=False)
 
 
 def progress_bar():  # -> rich.progress.Progress

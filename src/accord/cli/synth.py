@@ -10,6 +10,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from .support import SafeConsole
+
 from accord.errors import AccordError, InputError
 
 from .support import Table, fail as _fail
@@ -33,7 +35,7 @@ def history_cmd(
         stats = write_history(out, NYC_2020, rows, seed=seed, pack_id=pack, chunk_rows=chunk_rows, id_prefix="nyc-")
     except AccordError as err:
         raise _fail(err) from None
-    Console().print(f"Wrote {stats.rows:,} detainers, {stats.notices:,} notices, {stats.record_requests:,} record requests and {stats.encounters:,} "
+    SafeConsole().print(f"Wrote {stats.rows:,} detainers, {stats.notices:,} notices, {stats.record_requests:,} record requests and {stats.encounters:,} "
                     f"encounters in {stats.chunks} chunk(s), {stats.bytes / 2**20:,.1f} MiB, to [bold]{stats.out}[/]")
 
 
@@ -54,7 +56,7 @@ def check_cmd(seed: int = typer.Option(0, "--seed"), pack: str = typer.Option("n
         table.add_column(col, justify="left" if col == "Figure" else "right")
     for c in checks:
         table.add_row(c.figure.label, c.figure.describe(), f"{c.value:,}", "[green]✓[/]" if c.ok else "[red]✗[/]")
-    Console().print(table)
+    SafeConsole().print(table)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
 
@@ -83,6 +85,34 @@ def load_history(source: str) -> Any:  # polars.LazyFrame
     return pl.scan_parquet(files)
 
 
+def _print_replay(console: Console, r: Any) -> None:
+    """What one law decides and what it cannot (accord.synth.replay), with the facts undecided rows depend on."""
+    console.print(r.sentence(meanings=False))
+    if r.facts.height:
+        f = Table(title=f"Under {r.pack}: undecided detainers, by a fact they depend on (the data does not hold it)",
+                  title_justify="left")
+        for col in ("fact", "detainers", "what it is"):
+            f.add_column(col, justify="right" if col == "detainers" else "left")
+        from accord.synth.replay import MEANING
+
+        for fact, n in r.facts.iter_rows():
+            f.add_row(fact, f"{n:,}", MEANING.get(fact, ""))
+        console.print(f)
+    if r.by:
+        t = Table(title=f"Under {r.pack}, by {r.by}", title_justify="left")
+        for col in r.outcomes.columns:
+            t.add_column(r.by if col == "group" else col, justify="left" if col == "group" else "right")
+        for row in r.outcomes.iter_rows():
+            t.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+        console.print(t)
+
+
+def _replay_json(r: Any) -> dict[str, Any]:
+    return {"pack": r.pack, "by": r.by, "missing_facts_from": r.missing_source, "summary": r.sentence(),
+            "outcomes": r.outcomes.to_dicts(), "actions": r.actions.to_dicts(), "depends": r.depends.to_dicts(),
+            "facts": r.facts.to_dicts()}
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(synth_app, name="synth")
 
@@ -94,6 +124,7 @@ def register(app: typer.Typer) -> None:
         as_of: str | None = typer.Option(None, "--as-of", help="Decide every row under the law of this date (default: each row's received date)."),
         top: int = typer.Option(15, "--top", help="Rule combinations to list."),
         json_out: Path | None = typer.Option(None, "--json", help="Also write the tables as JSON here."),
+        by: str | None = typer.Option(None, "--by", help="Also break each law's answers down by state, facility, office or month."),
     ) -> None:
         """Replay every detainer of a history under two packs and show what would differ, and which rules drove it."""
         import polars as pl
@@ -105,12 +136,18 @@ def register(app: typer.Typer) -> None:
         except ValueError:
             raise _fail(InputError(f"'{as_of}' is not a date (YYYY-MM-DD)", field="as_of")) from None
         try:
-            w = compare(load_history(history), against, pack, as_of=on)
+            from accord.synth.replay import BY, replay
+
+            if by is not None and by not in BY:
+                raise InputError(f"unknown breakdown '{by}' (expected one of {', '.join(BY)})", field="by")
+            frame = load_history(history)
+            w = compare(frame, against, pack, as_of=on)
+            replays = [replay(frame, p, by=by, as_of=on) for p in (against, pack)]
         except AccordError as err:
             raise _fail(err) from None
         except pl.exceptions.PolarsError as err:
             raise _fail(InputError(f"cannot read the history: {str(err).splitlines()[0]}", source=history)) from None
-        console = Console()
+        console = SafeConsole()
         t = Table(title=f"What if: {w.pack_b} instead of {w.pack_a}", title_justify="left")
         for col in w.table.columns[1:]:
             t.add_column(col, justify="left" if col == "label" else "right")
@@ -123,6 +160,9 @@ def register(app: typer.Typer) -> None:
         for r in w.rule_drivers.head(top).iter_rows(named=True):
             d.add_row(r["action"], r["rule_a"] or "-", r["outcome_a"] or "-", r["rule_b"] or "-", r["outcome_b"] or "-", f"{r['detainers']:,}")
         console.print(d)
+        for r in replays:
+            _print_replay(console, r)
         if json_out:
             json_out.write_text(json.dumps({"pack_a": w.pack_a, "pack_b": w.pack_b, "table": w.table.to_dicts(),
-                                            "rule_drivers": w.rule_drivers.to_dicts()}, indent=1))
+                                            "rule_drivers": w.rule_drivers.to_dicts(),
+                                            "replay": [_replay_json(r) for r in replays]}, indent=1, default=str))

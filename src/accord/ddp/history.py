@@ -24,7 +24,8 @@ What a row can say (docs/contracts.md: Imported public data):
   declined -> ``declined``); otherwise null: the release does not say.
 * every other FACT column is null: the release does not hold it (judicial or administrative warrant,
   service on the subject, release eligibility, the current arrest, status proof, registries, screening
-  flags, agreements). Decisions are null until a pack is replayed over the rows (phase 2).
+  flags, agreements). Decisions are null until a pack is replayed over the rows (``accord.synth.replay``,
+  ``accord simulate``, ``accord report build --replay``).
 
 Extra columns (``ddp_*``) keep the source row, the duplicate marks and the raw values; a total that
 excludes likely duplicates keeps rows whose ``ddp_repeat`` is false (:func:`without_repeats`).
@@ -117,6 +118,9 @@ def detainer_rows(events: Iterable[_Event]) -> pl.DataFrame:
         "issuing_office": pl.col("issuing_office"),
         "issuing_component": pl.lit("ICE"),
         "form": pl.when(pl.col("prepared_on") >= I_247A_ONLY_FROM).then(pl.lit("I-247A")),
+        # the prepare date is the date issued (DOMAIN.md §7); from 2 Apr 2017 the form is an I-247A, in use
+        "issued_on": pl.col("prepared_on"),
+        "form_in_use_on_issue": pl.when(pl.col("prepared_on") >= I_247A_ONLY_FROM).then(True),
         "received_at": received,
         "offense_categories": pl.Series(cats).fill_null(pl.lit([], dtype=pl.List(pl.String))),
         "has_criminal_history": pl.when(known).then(crim == Criminality.CONVICTED.value),

@@ -1,18 +1,35 @@
-"""The vocabulary of Accord: strict, frozen pydantic models using DOMAIN.md's terms."""
+"""The vocabulary of Accord: strict, frozen pydantic models using DOMAIN.md's terms.
 
-from .agency import Agency, AgencyConfig, Agreement, Certification
-from .base import PERSONAL, DomainModel
-from .criminal import Charge, Conviction, Reduction
-from .custody import CustodyRecord, PostReleaseEncounter, Release
-from .detainer import AdministrativeWarrant, DetainerLifted, DetainerRequest, JudicialWarrant
+Names are loaded on first use (PEP 562): a command that needs only the enums (``accord packs
+list``) does not pay for building every pydantic model (issue #16: fast start).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from .enums import *  # noqa: F403
-from .events import PAYLOAD_MODELS, EventKind
-from .person import Person, StatusProof
-from .records import LegalProcess, Notice, NoticeSent, RecordRequest
 
-__all__ = [
-    "PERSONAL", "DomainModel", "Agency", "AgencyConfig", "Agreement", "Certification", "Charge", "Conviction",
-    "Reduction", "CustodyRecord", "PostReleaseEncounter", "Release", "AdministrativeWarrant",
-    "DetainerLifted", "DetainerRequest", "JudicialWarrant", "PAYLOAD_MODELS", "EventKind",
-    "Person", "StatusProof", "LegalProcess", "Notice", "NoticeSent", "RecordRequest",
-]
+_WHERE = {
+    "Agency": "agency", "AgencyConfig": "agency", "Agreement": "agency", "Certification": "agency",
+    "PERSONAL": "base", "DomainModel": "base",
+    "Charge": "criminal", "Conviction": "criminal", "Reduction": "criminal",
+    "CustodyRecord": "custody", "PostReleaseEncounter": "custody", "Release": "custody",
+    "AdministrativeWarrant": "detainer", "DetainerLifted": "detainer", "DetainerRequest": "detainer",
+    "JudicialWarrant": "detainer",
+    "PAYLOAD_MODELS": "events", "EventKind": "events",
+    "Person": "person", "StatusProof": "person",
+    "LegalProcess": "records", "Notice": "records", "NoticeSent": "records", "RecordRequest": "records",
+}
+
+__all__ = list(_WHERE)  # noqa: PLE0605 (the enums are exported by their own module's star)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
 
 from .base import DomainModel, Identifier, Day, Moment, NO_NUL
 from .enums import (
@@ -17,6 +17,7 @@ from .enums import (
     ProbableCauseBasis,
     WarrantBasis,
 )
+from .forms import form_spec, issue_day
 
 
 class AdministrativeWarrant(DomainModel):
@@ -61,10 +62,17 @@ class DetainerRequest(DomainModel):
     # felony arrest warrant. None = not stated.
     outstanding_federal_felony_warrant: bool | None = None
 
+    @field_validator("received_at")
+    @classmethod
+    def _not_before_issue(cls, v: AwareDatetime, info: ValidationInfo) -> AwareDatetime:
+        issued = info.data.get("issued_at")
+        if issued is not None and v < issued:
+            raise ValueError(f"the detainer cannot be received ({v.isoformat()}) before it was issued (issued_at {issued.isoformat()}); "
+                             "check both dates")
+        return v
+
     @model_validator(mode="after")
     def _consistent(self) -> "DetainerRequest":
-        if self.received_at < self.issued_at:
-            raise ValueError("received_at must not be before issued_at")
         if self.form is DetainerForm.I_247A and not (self.box1_hold_and_notify or self.box2_notify_to_resume_custody):
             raise ValueError("an I-247A must check box 1 or box 2")
         if self.form is not DetainerForm.I_247A and (self.box1_hold_and_notify or self.box2_notify_to_resume_custody):
@@ -72,6 +80,16 @@ class DetainerRequest(DomainModel):
         if self.served_at is not None and not self.served_on_subject:
             raise ValueError("served_at given but served_on_subject is false")
         return self
+
+    @property
+    def issued_on(self) -> date:
+        """The day the detainer was issued (Eastern time, :data:`accord.domain.forms.ISSUE_DAY_ZONE`)."""
+        return issue_day(self.issued_at)
+
+    @property
+    def form_in_use_on_issue(self) -> bool:
+        """Was the form still being issued on that day (catalogue :mod:`accord.domain.forms`, DOMAIN.md §6.2)?"""
+        return form_spec(self.form).in_use(self.issued_on)
 
     @property
     def requested_actions(self) -> frozenset[Action]:

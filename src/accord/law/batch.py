@@ -18,7 +18,8 @@ import polars as pl
 from accord.domain.enums import Action, Outcome
 from accord.errors import InputError
 
-from .engine import BIT, NA, REQUESTED_BY_FORM, context
+from .engine import BIT, NA, REQUESTED_BY_FORM, context, plan_for
+from .relevance import ActionAtoms
 from .vector import compile_pl, local_date_pl
 from .facts import FACT_SCHEMA
 from .pack import LawDateError, Pack, Rule
@@ -28,7 +29,8 @@ OUTCOME_DTYPE = pl.Enum([o.value for o in Outcome])
 OUTPUT_COLUMNS = tuple(f"decision_{a.value}" for a in Action) + tuple(f"rule_{a.value}" for a in Action)
 
 
-def decide_batch(frame: pl.DataFrame | pl.LazyFrame, pack: Pack, as_of: date | None = None) -> pl.DataFrame | pl.LazyFrame:
+def decide_batch(frame: pl.DataFrame | pl.LazyFrame, pack: Pack, as_of: date | None = None, *,
+                 missing: bool = False) -> pl.DataFrame | pl.LazyFrame:
     """Decide every row of a FACTS frame; returns it with ``decision_<action>`` and ``rule_<action>`` columns.
 
     ``as_of`` given: every row is decided under the law in force on that date (what
@@ -42,14 +44,22 @@ def decide_batch(frame: pl.DataFrame | pl.LazyFrame, pack: Pack, as_of: date | N
     A LazyFrame in gives a LazyFrame out. An eager frame with rows dated before the
     pack's first effective date raises :class:`LawDateError`; lazily those rows get
     null decisions.
+
+    ``missing=True`` adds a ``missing_<action>`` list column per action: for an undecided
+    action the unknown facts its outcome depends on (:mod:`accord.law.relevance`, the same
+    definition ``decide`` uses), empty when decided, null when not requested.
     """
-    missing = [c for c in FACT_SCHEMA if c not in frame.collect_schema().names()]
-    if missing:
-        raise InputError(f"missing FACT columns: {', '.join(missing)}", field="frame")
+    absent = [c for c in FACT_SCHEMA if c not in frame.collect_schema().names()]
+    if absent:
+        raise InputError(f"missing FACT columns: {', '.join(absent)}", field="frame")
     hoisted: dict[str, pl.Expr] = {}
+    keys: list[tuple[str, ActionAtoms, str]] = []  # (key column, atoms, mask column) for missing lists
+    lists: dict[Action, pl.Expr] = {}
     if as_of is not None:
         pack.epoch(as_of)  # raises for a date before the pack
         codes = _codes(pack, as_of, pl.lit(as_of), hoisted)
+        if missing:
+            lists = _missing_lists(pack, as_of, pl.lit(as_of), hoisted, keys)
     else:
         hoisted[LAW_DATE_COL] = local_date_pl(pl.col("received_at"), pack.tz)
         law_date = pl.col(LAW_DATE_COL)
@@ -62,10 +72,17 @@ def decide_batch(frame: pl.DataFrame | pl.LazyFrame, pack: Pack, as_of: date | N
                     field="received_at",
                 )
         codes = _per_row_codes(pack, law_date, hoisted)
+        if missing:
+            lists = _per_row_lists(pack, law_date, hoisted, keys)
     out = frame.lazy()  # one plan for the whole evaluation, run by Polars' default (streaming) engine
     for level in _levels(hoisted):
         out = out.with_columns(level)
-    out = out.with_columns(_outputs(pack, codes)).drop(list(hoisted))
+    if missing:
+        out = out.with_columns(_mask(key, atoms).alias(mask) for key, atoms, mask in keys)
+    out = out.with_columns(_outputs(pack, codes))
+    if missing:
+        out = out.with_columns(_missing_outputs(lists, as_of is None)).drop([m for _, _, m in keys])
+    out = out.drop(list(hoisted))
     return out.collect() if isinstance(frame, pl.DataFrame) else out
 
 
@@ -177,4 +194,72 @@ def _outputs(pack: Pack, codes: dict[Action, pl.Expr]) -> list[pl.Expr]:
             )
             rule = pl.when(wanted).then(rule).otherwise(pl.lit(None, rule_dtype))
         exprs += [outcome.alias(f"decision_{action.value}"), rule.alias(f"rule_{action.value}")]
+    return exprs
+
+
+# --- missing facts (accord.law.relevance) -------------------------------------------------------
+
+_LIST = pl.List(pl.String)
+
+
+def _missing_lists(pack: Pack, on: date, law_date: pl.Expr, hoisted: dict[str, pl.Expr],
+                   keys: list[tuple[str, ActionAtoms, str]]) -> dict[Action, pl.Expr]:
+    """Per action, the missing-fact list for rows where it is undecided (the law in force on ``on``)."""
+    plan = plan_for(pack, on)
+    ctx = context(pack, on)
+    ctx.hoisted = hoisted
+    out = {}
+    for action, atoms in plan.atoms.items():
+        if not atoms.atoms:
+            out[action] = pl.lit([], _LIST)
+            continue
+        key = pl.lit(0, pl.Int64)
+        for i, a in enumerate(atoms.atoms):
+            e = compile_pl(a, ctx, law_date)
+            key = key + pl.when(e.is_null()).then(pl.lit(2 << (2 * i), pl.Int64)).when(e).then(pl.lit(1 << (2 * i), pl.Int64)).otherwise(pl.lit(0, pl.Int64))
+        key_col = _hoist_col(hoisted, "atomkey", key).meta.output_name()
+        mask_col = f"{key_col}_mask"
+        if not any(m == mask_col for _, _, m in keys):
+            keys.append((key_col, atoms, mask_col))
+        mask = pl.col(mask_col)
+        items = [pl.when(pl.col(x).is_null() & ((mask & pl.lit(m, pl.Int64)) != 0)).then(pl.lit(x)) for x, m in atoms.facts_mask().items()]
+        out[action] = pl.concat_list(items).list.drop_nulls()
+    return out
+
+
+def _mask(key_col: str, atoms: ActionAtoms) -> pl.Expr:
+    """Relevant-atom masks by the shared Python definition, once per distinct state key in a batch."""
+
+    def batch(s: pl.Series) -> pl.Series:
+        uniq = s.unique().to_list()
+        return s.replace_strict(uniq, [atoms.relevant(k) for k in uniq], return_dtype=pl.Int64)
+
+    return pl.col(key_col).map_batches(batch, return_dtype=pl.Int64, is_elementwise=True)
+
+
+def _per_row_lists(pack: Pack, law_date: pl.Expr, hoisted: dict[str, pl.Expr],
+                   keys: list[tuple[str, ActionAtoms, str]]) -> dict[Action, pl.Expr]:
+    bounds = pack.boundaries
+    per_epoch = [_missing_lists(pack, d, law_date, hoisted, keys) for d in bounds]
+    index = pl.sum_horizontal([(law_date >= b).cast(pl.Int8) for b in bounds]) - 1
+    out = {}
+    for action in Action:
+        expr = pl.when(law_date.is_null()).then(pl.lit(["received_at"], _LIST))
+        for i, lists in enumerate(per_epoch):
+            if action in lists:
+                expr = expr.when(index == i).then(lists[action])
+        out[action] = expr.otherwise(pl.lit(None, _LIST))
+    return out
+
+
+def _missing_outputs(lists: dict[Action, pl.Expr], per_row: bool) -> list[pl.Expr]:
+    exprs = []
+    for action in Action:
+        decision = pl.col(f"decision_{action.value}")
+        expr = pl.when(decision.is_null()).then(pl.lit(None, _LIST))
+        req = REQUESTED_BY_FORM.get(action)
+        if req is not None:
+            expr = expr.when(pl.col(req).is_null()).then(pl.lit([req], _LIST))
+        expr = expr.when(decision == Outcome.INSUFFICIENT_FACTS.value).then(lists.get(action, pl.lit(None, _LIST)))
+        exprs.append(expr.otherwise(pl.lit([], _LIST)).alias(f"missing_{action.value}"))
     return exprs

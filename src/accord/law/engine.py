@@ -7,7 +7,8 @@ it (and to them). Evaluation, shared exactly with ``decide_batch``:
 * if none applies the rule itself decides when its condition is true;
 * a condition that is unknown (a fact it needs is null) makes both "applies" and
   "does not apply" possible; the action is ``insufficient_facts`` exactly when more
-  than one outcome remains possible, and those unknown facts are named.
+  than one outcome remains possible, and the unknown facts on which the outcome
+  actually depends are named (:mod:`accord.law.relevance`, shared with ``decide_batch``).
 
 Exceptions are independent of their parent's condition, as in Catala: an exception
 says "in this situation, not that".
@@ -28,6 +29,7 @@ from .clock import clock_until
 from .expr import DATE_MAX, DATE_MIN, LAW_DATE, Context, PyFn, compile_py, inline
 from .facts import facts_from_case
 from .pack import Pack, Rule
+from .relevance import ActionAtoms, action_atoms, state_key
 
 #: The actions a detainer form may or may not request; the other three are decided for every detainer.
 REQUESTED_BY_FORM = {
@@ -105,6 +107,7 @@ class _Node:
     cond: PyFn
     facts: frozenset[str]
     kids: tuple[_Node, ...]
+    inlined: Any = None  # the condition with predicates and parameters inlined (for relevance)
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,8 @@ class Plan:
     notices: tuple[Any, ...]
     notice_conds: tuple[PyFn | None, ...]
     summaries: dict[str, str]
+    atoms: dict[Action, ActionAtoms] = field(default_factory=dict)
+    atom_fns: dict[Action, tuple[PyFn, ...]] = field(default_factory=dict)
 
 
 def context(pack: Pack, on: date) -> Context:
@@ -140,13 +145,21 @@ def _compile(pack: Pack, on: date) -> Plan:
         kids.setdefault(r.exception_to, []).append(r)
 
     def node(r: Rule) -> _Node:
-        return _Node(r, compile_py(r.condition, ctx), frozenset(inline(r.condition, ctx).facts()), tuple(node(k) for k in kids.get(r.id, ())))
+        inl = inline(r.condition, ctx)
+        return _Node(r, compile_py(r.condition, ctx), frozenset(inl.facts()), tuple(node(k) for k in kids.get(r.id, ())), inl)
 
     roots = {r.action: node(r) for r in kids.get(None, ())}
     facts = {a: frozenset().union(*(n.facts for n in _walk(root))) for a, root in roots.items()}
     notices = tuple(n for n in pack.notices if n.in_force(on))
     conds = tuple(compile_py(n.condition, ctx) if n.condition is not None else None for n in notices)
-    return Plan(roots, facts, ctx.params, notices, conds, {r.id: r.summary for r in rules})
+    atoms = {a: plan_atoms(root) for a, root in roots.items()}
+    fns = {a: tuple(compile_py(x, ctx) for x in at.atoms) for a, at in atoms.items()}
+    return Plan(roots, facts, ctx.params, notices, conds, {r.id: r.summary for r in rules}, atoms, fns)
+
+
+def plan_atoms(root: _Node) -> ActionAtoms:
+    """The atoms of an action's compiled tree (see :mod:`accord.law.relevance`)."""
+    return action_atoms(root, lambda n: n.inlined, lambda n: n.kids, lambda n: n.rule.outcome)
 
 
 def _walk(n: _Node):
@@ -243,7 +256,7 @@ def decide(case: DetainerCase | Mapping[str, Any], pack: Pack, as_of: date | Non
         if possible in BIT_OUTCOME and r is not None:
             decisions[action] = ActionDecision(action, r.rule.outcome, r.rule.id, r.rule.citation, tuple(fired))
         else:
-            missing = sorted({x for n in unknown for x in n.facts if f.get(x) is None})
+            missing = plan.atoms[action].missing(state_key(fn(f) for fn in plan.atom_fns[action]), lambda x: f.get(x) is None)
             decisions[action] = ActionDecision(action, Outcome.INSUFFICIENT_FACTS, None, None, tuple(fired), tuple(missing))
     citations = tuple(dict.fromkeys(d.citation for d in decisions.values() if d.citation))
     summaries = {d.rule_id: plan.summaries[d.rule_id] for d in decisions.values() if d.rule_id}
@@ -255,6 +268,8 @@ def decide(case: DetainerCase | Mapping[str, Any], pack: Pack, as_of: date | Non
         read.add("received_at")  # it chose the law version
     if until is not None:
         read.add("release_eligible_at")  # the hold clock starts there
+    if "form_in_use_on_issue" in read:
+        read |= {"form", "issued_on"}  # what the form's validity was judged from (accord.domain.forms)
     notices = _notices(plan, f, decisions, request_id, person_id, until)
     return CaseDecision(
         pack_id=pack.id,

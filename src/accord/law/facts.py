@@ -18,70 +18,99 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from accord.domain.enums import Action, Disposition, OffenseLevel, ReductionKind
 
-from .case import DetainerCase
+if TYPE_CHECKING:  # the case model (pydantic) is needed only by facts_from_case's callers
+    from .case import DetainerCase
 
-UTC_TS = pl.Datetime("us", "UTC")
+#: Fact types by name; :attr:`Fact.dtype` turns one into its polars dtype on first use, so that
+#: deciding one case (``accord decide``) never imports polars (issue #16: fast start).
+KINDS = ("String", "Boolean", "Date", "Int64", "Float64", "UtcDatetime")
 
 
 @dataclass(frozen=True)
 class Fact:
     name: str
-    dtype: pl.DataType
+    kind: str
     meaning: str
     derived_from: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"fact {self.name}: unknown kind {self.kind!r}; known: {', '.join(KINDS)}")
+
+    @property
+    def dtype(self) -> Any:
+        """The polars dtype of this fact's column."""
+        import polars as pl
+
+        if self.kind == "UtcDatetime":
+            return pl.Datetime("us", "UTC")
+        return getattr(pl, self.kind)()
 
 
 FACTS: tuple[Fact, ...] = (
     # --- the detainer request -------------------------------------------------------------
-    Fact("form", pl.String(), "Detainer form: I-247A, I-247, I-247D, I-247N or I-247X (DOMAIN.md §6.2)", "detainer.form"),
-    Fact("issuing_component", pl.String(), "Who issued it: ICE, CBP or other (Tex. art. 2.251 covers ICE)", "detainer.issuing_component"),
-    Fact("requests_hold", pl.Boolean(), "The form asks to hold past release (I-247A box 1; I-247/I-247D)", "detainer.requested_actions"),
-    Fact("requests_notify", pl.Boolean(), "The form asks to be notified of release (I-247A box 1 or 2; I-247N)", "detainer.requested_actions"),
-    Fact("requests_transfer", pl.Boolean(), "The form asks for custody at release (I-247A box 1 or 2; I-247X)", "detainer.requested_actions"),
-    Fact("received_at", UTC_TS, "When the custodian received the detainer; dates the law version when as_of is per row", "detainer.received_at"),
-    Fact("release_eligible_at", UTC_TS, "When the person would otherwise be released; the 48-hour clock starts here (8 CFR 287.7(d))", "custody.release_eligible_at"),
-    Fact("arrested_at", UTC_TS, "The instant arrest (earliest charge), from which NYC look-backs count back", "custody.charges[].arrested_at, else custody.booked_at"),
-    Fact("judicial_warrant_judge_kind", pl.String(), "Judge who signed an accompanying judicial warrant or probable-cause finding: article_iii, federal_magistrate, state, immigration_judge, or 'none' when none was presented", "detainer.judicial_warrant.judge_kind"),
-    Fact("judicial_warrant_basis", pl.String(), "What the judicial warrant is for: federal_criminal_immigration, federal_criminal_other, state_criminal, civil, or 'none'", "detainer.judicial_warrant.basis"),
-    Fact("judicial_pc_determination_only", pl.Boolean(), "The judicial paper is a probable-cause determination, not a warrant (CA §7284.4(i)); false when none", "detainer.judicial_warrant.probable_cause_determination_only"),
-    Fact("administrative_warrant_form", pl.String(), "Accompanying ICE administrative warrant: I-200, I-205 or 'none' (signed by an officer, not a judge)", "detainer.administrative_warrant.form"),
-    Fact("served_on_subject", pl.Boolean(), "A copy of the detainer was served on the person (I-247A guidance: needed to take effect)", "detainer.served_on_subject"),
-    Fact("outstanding_federal_felony_warrant", pl.Boolean(), "ICE identifies an outstanding federal felony arrest warrant (CA §7282.5(a)(5))", "detainer.outstanding_federal_felony_warrant"),
+    Fact("form", "String", "Detainer form: I-247A, I-247, I-247D, I-247N or I-247X (DOMAIN.md §6.2)", "detainer.form"),
+    Fact("issuing_component", "String", "Who issued it: ICE, CBP or other (Tex. art. 2.251 covers ICE)", "detainer.issuing_component"),
+    Fact("requests_hold", "Boolean", "The form asks to hold past release (I-247A box 1; I-247/I-247D)", "detainer.requested_actions"),
+    Fact("requests_notify", "Boolean", "The form asks to be notified of release (I-247A box 1 or 2; I-247N)", "detainer.requested_actions"),
+    Fact("requests_transfer", "Boolean", "The form asks for custody at release (I-247A box 1 or 2; I-247X)", "detainer.requested_actions"),
+    Fact("issued_on", "Date", "Day the detainer was issued (Eastern time; accord.domain.forms.ISSUE_DAY_ZONE): a form is judged by this day (DOMAIN.md §6.2)", "detainer.issued_at"),
+    Fact("form_in_use_on_issue", "Boolean", "The form was still being issued on issued_on (catalogue accord.domain.forms: I-247, I-247D, I-247N and I-247X rescinded 2 Apr 2017, earlier ones remain active; ICE Policy 10074.2)", "detainer.form, detainer.issued_at"),
+    Fact("received_at", "UtcDatetime", "When the custodian received the detainer; dates the law version when as_of is per row", "detainer.received_at"),
+    Fact("release_eligible_at", "UtcDatetime", "When the person would otherwise be released; the 48-hour clock starts here (8 CFR 287.7(d))", "custody.release_eligible_at"),
+    Fact("arrested_at", "UtcDatetime", "The instant arrest (earliest charge), from which NYC look-backs count back", "custody.charges[].arrested_at, else custody.booked_at"),
+    Fact("judicial_warrant_judge_kind", "String", "Judge who signed an accompanying judicial warrant or probable-cause finding: article_iii, federal_magistrate, state, immigration_judge, or 'none' when none was presented", "detainer.judicial_warrant.judge_kind"),
+    Fact("judicial_warrant_basis", "String", "What the judicial warrant is for: federal_criminal_immigration, federal_criminal_other, state_criminal, civil, or 'none'", "detainer.judicial_warrant.basis"),
+    Fact("judicial_pc_determination_only", "Boolean", "The judicial paper is a probable-cause determination, not a warrant (CA §7284.4(i)); false when none", "detainer.judicial_warrant.probable_cause_determination_only"),
+    Fact("administrative_warrant_form", "String", "Accompanying ICE administrative warrant: I-200, I-205 or 'none' (signed by an officer, not a judge)", "detainer.administrative_warrant.form"),
+    Fact("served_on_subject", "Boolean", "A copy of the detainer was served on the person (I-247A guidance: needed to take effect)", "detainer.served_on_subject"),
+    Fact("outstanding_federal_felony_warrant", "Boolean", "ICE identifies an outstanding federal felony arrest warrant (CA §7282.5(a)(5))", "detainer.outstanding_federal_felony_warrant"),
     # --- the person ---------------------------------------------------------------------------
-    Fact("terrorist_screening_match", pl.Boolean(), "Possible match in the terrorist screening database (NYC §9-131, §14-154)", "person.terrorist_screening_possible_match"),
-    Fact("previously_removed_and_reentered", pl.Boolean(), "Previously deported and illegally re-entered (NYPD §14-154 48-hour exception)", "person.previously_removed_and_reentered"),
-    Fact("status_proof_presented", pl.Boolean(), "Proof of citizenship or lawful status presented by the decision date (Tex. art. 2.251(b))", "person.status_proofs[].presented_on"),
-    Fact("ca_sex_or_arson_registrant", pl.Boolean(), "Current registrant on the California Sex and Arson Registry (§7282.5(a)(4))", "person.ca_sex_or_arson_registrant"),
+    Fact("terrorist_screening_match", "Boolean", "Possible match in the terrorist screening database (NYC §9-131, §14-154)", "person.terrorist_screening_possible_match"),
+    Fact("previously_removed_and_reentered", "Boolean", "Previously deported and illegally re-entered (NYPD §14-154 48-hour exception)", "person.previously_removed_and_reentered"),
+    Fact("status_proof_presented", "Boolean", "Proof of citizenship or lawful status presented by the decision date (Tex. art. 2.251(b))", "person.status_proofs[].presented_on"),
+    Fact("ca_sex_or_arson_registrant", "Boolean", "Current registrant on the California Sex and Arson Registry (§7282.5(a)(4))", "person.ca_sex_or_arson_registrant"),
     # --- the present charges ------------------------------------------------------------------
-    Fact("magistrate_probable_cause_current_charge", pl.Boolean(), "A magistrate found probable cause (PC §872) on a current serious/violent or state-prison felony charge (CA §7282.5(b))", "custody.charges[].magistrate_probable_cause_found, serious_or_violent_felony, ca_state_prison_felony"),
+    Fact("magistrate_probable_cause_current_charge", "Boolean", "A magistrate found probable cause (PC §872) on a current serious/violent or state-prison felony charge (CA §7282.5(b))", "custody.charges[].magistrate_probable_cause_found, serious_or_violent_felony, ca_state_prison_felony"),
     # --- criminal history (convictions; YO/JD adjudications, dismissals and vacated ones excluded) ---
-    Fact("felony_conviction_ever", pl.Boolean(), "Any felony conviction (NYC pre-2014 'covered crime' model)", "custody.convictions[].level"),
-    Fact("nyc_violent_or_serious_ever", pl.Boolean(), "Any conviction of a NYC 'violent or serious crime' (§9-131(a)(7), §14-154(a)(6))", "custody.convictions[].nyc_violent_or_serious"),
-    Fact("nyc_vs_lookback_from", pl.Date(), "Latest date from which the NYC 5-year look-back counts: release from incarceration for that crime, else conviction date (§9-131; S4)", "custody.convictions[].incarceration_end / convicted_on"),
-    Fact("nyc_covered_crime_ever", pl.Boolean(), "Any conviction of a pre-2014 NYC 'covered crime' (S1)", "custody.convictions[].nyc_covered_crime"),
-    Fact("nyc_covered_misdemeanor_ever", pl.Boolean(), "Any misdemeanor conviction of a pre-2014 'covered crime'", "custody.convictions[].nyc_covered_crime, level"),
-    Fact("nyc_covered_misdemeanor_latest_on", pl.Date(), "Date of the latest covered-misdemeanor conviction (pre-2014 10-year look-back)", "custody.convictions[].convicted_on"),
-    Fact("ca_serious_or_violent_felony_ever", pl.Boolean(), "Convicted of a serious or violent felony, PC §1192.7(c)/§667.5(c) (§7282.5(a)(1))", "custody.convictions[].ca_serious_or_violent_felony"),
-    Fact("ca_state_prison_felony_ever", pl.Boolean(), "Convicted of a felony punishable by state prison (§7282.5(a)(2))", "custody.convictions[].ca_state_prison_felony"),
-    Fact("ca_list_felony_ever", pl.Boolean(), "Felony conviction for an offence in §7282.5(a)(3) list A-AE", "custody.convictions[].ca_list_code, level"),
-    Fact("ca_list_felony_latest_on", pl.Date(), "Date of the latest such felony conviction (15-year look-back)", "custody.convictions[].convicted_on"),
-    Fact("ca_list_wobbler_misdemeanor_ever", pl.Boolean(), "Misdemeanor conviction for a wobbler in list A-AE (not G, felony DUI only)", "custody.convictions[].ca_list_code, wobbler, level"),
-    Fact("ca_list_wobbler_misdemeanor_latest_on", pl.Date(), "Date of the latest such misdemeanor conviction (5-year look-back)", "custody.convictions[].convicted_on"),
-    Fact("ca_prop47_reduced", pl.Boolean(), "A conviction was reduced to a misdemeanor under Prop 47 (§7282.5(a)(6))", "custody.convictions[].reductions"),
-    Fact("federal_aggravated_felony_ever", pl.Boolean(), "Convicted of a federal crime meeting INA §101(a)(43)(A)-(P) (§7282.5(a)(5))", "custody.convictions[].federal_aggravated_felony"),
+    Fact("felony_conviction_ever", "Boolean", "Any felony conviction (NYC pre-2014 'covered crime' model)", "custody.convictions[].level"),
+    Fact("nyc_violent_or_serious_ever", "Boolean", "Any conviction of a NYC 'violent or serious crime' (§9-131(a)(7), §14-154(a)(6))", "custody.convictions[].nyc_violent_or_serious"),
+    Fact("nyc_vs_lookback_from", "Date", "Latest date from which the NYC 5-year look-back counts: release from incarceration for that crime, else conviction date (§9-131; S4)", "custody.convictions[].incarceration_end / convicted_on"),
+    Fact("nyc_covered_crime_ever", "Boolean", "Any conviction of a pre-2014 NYC 'covered crime' (S1)", "custody.convictions[].nyc_covered_crime"),
+    Fact("nyc_covered_misdemeanor_ever", "Boolean", "Any misdemeanor conviction of a pre-2014 'covered crime'", "custody.convictions[].nyc_covered_crime, level"),
+    Fact("nyc_covered_misdemeanor_latest_on", "Date", "Date of the latest covered-misdemeanor conviction (pre-2014 10-year look-back)", "custody.convictions[].convicted_on"),
+    Fact("ca_serious_or_violent_felony_ever", "Boolean", "Convicted of a serious or violent felony, PC §1192.7(c)/§667.5(c) (§7282.5(a)(1))", "custody.convictions[].ca_serious_or_violent_felony"),
+    Fact("ca_state_prison_felony_ever", "Boolean", "Convicted of a felony punishable by state prison (§7282.5(a)(2))", "custody.convictions[].ca_state_prison_felony"),
+    Fact("ca_list_felony_ever", "Boolean", "Felony conviction for an offence in §7282.5(a)(3) list A-AE", "custody.convictions[].ca_list_code, level"),
+    Fact("ca_list_felony_latest_on", "Date", "Date of the latest such felony conviction (15-year look-back)", "custody.convictions[].convicted_on"),
+    Fact("ca_list_wobbler_misdemeanor_ever", "Boolean", "Misdemeanor conviction for a wobbler in list A-AE (not G, felony DUI only)", "custody.convictions[].ca_list_code, wobbler, level"),
+    Fact("ca_list_wobbler_misdemeanor_latest_on", "Date", "Date of the latest such misdemeanor conviction (5-year look-back)", "custody.convictions[].convicted_on"),
+    Fact("ca_prop47_reduced", "Boolean", "A conviction was reduced to a misdemeanor under Prop 47 (§7282.5(a)(6))", "custody.convictions[].reductions"),
+    Fact("federal_aggravated_felony_ever", "Boolean", "Convicted of a federal crime meeting INA §101(a)(43)(A)-(P) (§7282.5(a)(5))", "custody.convictions[].federal_aggravated_felony"),
     # --- the receiving agency -----------------------------------------------------------------
-    Fact("reimbursement_agreement_in_force", pl.Boolean(), "A written agreement reimbursing all costs of complying is in force (Cook County §46-37(a))", "receiving_agency.agreements[kind=cost_reimbursement]"),
+    Fact("reimbursement_agreement_in_force", "Boolean", "A written agreement reimbursing all costs of complying is in force (Cook County §46-37(a))", "receiving_agency.agreements[kind=cost_reimbursement]"),
 )
 
-#: name -> polars dtype, for building or checking a frame of facts.
-FACT_SCHEMA: dict[str, pl.DataType] = {f.name: f.dtype for f in FACTS}
-FACT_NAMES: tuple[str, ...] = tuple(FACT_SCHEMA)
+def __getattr__(name: str) -> Any:
+    # PEP 562: FACT_SCHEMA (name -> polars dtype) and UTC_TS are built on first use, with polars.
+    if name == "FACT_SCHEMA":
+        schema = {f.name: f.dtype for f in FACTS}
+        globals()["FACT_SCHEMA"] = schema
+        return schema
+    if name == "UTC_TS":
+        import polars as pl
+
+        return pl.Datetime("us", "UTC")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+FACT_NAMES: tuple[str, ...] = tuple(f.name for f in FACTS)
+#: name -> kind (see KINDS), for code that needs the names and types but not polars.
+FACT_KINDS: dict[str, str] = {f.name: f.kind for f in FACTS}
 
 _NONE = "none"
 
@@ -102,6 +131,8 @@ def facts_from_case(case: DetainerCase, as_of: date) -> dict[str, Any]:
         "requests_hold": Action.HOLD_PAST_RELEASE in acts,
         "requests_notify": Action.NOTIFY_RELEASE in acts,
         "requests_transfer": Action.TRANSFER_AT_RELEASE in acts,
+        "issued_on": det.issued_on,
+        "form_in_use_on_issue": det.form_in_use_on_issue,
         "received_at": det.received_at,
         "release_eligible_at": custody.release_eligible_at,
         "arrested_at": min(arrests) if arrests else custody.booked_at,
@@ -198,14 +229,18 @@ def _kleene_any(values: Any) -> bool | None:
     return out
 
 
-def empty_frame() -> pl.DataFrame:
+def empty_frame() -> Any:
     """A zero-row frame with the FACTS schema (what ``decide_batch`` expects)."""
-    return pl.DataFrame(schema=FACT_SCHEMA)
+    import polars as pl
+
+    return pl.DataFrame(schema=__getattr__("FACT_SCHEMA"))
 
 
-def frame_from_facts(rows: list[dict[str, Any]]) -> pl.DataFrame:
+def frame_from_facts(rows: list[dict[str, Any]]) -> Any:
     """Build a FACTS frame from fact dicts (e.g. ``facts_from_case`` output)."""
-    return pl.DataFrame(rows, schema=FACT_SCHEMA)
+    import polars as pl
+
+    return pl.DataFrame(rows, schema=__getattr__("FACT_SCHEMA"))
 
 
-__all__ = ["FACTS", "FACT_SCHEMA", "FACT_NAMES", "Fact", "facts_from_case", "empty_frame", "frame_from_facts"]
+__all__ = ["FACTS", "FACT_KINDS", "FACT_SCHEMA", "FACT_NAMES", "Fact", "facts_from_case", "empty_frame", "frame_from_facts"]

@@ -1,6 +1,6 @@
 """Random FACT frames for property tests and benchmarks (synthetic; not calibrated to anything).
 
-Every fact may be null, received times cluster around the pack's change-of-law dates
+Every fact may be null, issue days cluster around 2 Apr 2017 (form validity from the catalogue), received times cluster around the pack's change-of-law dates
 (either side of local midnight) and look-back dates sit on and next to the 5-, 10- and
 15-year boundaries counted from the received or the arrest day, so equality tests reach the edges where off-by-one errors live.
 Vectorised with NumPy so ten million rows take seconds.
@@ -12,6 +12,8 @@ from datetime import date, datetime, timezone
 
 import numpy as np
 import polars as pl
+
+from accord.domain.forms import CATALOGUE, RESCISSION_DAY
 
 from .facts import FACT_SCHEMA
 from .pack import Pack
@@ -69,10 +71,26 @@ def random_facts(pack: Pack, n: int, seed: int, end: date = date(2027, 6, 30), n
         .alias(c)
         for i, c in enumerate(date_cols)
     )
-    nulls = {c: pl.Series(rng.random(n) < (null_rate * (0.2 if c == "received_at" else 1))) for c in FACT_SCHEMA}
-    return frame.with_columns(pl.when(nulls[c]).then(None).otherwise(pl.col(c)).alias(c) for c in FACT_SCHEMA).select(
-        pl.col(c).cast(t) for c, t in FACT_SCHEMA.items()
+    # issue days: a third on either side of 2 Apr 2017 (the forms' rescission), the rest up to 30 days before receipt
+    near_rescission = pl.Series(rng.random(n) < 0.3)
+    frame = frame.with_columns(
+        pl.when(near_rescission).then(pl.lit(RESCISSION_DAY) + pl.duration(days=pl.Series(rng.integers(-3, 4, n))))
+        .otherwise(pl.col("received_at").dt.date() - pl.duration(days=pl.Series(rng.integers(0, 31, n))))
+        .alias("issued_on")
     )
+    nulls = {c: pl.Series(rng.random(n) < (null_rate * (0.2 if c == "received_at" else 1))) for c in FACT_SCHEMA}
+    frame = frame.with_columns(pl.when(nulls[c]).then(None).otherwise(pl.col(c)).alias(c) for c in FACT_SCHEMA if c != "form_in_use_on_issue")
+    # the form's validity as the catalogue gives it for the (possibly null) form and issue day, then nulls of its own
+    in_use = pl.lit(None, pl.Boolean)
+    for name, spec in CATALOGUE.items():
+        ok = pl.lit(True)
+        if spec.in_use_from is not None:
+            ok = ok & (pl.col("issued_on") >= spec.in_use_from)
+        if spec.in_use_until is not None:
+            ok = ok & (pl.col("issued_on") < spec.in_use_until)
+        in_use = pl.when(pl.col("form") == name.value).then(ok).otherwise(in_use)
+    frame = frame.with_columns(pl.when(nulls["form_in_use_on_issue"]).then(None).otherwise(in_use).alias("form_in_use_on_issue"))
+    return frame.select(pl.col(c).cast(t) for c, t in FACT_SCHEMA.items())
 
 
 def _us(d: date) -> int:

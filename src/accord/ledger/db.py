@@ -176,3 +176,19 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def snapshot_connection(engine: Engine) -> Iterator[Connection]:
+    """One read transaction that sees one consistent state of the store for as long as it lasts.
+
+    PostgreSQL: ``REPEATABLE READ`` (a snapshot taken at the first statement). SQLite in WAL mode: a
+    ``BEGIN DEFERRED`` transaction keeps the snapshot its first read took, whatever writers commit
+    meanwhile. ``audit verify`` reads everything through one of these, so appends made while it runs
+    are simply not seen (they are checked by the next run).
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn

@@ -22,7 +22,7 @@ from .signing import key_file_for, load_or_create_signer
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "accord_ledger_version"
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 
 def _is_current(engine: Engine) -> bool:
@@ -54,4 +54,5 @@ def ensure_schema(engine: Engine) -> None:
                 id=1, ledger_id=f"accord.ledger/{uuid.uuid4()}", size=0, chain_hash=bytes(HASH_SIZE), edge=b"",
                 updated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             ))
-        load_or_create_signer(conn, key_file_for(engine))
+        ledger_id = conn.execute(sa.select(head.c.ledger_id).where(head.c.id == 1)).scalar()
+        load_or_create_signer(conn, key_file_for(engine, ledger_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -61,6 +62,20 @@ def _require_ledger(engine: Engine) -> None:
         raise NotFoundError(f"no ledger at {where}: the database holds no Accord ledger tables; {hint}")
 
 
+def _create_private_file(engine: Engine) -> None:
+    """A new SQLite store file is created 0600 (its -wal and -shm files take the same mode)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        engine.dispose()
+        raise StoreUnavailable(f"cannot create the ledger file {database}: {exc.strerror}") from None
+
+
 class Ledger:
     """Open with :meth:`open`; every method takes its own connection, so one Ledger serves many threads."""
 
@@ -82,6 +97,8 @@ class Ledger:
         engine = make_engine(resolve_url(url))
         if not create:
             _require_ledger(engine)
+        else:
+            _create_private_file(engine)
         try:
             ensure_schema(engine)
         except sa.exc.DBAPIError as exc:
@@ -350,7 +367,7 @@ class Ledger:
             size, _, edge, origin = cur.fetchone()
             size = int(size)
             root = merkle.CompactRange.from_bytes(size, bytes(edge)).root()
-            signer = load_or_create_signer(conn, key_file_for(self.engine))
+            signer = load_or_create_signer(conn, key_file_for(self.engine, origin))
             unsigned = Checkpoint(origin, size, root, utc_stamp(), signer.key_id, signer.public_key)
             cp = Checkpoint(origin, size, root, unsigned.created_at, signer.key_id, signer.public_key, signer.sign(unsigned.note()))
             conn.execute(checkpoints.insert().values(
@@ -359,21 +376,63 @@ class Ledger:
             ))
         return cp
 
+    def checkpoint_origin(self) -> str:
+        """The origin line of this ledger's checkpoints (its ``ledger_id``)."""
+        with read_connection(self.engine) as conn:
+            return self._head(_dbapi(conn).cursor())[3]
+
     def checkpoints(self) -> list[Checkpoint]:
         """Every checkpoint recorded in the store, oldest first."""
         with read_connection(self.engine) as conn:
-            cur = _dbapi(conn).cursor()
-            _, _, _, origin = self._head(cur)
-            rows = conn.execute(checkpoints.select().order_by(checkpoints.c.id)).all()
+            return self._checkpoints_on(conn)
+
+    def _checkpoints_on(self, conn: Connection) -> list[Checkpoint]:
+        cur = _dbapi(conn).cursor()
+        _, _, _, origin = self._head(cur)
+        rows = conn.execute(checkpoints.select().order_by(checkpoints.c.id)).all()
         return [Checkpoint(origin, int(r.size), bytes(r.root_hash), r.created_at, r.key_id, bytes(r.public_key),
                            bytes(r.signature)) for r in rows]
 
     # -- audit ---------------------------------------------------------------------------------
-    def verify(self, against: Iterable[Checkpoint] = (), progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+    def verify(self, against: Iterable[Checkpoint] = (), progress: Callable[[int, int], None] | None = None,
+               trusted: Sequence[bytes] | None = None) -> VerifyReport:
         """Recompute every leaf, the chain, the tree and each checkpoint; name the first bad seq.
 
-        ``against`` adds checkpoints held outside the store (e.g. published ones).
+        ``against`` adds checkpoints held outside the store (e.g. published ones). Every checkpoint
+        must be signed by a ``trusted`` public key (default: ``signing.trusted_keys``: the operator's
+        configured key, or ``$ACCORD_TRUSTED_KEYS``) or by a key a rotation event handed over to.
         """
+        from .signing import trusted_keys
         from .verify import verify_ledger
 
-        return verify_ledger(self, list(against), progress)
+        keys = list(trusted) if trusted is not None else trusted_keys(self.engine)
+        return verify_ledger(self, list(against), progress, keys)
+
+    def rotate_key(self) -> tuple[str, str]:
+        """Replace the signing key: a ``ledger.key_rotated`` event signed by the old key names the new one.
+
+        The new key replaces the configured key file (the old private key is destroyed); the old
+        public key is kept beside it as ``<file>.retired-<key id>.pub``, which default verification
+        trusts as well. Returns (old key id, new key id).
+        """
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from .signing import ROTATION_KIND, ROTATION_STREAM, Signer, _write_key_file, rotation_message
+
+        path = key_file_for(self.engine)
+        staged = path.with_name(path.name + ".new")
+        staged.unlink(missing_ok=True)
+        new = Signer(Ed25519PrivateKey.generate(), path)
+        _write_key_file(staged, new.private_key)
+        with self.transaction() as tx:
+            old = load_or_create_signer(tx.connection, path)
+            signature = old.sign(rotation_message(tx.ledger_id, old.public_key, new.public_key))
+            tx.append(ROTATION_KIND, {"old_key_id": old.key_id, "old_public_key": old.public_key.hex(),
+                                      "new_key_id": new.key_id, "new_public_key": new.public_key.hex(),
+                                      "signature": signature.hex()}, stream=ROTATION_STREAM)
+        retired = path.with_name(f"{path.name}.retired-{old.key_id}.pub")
+        retired.write_text(old.public_key.hex() + "\n")  # default trust keeps the old checkpoints' key
+        os.replace(staged, path)  # the old private key is gone: it can sign nothing any more
+        with write_transaction(self.engine) as conn:
+            load_or_create_signer(conn, path)  # records the new public key
+        return old.key_id, new.key_id

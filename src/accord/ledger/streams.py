@@ -25,6 +25,10 @@ STREAM_OF_KIND: dict[str, tuple[str, str]] = {
     "notice.sent": ("notice", "notice_id"),
 }
 
+#: Kinds that must be the first event of their stream (so a stream holds one of them at most: one record
+#: per request id). The store enforces it (migration 0002); ``Ledger.append``'s callers see a ConflictError.
+OPENING_KINDS: frozenset[str] = frozenset({"record.requested"})
+
 
 def default_stream(kind: str, payload: Any) -> str:
     """``booking/<booking_id>`` for custody events, ``detainer/<request_id>`` for detainers, and so on."""

@@ -75,6 +75,16 @@ class LedgerTx:
     def append(self, kind: str, payload: Any, stream: str | None = None, caused_by: int | None = None) -> StoredEvent:
         return self.append_many([NewEvent(kind, payload, stream, caused_by)])[0]
 
+    def known_streams(self, streams: Iterable[str]) -> set[str]:
+        """Which of ``streams`` hold events, as this transaction sees them (it holds the write lock, so no
+        other writer can add to them before it commits)."""
+        from .writer import stream_heads
+
+        wanted = list(dict.fromkeys(streams))
+        mine = {s for s in wanted if s in self._writer.stream_next}
+        rest = [s for s in wanted if s not in mine]
+        return mine | set(stream_heads(self._cur, self.ledger.sql, rest))
+
     def get(self, seq: int) -> StoredEvent | None:
         """The event ``seq`` as this transaction sees it (None when there is none)."""
         for ev in self.events(after_seq=seq - 1, until_seq=seq):

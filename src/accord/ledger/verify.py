@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import merkle
 from .records import Checkpoint, VerifyReport
 from .schema import NODE_LEVEL_STEP
-from .signing import signature_valid
+from .signing import ROTATION_KIND, key_id_of, rotation_message, signature_valid
 from .writer import ENTRY_FORMAT
 
 if TYPE_CHECKING:
@@ -36,20 +36,55 @@ def _check_checkpoint_signature(cp: Checkpoint, origin: str) -> None:
         raise _Failed(cp.size or None, f"checkpoint at size {cp.size} has an invalid signature")
 
 
-def verify_ledger(ledger: Ledger, external: list[Checkpoint], progress: Callable[[int, int], None] | None) -> VerifyReport:
+def _trusted_set(ledger: Ledger, cur, origin: str, trusted: list[bytes]) -> dict[bytes, str]:
+    """The trusted keys (public key -> where trust came from), plus each key a rotation event signed by
+    a key trusted by then handed over to (the events are read in seq order, in the snapshot)."""
+    import json
+
+    out = {k: "given" for k in trusted}
+    cur.execute(ledger.sql.p("SELECT seq, payload FROM ledger_events WHERE kind = ? ORDER BY seq"), (ROTATION_KIND,))
+    for seq, payload in cur.fetchall():
+        try:
+            p = json.loads(payload)
+            old, new, sig = (bytes.fromhex(p[k]) for k in ("old_public_key", "new_public_key", "signature"))
+        except (ValueError, KeyError, TypeError):
+            continue
+        if old in out and signature_valid(old, sig, rotation_message(origin, old, new)):
+            out.setdefault(new, f"rotation event {seq}")
+    return out
+
+
+def _check_trusted(cp: Checkpoint, trusted: dict[bytes, str]) -> None:
+    if cp.public_key not in trusted:
+        hint = ("no key is trusted: give --trusted-key FILE or $ACCORD_TRUSTED_KEYS (the configured signing key "
+                "file was not found)") if not trusted else f"trusted: {', '.join(sorted(key_id_of(k) for k in trusted))}"
+        raise _Failed(cp.size or None, f"checkpoint at size {cp.size} signed at {cp.created_at} is signed by key "
+                                       f"{key_id_of(cp.public_key)}, which is not trusted ({hint})")
+
+
+def verify_ledger(ledger: Ledger, external: list[Checkpoint], progress: Callable[[int, int], None] | None,
+                  trusted: list[bytes]) -> VerifyReport:
+    from .db import snapshot_connection
+
+    # Everything is read in ONE snapshot: a writer appending meanwhile is not seen, never mistaken for tampering.
+    with snapshot_connection(ledger.engine) as conn:
+        return _verify_snapshot(ledger, conn, external, progress, trusted)
+
+
+def _verify_snapshot(ledger: Ledger, conn, external: list[Checkpoint],
+                     progress: Callable[[int, int], None] | None, trusted_keys: list[bytes]) -> VerifyReport:
     from .store import _dbapi
-    from .db import read_connection
 
     sha = hashlib.sha256
-    with read_connection(ledger.engine) as conn:
-        cur = _dbapi(conn).cursor()
-        head_size, head_chain, head_edge, origin = ledger._head(cur)
-        cur.execute(ledger.sql.p("SELECT level, idx, hash FROM ledger_nodes"))
-        stored_nodes = {(int(l), int(i)): bytes(h) for l, i, h in cur.fetchall()}
-        cur.execute("SELECT MAX(seq), COUNT(*) FROM ledger_events")
-        max_seq, count = cur.fetchone()
+    cur = _dbapi(conn).cursor()
+    head_size, head_chain, head_edge, origin = ledger._head(cur)
+    cur.execute(ledger.sql.p("SELECT level, idx, hash FROM ledger_nodes"))
+    stored_nodes = {(int(l), int(i)): bytes(h) for l, i, h in cur.fetchall()}
+    cur.execute("SELECT MAX(seq), COUNT(*) FROM ledger_events")
+    max_seq, count = cur.fetchone()
     max_seq, count = int(max_seq or 0), int(count)
-    cps = sorted([*ledger.checkpoints(), *external], key=lambda c: c.size)
+    cps = sorted([*ledger._checkpoints_on(conn), *external], key=lambda c: c.size)
+    trusted = _trusted_set(ledger, cur, origin, trusted_keys)
     tree = merkle.CompactRange()
     chain = bytes(32)
     stream_last: dict[str, int] = {}
@@ -59,11 +94,12 @@ def verify_ledger(ledger: Ledger, external: list[Checkpoint], progress: Callable
     try:
         for cp in cps:
             _check_checkpoint_signature(cp, origin)
+            _check_trusted(cp, trusted)
         while cp_i < len(cps) and cps[cp_i].size == 0:
             if cps[cp_i].root_hash != merkle.EMPTY_ROOT:
                 raise _Failed(None, "checkpoint at size 0 has a wrong root")
             cp_i += 1
-        for ev in _scan(ledger):
+        for ev in _scan(ledger, cur):
             s, stream, ss, kind, cb, rec, payload, leaf, stored_chain = ev
             expected = seq + 1
             if s != expected:
@@ -120,18 +156,13 @@ def _push(tree: merkle.CompactRange, leaf: bytes, stored: dict[tuple[int, int], 
     tree.append(leaf, check)
 
 
-def _scan(ledger: Ledger):
-    """All event rows in seq order, as raw tuples, page by page."""
-    from .store import _dbapi
-    from .db import read_connection
-
+def _scan(ledger: Ledger, cur):
+    """All event rows in seq order, as raw tuples, page by page, inside the caller's snapshot."""
     sql = ledger.sql.p(ledger.sql.select_events + " WHERE seq > ? ORDER BY seq LIMIT ?")
     after = -(1 << 62)
     while True:
-        with read_connection(ledger.engine) as conn:
-            cur = _dbapi(conn).cursor()
-            cur.execute(sql, (after, _PAGE))
-            rows = cur.fetchall()
+        cur.execute(sql, (after, _PAGE))
+        rows = cur.fetchall()
         yield from rows
         if len(rows) < _PAGE:
             return

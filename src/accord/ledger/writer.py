@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accord.domain.events import EventKind
-from accord.errors import InputError, IntegrityError
+from accord.errors import ConflictError, InputError, IntegrityError
 
 from pydantic import BaseModel
 
@@ -25,7 +25,7 @@ from .merkle import CompactRange
 from .records import BatchRef, NewEvent
 from .schema import NODE_LEVEL_STEP
 from .sql import ROWS_PER_INSERT
-from .streams import STREAM_OF_KIND, STREAM_PATTERN, check_kind, check_stream, default_stream
+from .streams import OPENING_KINDS, STREAM_OF_KIND, STREAM_PATTERN, check_kind, check_stream, default_stream
 
 #: The leaf is the RFC 8785 canonical JSON of the whole event (keys in sorted order).
 ENTRY_FORMAT = '{"caused_by":%s,"kind":"%s","payload":%s,"recorded_at":"%s","seq":%d,"stream":"%s","stream_seq":%d}'
@@ -213,6 +213,9 @@ class ChainWriter:
             n = seq
             seq += 1
             ss = stream_next.get(stream, 0) + 1
+            if ss != 1 and kind in OPENING_KINDS:
+                raise ConflictError(f"stream '{stream}' already holds a {kind} event: it is recorded once, "
+                                    "never twice", field="stream")
             stream_next[stream] = ss
             if cb is None:
                 leaf = sha((fmt % ("null", kind, payload, rec, seq, stream, ss)).encode()).digest()
@@ -241,6 +244,16 @@ class ChainWriter:
         return rows
 
     def _insert_events(self, rows: list[tuple]) -> None:
+        try:
+            self._insert_rows(rows)
+        except Exception as exc:  # the driver's IntegrityError (sqlite3 or psycopg)
+            if "opening" not in str(exc) or exc.__class__.__name__ not in ("IntegrityError", "CheckViolation"):
+                raise
+            again = next((r for r in rows if r[3] in OPENING_KINDS and r[2] != 1), None)
+            where = f"stream '{again[1]}' already holds a {again[3]} event" if again else "an opening event is repeated"
+            raise ConflictError(f"{where}: it is recorded once, never twice", field="stream") from None
+
+    def _insert_rows(self, rows: list[tuple]) -> None:
         """SQLite: whole blocks of ``ROWS_PER_INSERT`` rows per statement, the rest row by row."""
         cur, sql = self.cur, self.sql
         if sql.dialect != "sqlite" or len(rows) < ROWS_PER_INSERT:

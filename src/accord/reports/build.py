@@ -253,6 +253,10 @@ def build_report(
     raw = {k: v for k, v in raw.items() if k not in omitted}
     published = publish_all(raw, {name: BY_NAME[name] for name in raw}, threshold)
     secret = hidden_quantities(published, raw)
+    if history.releases and not any(s.name == "ddp_release" for s in extra_sections):
+        from .sections import release_sections  # imported public data: what the release can and cannot tell
+
+        extra_sections = [*release_sections(history, threshold), *extra_sections]
     sections = [suppress_section(sec, threshold, secret) for sec in extra_sections]
     t2 = time.perf_counter()
     params = {"threshold": threshold, "period": period, "backend": backend}

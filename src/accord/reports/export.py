@@ -45,7 +45,8 @@ def ledger_history(ledger: Any, size: int, stamp: dict[str, Any] | None = None) 
 def history_of_rows(rows: Any, stamp: dict[str, Any] | None = None) -> History:
     """A ``History`` of ``ledger_rows.read_ledger``'s result, its gaps and skipped events as notes."""
     notes = [*rows.gaps, *((f"events of kind {k} not counted (no report reads them)", n) for k, n in sorted(rows.skipped.items()))]
-    return History.from_frames(rows.tables, stamp=stamp, notes=notes, events=rows.events, encounters=rows.encounters)
+    return History.from_frames(rows.tables, stamp=stamp, notes=notes, events=rows.events, encounters=rows.encounters,
+                               releases=getattr(rows, "releases", []))
 
 
 def ledger_stamp(checkpoint: Any) -> dict[str, Any]:

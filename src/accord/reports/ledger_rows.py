@@ -52,7 +52,8 @@ ENCOUNTERS = {"encounter_id": pl.String(), "person_id": pl.String(), "booking_id
 
 #: FACTS read from the detainer alone; the rest need the person, the booking or the custodian.
 DETAINER_FACTS = frozenset({
-    "form", "issuing_component", "requests_hold", "requests_notify", "requests_transfer", "received_at",
+    "form", "issued_on", "form_in_use_on_issue", "issuing_component", "requests_hold", "requests_notify", "requests_transfer",
+    "received_at",
     "judicial_warrant_judge_kind", "judicial_warrant_basis", "judicial_pc_determination_only",
     "administrative_warrant_form", "served_on_subject", "outstanding_federal_felony_warrant",
 })
@@ -84,6 +85,10 @@ class LedgerState:
     encounters: list[dict[str, Any]] = field(default_factory=list)
     #: events not counted, by kind (``"<kind> (unreadable)"`` for a payload this version cannot read)
     skipped: Counter[str] = field(default_factory=Counter)
+    #: imported public data (``accord.ddp``): (stream, payload text) of each detainer, each release manifest
+    imported: list[Any] = field(default_factory=list)
+    releases: list[tuple[str, str]] = field(default_factory=list)
+    imported_rejected: Counter[str] = field(default_factory=Counter)
 
 
 Fold = Callable[[LedgerState, str], None]
@@ -186,6 +191,8 @@ class LedgerRows:
     skipped: Counter[str]
     #: ``(what is unknown, how many rows)``, e.g. ("detainers with no booking recorded", 1)
     gaps: list[tuple[str, int]]
+    #: the manifests (``import.ddp.release`` payloads, with their ``stream``) of the imported releases, in ledger order
+    releases: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_ledger(led: Any, on_event: Callable[[int], None] | None = None) -> LedgerRows:
@@ -196,6 +203,9 @@ def read_ledger(led: Any, on_event: Callable[[int], None] | None = None) -> Ledg
         n += 1
         if on_event is not None and n % 5000 == 0:
             on_event(5000)
+        if ev.kind in _IMPORTED:
+            _imported(s, ev)
+            continue
         fold = FOLDS.get(ev.kind)
         if fold is None:
             s.skipped[ev.kind] += 1
@@ -206,11 +216,57 @@ def read_ledger(led: Any, on_event: Callable[[int], None] | None = None) -> Ledg
             s.skipped[f"{ev.kind} (unreadable)"] += 1
     gaps: Counter[str] = Counter()
     tables = {"detainers": _detainers(s, gaps), "notices": _notices(s, gaps), "record_requests": _records(s, gaps)}
+    if s.imported:
+        tables["detainers"] = pl.concat([tables["detainers"], _imported_rows(s, gaps)], how="vertical")
     orphans = sum(1 for b, r in s.release.items() if not r.get("detainer_request_id") and b not in _detained(s))
     if orphans:
         gaps["releases with no detainer (nothing to count)"] += orphans
+    releases = [{**json.loads(raw), "stream": stream} for stream, raw in s.releases]
     return LedgerRows(tables=tables, encounters=pl.DataFrame(s.encounters, schema=ENCOUNTERS), events=n,
-                      skipped=s.skipped, gaps=sorted(gaps.items()))
+                      skipped=s.skipped, gaps=sorted(gaps.items()), releases=releases)
+
+
+#: imported public data (accord.ddp.events): folded with their stream, which names the file
+_IMPORTED = frozenset({"import.ddp.release", "import.ddp.detainer", "import.ddp.rejected"})
+
+
+@dataclass(frozen=True)
+class _Imported:
+    stream: str
+    payload_json: str
+
+
+def _imported(s: LedgerState, ev: Any) -> None:
+    if ev.kind == "import.ddp.detainer":
+        s.imported.append(_Imported(ev.stream, ev.payload_json))
+    elif ev.kind == "import.ddp.release":
+        s.releases.append((ev.stream, ev.payload_json))
+    else:  # a rejected row: counted by its release's manifest and shown in the release section
+        s.imported_rejected[ev.stream] += 1
+
+
+def _imported_rows(s: LedgerState, gaps: Counter[str]) -> pl.DataFrame:
+    """Imported detainers as history rows (``accord.ddp.history``), each likely-duplicate group counted once.
+
+    Every fact the release does not hold stays null, and the decision columns are null: nothing was
+    decided by a custodian in Accord (a replay under a pack decides them, ``accord simulate``)."""
+    from accord.ddp.history import detainer_rows, without_repeats
+
+    try:
+        rows = detainer_rows(s.imported)
+    except pl.exceptions.PolarsError:
+        s.skipped["import.ddp.detainer (unreadable)"] += len(s.imported)
+        return pl.DataFrame(schema={**DETAINERS, **{k: v for k, v in FACT_SCHEMA.items() if k not in DETAINERS}})
+    kept = without_repeats(rows)
+    # as for a recorded detainer with no end recorded: the release names no outcome (or one not recognised)
+    unsaid = int(kept["disposition"].is_null().sum())
+    if unsaid:
+        gaps["imported detainers whose outcome the release does not say or Accord does not recognise (counted pending)"] += unsaid
+        kept = kept.with_columns(pl.col("disposition").fill_null("pending"))
+    if kept.height < rows.height:
+        gaps["imported rows left out as likely duplicates of another row (same person key and prepare date)"] += (
+            rows.height - kept.height)
+    return kept.select(list(DETAINERS) + [c for c in FACT_NAMES if c not in DETAINERS])
 
 
 def history_from_ledger(led: Any, on_event: Callable[[int], None] | None = None) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:

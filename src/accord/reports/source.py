@@ -77,6 +77,8 @@ class History:
     events: int | None = None
     #: post-release encounters, for a ledger source (None otherwise)
     encounters: pl.DataFrame | None = None
+    #: manifests of the public releases imported into a ledger source (``import.ddp.release`` payloads)
+    releases: list[dict[str, Any]] = field(default_factory=list)
     _hash_thread: threading.Thread | None = None
     _hash_result: list[str] = field(default_factory=list)
 
@@ -102,7 +104,7 @@ class History:
     @classmethod
     def from_frames(cls, frames: dict[str, pl.DataFrame], stamp: dict[str, Any] | None = None,
                     notes: list[tuple[str, int]] | tuple = (), events: int | None = None,
-                    encounters: pl.DataFrame | None = None) -> "History":
+                    encounters: pl.DataFrame | None = None, releases: list[dict[str, Any]] | None = None) -> "History":
         """In-memory history (synthetic or exported from the ledger); stamped with ``stamp`` or a content hash."""
         if "detainers" not in frames:
             raise InputError("a history needs a detainers table", field="detainers")
@@ -122,7 +124,7 @@ class History:
         full = {t: f.cast({**{c: FACT_SCHEMA[c] for c in f.columns if c not in TABLES[t]}, **TABLES[t]})  # type: ignore[arg-type]
                 for t, f in full.items()}
         return cls(frames=full, stamp=stamp or {"kind": "frames", "sha256": hash_frames(full)}, notes=list(notes), events=events,
-                   encounters=encounters)
+                   encounters=encounters, releases=list(releases or []))
 
     def detainers_frame(self) -> pl.LazyFrame:
         """The detainers table as a polars LazyFrame (Parquet scanned, not loaded)."""

@@ -32,7 +32,7 @@ from accord.access.gateway import Gateway, gateway_for
 from accord.access.model import AccessRequest
 from accord.access.packs import Pack, load_pack, pack_for_custodian
 
-from .access_events import decision_events, record_stream
+from .access_events import _DECIDED, _DUE, _REQUESTED, decision_events, record_stream
 from .store import Store
 
 #: Requests per worker task and per ledger transaction.
@@ -200,12 +200,20 @@ def audit_requests(store: Store | Ledger, requests: Sequence[AccessRequest], *, 
         n_workers = 0  # one worker only adds hand-offs: the writer would wait for it anyway
     totals = [0, 0, 0, 0]  # allowed, denied, notices, events
     first = last = 0
+    late_skips: list[str] = []  # recorded by another writer after the look-up above
 
     def write(result: tuple[list[Prepared], int, int, int], size: int) -> None:
         nonlocal first, last
         prepared, allowed, denied, notices = result
         with store.transaction() as uow:  # the chunk's events and the read model's rows, together
-            stored = uow.append_prepared(prepared)
+            # Another run (or API worker) may have recorded some of these requests since they were
+            # looked up: this transaction holds the ledger's write lock, so what it sees now is final.
+            prepared, dropped = _without_recorded(prepared, uow.tx.known_streams(
+                p[1] for p in prepared if p[0] == _REQUESTED))
+            stored = uow.append_prepared(prepared) if prepared else []
+        if dropped:
+            late_skips.extend(dropped)
+            allowed, denied, notices = _recount(prepared)
         lo, hi = (stored[0].seq, stored[-1].seq) if stored else (0, 0)
         first = first or lo
         last = hi or last
@@ -239,6 +247,50 @@ def audit_requests(store: Store | Ledger, requests: Sequence[AccessRequest], *, 
                         write(result.get(), size)
         finally:
             _JOB = None
-    return BulkResult(requests=len(requests), recorded=len(fresh), allowed=totals[0], denied=totals[1],
-                      notices=totals[2], events=totals[3], first_seq=first, last_seq=last, workers=n_workers,
-                      skipped=skipped)
+    return BulkResult(requests=len(requests), recorded=len(fresh) - len(late_skips), allowed=totals[0],
+                      denied=totals[1], notices=totals[2], events=totals[3], first_seq=first, last_seq=last,
+                      workers=n_workers, skipped=skipped + tuple(late_skips))
+
+
+def _groups(prepared: Sequence[Prepared]) -> list[tuple[int, int]]:
+    """``(start, end)`` of each request's events: its record.requested and what follows it (see decision_events)."""
+    starts = [i for i, p in enumerate(prepared) if p[0] == _REQUESTED]
+    return [(s, e) for s, e in zip(starts, starts[1:] + [len(prepared)])]
+
+
+def _without_recorded(prepared: list[Prepared], known: set[str]) -> tuple[list[Prepared], list[str]]:
+    """``prepared`` less every request whose stream already holds events (with the events it causes),
+    its BatchRef placeholders renumbered; and the ids of the requests left out."""
+    if not known:
+        return prepared, []
+    out: list[Prepared] = []
+    dropped: list[str] = []
+    new_pos: dict[int, int] = {}
+    for s, e in _groups(prepared):
+        stream = prepared[s][1]
+        if stream in known:
+            dropped.append(stream.removeprefix("record/"))
+            continue
+        for i in range(s, e):
+            kind, st, cb, payload = prepared[i]
+            new_pos[i] = len(out)
+            if cb is not None and cb < 0:
+                cb = -(new_pos[-cb - 1] + 1)
+            out.append((kind, st, cb, payload))
+    return out, dropped
+
+
+def _recount(prepared: Sequence[Prepared]) -> tuple[int, int, int]:
+    """(allowed, denied, notices) of the requests left in ``prepared``."""
+    import json
+
+    allowed = denied = notices = 0
+    for kind, _, _, payload in prepared:
+        if kind == _DECIDED:
+            if json.loads(payload).get("outcome") == "allow":
+                allowed += 1
+            else:
+                denied += 1
+        elif kind == _DUE:
+            notices += 1
+    return allowed, denied, notices

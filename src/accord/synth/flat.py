@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from accord.domain.enums import OffenseCategory, OffenseLevel
+from accord.domain.forms import ISSUE_DAY_ZONE, form_spec
 from accord.law.facts import FACT_SCHEMA
 
 from .catalogue import CATEGORIES, OFFENCES
@@ -74,6 +75,25 @@ def _ts(us: np.ndarray) -> pl.Series:
     return pl.Series(us, dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
+def _issue_days(us: np.ndarray) -> pl.Series:
+    """The day of issue as ``DetainerRequest.issued_on`` counts it (accord.domain.forms.ISSUE_DAY_ZONE)."""
+    return _ts(us).dt.convert_time_zone(ISSUE_DAY_ZONE.key).dt.date()
+
+
+def _in_use(forms: tuple[str, ...], form: np.ndarray, days: pl.Series) -> pl.Series:
+    """``form_in_use_on_issue`` from the catalogue's dates (accord.domain.forms)."""
+    out = np.ones(len(form), dtype=bool)
+    day = days.to_numpy()
+    for i, name in enumerate(forms):
+        spec = form_spec(name)
+        sel = form == i
+        if spec.in_use_from is not None:
+            out[sel] &= day[sel] >= np.datetime64(spec.in_use_from)
+        if spec.in_use_until is not None:
+            out[sel] &= day[sel] < np.datetime64(spec.in_use_until)
+    return pl.Series(out)
+
+
 def facts_frame(c: Cohort, profile: Profile, id_prefix: str) -> pl.DataFrame:
     """FACTS + history columns (before any decision) + latent ``_`` columns for what happens next."""
     n = len(c)
@@ -103,6 +123,8 @@ def facts_frame(c: Cohort, profile: Profile, id_prefix: str) -> pl.DataFrame:
             "requests_hold": c.box1 | legacy_hold,
             "requests_notify": c.box1 | c.box2 | legacy_hold | (form == 3),
             "requests_transfer": c.box1 | c.box2 | legacy_hold | (form == 4),
+            "issued_on": _issue_days(c.issued_us),
+            "form_in_use_on_issue": _in_use(FORMS, form, _issue_days(c.issued_us)),
             "received_at": _ts(c.received_us),
             "release_eligible_at": _ts(c.eligible_us),
             "arrested_at": _ts(c.booked_us),

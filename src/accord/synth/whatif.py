@@ -26,9 +26,10 @@ METRICS = (
     ("holds", "Held past release"),
     ("notifications", "Release notified"),
     ("transfers", "Transferred at release"),
-    ("declined", "Declined under this law (none of the requested actions allowed)"),
+    ("declined", "Declined under this law (every requested action decided, none allowed)"),
     ("required", "Compliance required by law"),
     ("insufficient_facts", "Insufficient facts"),
+    ("before_law", "Received before this law took effect (not decided)"),
 )
 
 
@@ -57,15 +58,21 @@ def _metrics(combos: pl.DataFrame, prefix: str) -> dict[str, int]:
         for act, req in _REQUESTED.items()
     ]
     acts = [pl.col(f"{prefix}decision_{a}") for a in _REQUESTED]
+    undecided = [(pl.col(req).is_null() | pl.col(req)).fill_null(False)
+                 & (pl.col(f"{prefix}decision_{act}") == "insufficient_facts").fill_null(False) for act, req in _REQUESTED.items()]
+    # requested, yet no outcome at all: the row was received before the pack's law took effect
+    no_law = [pl.col(req).fill_null(False) & pl.col(f"{prefix}decision_{act}").is_null() for act, req in _REQUESTED.items()]
     n = pl.col("n")
     row = combos.select(
         n.sum().alias("detainers"),
         n.filter(allowed[0]).sum().alias("holds"),
         n.filter(allowed[1]).sum().alias("notifications"),
         n.filter(allowed[2]).sum().alias("transfers"),
-        n.filter(~pl.any_horizontal(allowed)).sum().alias("declined"),
+        # a row with an undecided requested action is not counted declined: its facts might allow it
+        n.filter(~pl.any_horizontal(allowed) & ~pl.any_horizontal(undecided) & ~pl.any_horizontal(no_law)).sum().alias("declined"),
         n.filter(pl.any_horizontal([(a == "require").fill_null(False) for a in acts])).sum().alias("required"),
         n.filter(pl.any_horizontal([(a == "insufficient_facts").fill_null(False) for a in acts])).sum().alias("insufficient_facts"),
+        n.filter(pl.any_horizontal(no_law)).sum().alias("before_law"),
     ).row(0, named=True)
     return {k: int(v or 0) for k, v in row.items()}
 
