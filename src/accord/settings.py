@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     webhook_allow_loopback_http: bool = Field(
         False, description="Allow http:// and 127.0.0.1 webhook URLs (tests and local receivers only)")
 
+    # -- console (accord.console): officers' and auditors' sign-in ------------------------------
+    console_lockout_failures: int = Field(5, ge=1, le=100, description="Wrong passwords in a row that lock a console account")
+    console_lockout_seconds: float = Field(900.0, gt=0, description="How long a locked console account refuses sign-in")
+    console_session_seconds: float = Field(12 * 3600.0, gt=0, description="How long a console sign-in lasts (one shift)")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

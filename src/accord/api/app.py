@@ -21,6 +21,8 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from accord import __version__
+from accord.console import web as console
+from accord.console.users import ensure_tables as ensure_console_tables
 from accord.settings import Settings, get_settings
 
 from . import logs, problems, routes
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
         app.state.store = Store.open(settings.database_url) if own else store
         try:
             ensure_tables(app.state.store.engine)
+            ensure_console_tables(app.state.store.engine)
             async with AsyncExitStack() as stack:
                 for component in COMPONENTS:
                     await stack.enter_async_context(component(app))
@@ -68,9 +71,11 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
 
         app.state.store = store
         ensure_tables(store.engine)
+        ensure_console_tables(store.engine)
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
     problems.install(app)
     routes.include(app)
+    console.install(app)  # the officers' console at /console (HTML; not in the OpenAPI document)
     if settings.docs:
         _docs(app)
     app.add_middleware(SizeLimits, body_limit=settings.body_limit_bytes, header_limit=settings.header_limit_bytes)

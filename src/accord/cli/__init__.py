@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from . import access, clocks, demo, imports, law, ledger, registry, reports, serve, synth, tokens
+from . import access, clocks, demo, imports, law, ledger, registry, reports, serve, synth, tokens, users
 
 app = typer.Typer(
     name="accord",
@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 #: Order is the order in ``--help``.
-for _group in (demo, ledger, law, access, registry, tokens, serve, clocks, reports, synth, imports):
+for _group in (demo, ledger, law, access, registry, tokens, users, serve, clocks, reports, synth, imports):
     _group.register(app)
 
 

@@ -16,7 +16,7 @@ def serve(
     workers: Annotated[Optional[int], typer.Option("--workers", help="Server processes \\[default: 1, $ACCORD_WORKERS]", show_default=False)] = None,  # noqa: UP007
     db: DbOption = None,
 ) -> None:
-    """Serve the agencies' HTTP API (/v1, OpenAPI at /openapi.json, docs at /docs).
+    """Serve the agencies' HTTP API (/v1, OpenAPI at /openapi.json, docs at /docs) and the officers' console (/console).
 
     Settings come from ACCORD_* variables (README lists them); options override them. Several
     workers are safe: the ledger's head lock serialises appends (on PostgreSQL and SQLite).
@@ -48,10 +48,12 @@ def serve(
 def _prepare(url: str) -> None:
     """Create or migrate every table once, before workers start (they then find them current)."""
     from accord.api.tokens import ensure_tables
+    from accord.console.users import ensure_tables as ensure_console_tables
     from accord.service.store import Store
 
     with Store.open(url) as store:
         ensure_tables(store.engine)
+        ensure_console_tables(store.engine)
 
 
 def register(app: typer.Typer) -> None:

@@ -213,4 +213,26 @@ def letter(reader, actor: Actor, notice_id: str) -> str:
     return render(reader, notice_id, reader.now)
 
 
-__all__ = ["overview", "letter", "ClocksView", "stamp"]
+class MessageAbout(_View):
+    """A message the outbox owes or sent about one request (the console's "notifications" of a detainer)."""
+
+    type: str
+    agency_id: str
+    channel: str
+    state: str = Field(description="pending | sent | no_endpoint | ready (a letter) | failed")
+    created_at: datetime | None
+
+
+def messages_about(reader, actor: Actor, subject: str, limit: int = 100) -> list[MessageAbout]:
+    """The outbox's messages about ``subject`` (a request id) that ``actor`` may see, oldest first."""
+    actor.require("read", "submit", "officer", "auditor")
+    m = schema.messages
+    q = sa.select(m.c.type, m.c.agency_id, m.c.channel, m.c.state, m.c.created_at).where(m.c.subject == subject)
+    if (w := _tenant(actor, m.c.agency_id, m.c.owner_agency_id)) is not None:
+        q = q.where(w)
+    q = q.order_by(m.c.event_seq, m.c.message_id).limit(limit)
+    return [MessageAbout(type=r.type, agency_id=r.agency_id, channel=r.channel, state=r.state,
+                         created_at=moment(r.created_at)) for r in reader.connection.execute(q)]
+
+
+__all__ = ["overview", "letter", "messages_about", "ClocksView", "stamp"]
