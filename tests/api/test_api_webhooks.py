@@ -47,7 +47,14 @@ def test_an_agency_registers_an_endpoint_sees_its_secret_once_and_only_its_own(l
     ep = first.json()
     assert ep["secret"].startswith("whsec_") and ep["agency_id"] == ICE and ep["state"] == "active"
     again = local.post("ice", HOOKS, body, key="ep-1")  # a retry: the same endpoint, not a second one
-    assert again.status_code == 201 and again.json() == ep and again.headers["Idempotent-Replayed"] == "true"
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    # the same endpoint, but the secret is shown once: it is not kept with the stored response either
+    assert again.json() == {**ep, "secret": again.json()["secret"]} and ep["secret"] not in again.text
+    import sqlalchemy as sa
+
+    with local.store.engine.connect() as c:
+        kept = " ".join(r[0] for r in c.execute(sa.text("SELECT body FROM api_idempotency")))
+    assert ep["secret"] not in kept
 
     listed = local.get("ice", HOOKS)
     assert listed.status_code == 200 and [e["endpoint_id"] for e in listed.json()] == [ep["endpoint_id"]]
@@ -153,3 +160,18 @@ def test_clocks_show_each_agency_the_holds_and_notices_it_may_see(api: Api) -> N
     assert police["holds"] == [] and police["notices"] == [] and police["failed"] == []
     assert api.get("jail", "/v1/clocks", params={"limit": 0}).status_code == 422
     assert api.client.get("/v1/clocks").status_code == 401
+
+
+def test_notices_show_an_issuer_only_what_the_decision_lets_it_learn(api: Api) -> None:
+    # The same rule as /v1/clocks: ICE may see det-1's notices (NYC lets the jail tell it), not det-4's.
+    _detain_via_api(api, 1)
+    _california(api, 4)
+    listed = api.get("ice", "/v1/notices")
+    assert listed.status_code == 200, listed.text
+    body = json.dumps(listed.json())
+    assert "det-4" not in body
+    audit = json.dumps(api.get("auditor", "/v1/notices").json())
+    assert "det-4" in audit and "det-1" in audit
+    hidden = [n for n in api.get("auditor", "/v1/notices").json()["items"] if n["about_request_id"] == "det-4"]
+    assert hidden
+    assert api.get("ice", f"/v1/notices/{hidden[0]['notice_id']}").status_code == 404

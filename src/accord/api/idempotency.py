@@ -72,8 +72,12 @@ def post_context(store: Store, method: str, path: str, body: bytes, token_id: st
     return PostContext(store, token_id, None if key is None else parse_key(key), fingerprint(method, path, body))
 
 
-def run(ctx: PostContext, action: Callable[[UnitOfWork], BaseModel], status: int = 201) -> Response:
-    """Run ``action`` in one unit of work, once per (token, key): a replay returns the first response."""
+def run(ctx: PostContext, action: Callable[[UnitOfWork], BaseModel], status: int = 201,
+        kept_as: Callable[[BaseModel], BaseModel] | None = None) -> Response:
+    """Run ``action`` in one unit of work, once per (token, key): a replay returns the first response.
+
+    ``kept_as`` turns the response into what is stored for replays, when the first one holds a secret
+    that must be shown once only (a webhook's signing secret): a replay returns that version."""
     t = schema.idempotency
     with ctx.store.transaction() as uow:
         if ctx.key is not None:
@@ -90,8 +94,9 @@ def run(ctx: PostContext, action: Callable[[UnitOfWork], BaseModel], status: int
         if ctx.key is not None:
             from accord.service.projector import stamp
 
+            kept_body = body if kept_as is None else kept_as(view).model_dump_json()
             uow.connection.execute(t.insert().values(token_id=ctx.token_id, key=ctx.key, fingerprint=ctx.fingerprint,
-                                                     status=status, body=body, created_at=stamp(uow.now)))
+                                                     status=status, body=kept_body, created_at=stamp(uow.now)))
         seqs = list(range(uow.tx.size_at_start + 1, uow.tx.size + 1))
     note_seqs(seqs)
     return Response(body, status_code=status, media_type="application/json")

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.errors import NotFoundError
 from accord.service import schema as rm
 from accord.service.actors import Actor
-from accord.service.lifecycle import issuer_may_learn_release
+from accord.service.lifecycle import hidden_from_issuer
 
 from . import schema
 from .letters import stored
@@ -95,11 +95,7 @@ def _tenant(actor: Actor, *columns: sa.ColumnElement) -> sa.ColumnElement | None
     return sa.or_(*(c == actor.agency_id for c in columns))
 
 
-def _hidden_from_issuer(actor: Actor, custodian: str | None, issuer: str | None, outcomes: str | None) -> bool:
-    """Is ``actor`` only the issuing agency of a detainer whose decision does not let it learn the release?"""
-    if actor.sees_all or actor.agency_id is None or actor.agency_id == custodian or actor.agency_id != issuer:
-        return False
-    return not issuer_may_learn_release(json.loads(outcomes or "{}"))
+_hidden_from_issuer = hidden_from_issuer
 
 
 def _visible(actor: Actor, rows: Iterable[Any], limit: int) -> Iterator[Any]:

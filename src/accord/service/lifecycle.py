@@ -20,8 +20,10 @@ application layer calls them before it appends anything.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from accord.errors import ConflictError
 
@@ -92,6 +94,16 @@ def issuer_state(state: DetainerState, outcomes: Mapping[str, str]) -> DetainerS
 
 def issuer_may_learn_release(outcomes: Mapping[str, str]) -> bool:
     return outcomes.get(NOTIFY) in PERMITTED
+
+
+def hidden_from_issuer(actor: Any, custodian: str | None, issuer: str | None, outcomes_json: str | None) -> bool:
+    """Is ``actor`` (an ``Actor``) only the issuing agency of a detainer whose decision does not let it
+    learn the release? Then its hold, clock and the notices about it are not shown to that agency: a
+    running hold, a due date or a notice to the person tell that the person is in custody and when they
+    leave it (NYC Admin Code §9-131)."""
+    if actor.sees_all or actor.agency_id is None or actor.agency_id == custodian or actor.agency_id != issuer:
+        return False
+    return not issuer_may_learn_release(json.loads(outcomes_json or "{}"))
 
 
 def after_release(state: DetainerState, outcomes: Mapping[str, str], to_immigration: bool) -> DetainerState:

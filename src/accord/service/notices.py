@@ -14,13 +14,31 @@ from accord.ledger import NewEvent
 
 from . import schema
 from .actors import Actor
+from .lifecycle import hidden_from_issuer
 from .projector import stamp
 from .store import UnitOfWork
 from .views import NoticeView, notice_view
 
 
-def _visible(actor: Actor, row: dict[str, Any]) -> bool:
-    return actor.may_see(row["owed_by_agency_id"], row["requester_agency_id"])
+def _visible(actor: Actor, row: dict[str, Any], reader: Any = None) -> bool:
+    if not actor.may_see(row["owed_by_agency_id"], row["requester_agency_id"]):
+        return False
+    if reader is None or row["about"] != "detainer" or actor.sees_all or actor.agency_id == row["owed_by_agency_id"]:
+        return True
+    d = reader.row(schema.detainers, row["about_request_id"])
+    return d is None or not hidden_from_issuer(actor, d["custodian_agency_id"], d["issuing_agency_id"], d["outcomes"])
+
+
+def _with_detainer(q: Any) -> Any:
+    """``q`` (a select of notices) with the columns of the detainer each is about, for ``hidden_from_issuer``."""
+    t, d = schema.notices, schema.detainers
+    join = t.outerjoin(d, sa.and_(t.c.about == "detainer", d.c.request_id == t.c.about_request_id))
+    return q.add_columns(d.c.custodian_agency_id.label("d_custodian"), d.c.issuing_agency_id.label("d_issuer"),
+                         d.c.outcomes.label("d_outcomes")).select_from(join)
+
+
+def _shown(actor: Actor, r: Any) -> bool:
+    return r.d_issuer is None or not hidden_from_issuer(actor, r.d_custodian, r.d_issuer, r.d_outcomes)
 
 
 def list_notices(reader: Any, actor: Actor, *, state: str | None = "owed", overdue_at: datetime | None = None,
@@ -38,12 +56,21 @@ def list_notices(reader: Any, actor: Actor, *, state: str | None = "owed", overd
         q = q.where(t.c.about_request_id == about_request_id)
     if after is not None:  # keyset on (due_by, notice_id), the list's order
         cursor = reader.row(t, after)
-        if cursor is None or not _visible(actor, cursor):
+        if cursor is None or not _visible(actor, cursor, reader):
             raise InputError(f"no notice {after} to page after", field="after")
         q = q.where(sa.or_(t.c.due_by > cursor["due_by"], sa.and_(t.c.due_by == cursor["due_by"], t.c.notice_id > after)))
-    q = q.order_by(t.c.due_by, t.c.notice_id).limit(limit)
+    q = q.order_by(t.c.due_by, t.c.notice_id)
     now = reader.now
-    return [notice_view(dict(r), now) for r in reader.connection.execute(q).mappings()]
+    if actor.sees_all:
+        return [notice_view(dict(r), now) for r in reader.connection.execute(q.limit(limit)).mappings()]
+    # An issuer does not see the notices of a detainer whose decision keeps the release from it.
+    out: list[NoticeView] = []
+    for r in reader.connection.execute(_with_detainer(q)):
+        if len(out) >= limit:
+            break
+        if _shown(actor, r):
+            out.append(notice_view({c.name: r._mapping[c.name] for c in t.c}, now))
+    return out
 
 
 def count_notices(reader: Any, actor: Actor, now: datetime) -> dict[str, int]:
@@ -53,7 +80,14 @@ def count_notices(reader: Any, actor: Actor, now: datetime) -> dict[str, int]:
     if not actor.sees_all:
         q = q.where(sa.or_(t.c.owed_by_agency_id == actor.agency_id, t.c.requester_agency_id == actor.agency_id))
     out = {"owed": 0, "overdue": 0, "sent": 0}
-    for state, past, n in reader.connection.execute(q):
+    if actor.sees_all:
+        counted = ((state, past, n) for state, past, n in reader.connection.execute(q))
+    else:
+        rows = sa.select(t.c.state, (t.c.due_by < stamp(now)).label("past"), t.c.owed_by_agency_id, t.c.requester_agency_id)
+        rows = _with_detainer(rows.where(sa.or_(t.c.owed_by_agency_id == actor.agency_id,
+                                                t.c.requester_agency_id == actor.agency_id)))
+        counted = ((r.state, r.past, 1) for r in reader.connection.execute(rows) if _shown(actor, r))
+    for state, past, n in counted:
         out[state] = out.get(state, 0) + n
         if state == "owed" and past:
             out["overdue"] += n
@@ -62,7 +96,7 @@ def count_notices(reader: Any, actor: Actor, now: datetime) -> dict[str, int]:
 
 def get_notice(reader: Any, actor: Actor, notice_id: str) -> NoticeView:
     row = reader.row(schema.notices, notice_id)
-    if row is None or not _visible(actor, row):
+    if row is None or not _visible(actor, row, reader):
         raise NotFoundError(f"no notice {notice_id}", field="notice_id")
     return notice_view(row, reader.now)
 

@@ -8,7 +8,7 @@ agency's endpoint is "not found" (404), never 403.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Any, Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
@@ -39,7 +39,15 @@ def register_endpoint(request: Request, body: JsonBody[EndpointBody], actor: Sub
     allow = request.app.state.settings.webhook_allow_loopback_http
     return idempotency.run(post, lambda uow: webhooks.register(
         uow, actor, body.url, agency_id=body.agency_id, event_types=body.event_types, description=body.description,
-        allow_loopback=allow))
+        allow_loopback=allow), kept_as=_without_secret)
+
+
+#: what a replay of the registration (same Idempotency-Key) shows instead of the secret, which is not kept there
+SECRET_NOT_REPEATED = "(shown once, in the first response to this request; remove the endpoint and register it again for a new one)"
+
+
+def _without_secret(view: Any) -> Any:
+    return view.model_copy(update={"secret": SECRET_NOT_REPEATED})
 
 
 @router.get("", response_model=list[EndpointView], summary="Your agency's endpoints (every one for an auditor); never a secret")
