@@ -238,3 +238,24 @@ def test_report_build_replay_sections_and_verify_on_the_cli(imported: str, tmp_p
     assert "replay_outcomes: matches" in check.stdout and "ddp_release_facts: matches" in check.stdout
     bad = runner.invoke(app, ["report", "build", "--db", imported, "--out", str(tmp_path / "x"), "--by", "state"])
     assert bad.exit_code != 0 and "--replay" in bad.output and not (tmp_path / "x").exists()
+
+
+def test_likely_duplicates_count_once_unless_asked_and_verify_recomputes_the_same(imported: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    counts = {}
+    for name, extra in (("once", []), ("each", ["--include-duplicates"])):
+        out = tmp_path / name
+        res = runner.invoke(app, ["report", "build", "--db", imported, "--out", str(out), "--replay", "nyc_doc", *extra],
+                            env={"COLUMNS": "200"})
+        assert res.exit_code == 0, res.output
+        rows = json.loads((out / "replay_outcomes.json").read_text())["rows"]
+        counts[name] = {r["outcome"]: r["detainers"] for r in rows}
+        check = runner.invoke(app, ["report", "verify", str(out), "--db", imported], env={"COLUMNS": "200"})
+        assert check.exit_code == 0 and "replay_outcomes: matches" in check.stdout, check.output
+    # G4's two likely duplicates (pending charges, 2013: declined under NYC's law then) count in the second only
+    assert counts["once"]["declined"] == 10 and counts["each"]["declined"] == 12
+    assert {k: v for k, v in counts["each"].items() if k != "declined"} == {k: v for k, v in counts["once"].items() if k != "declined"}
+    sim = runner.invoke(app, ["simulate", "--history", imported, "--pack", "nyc_doc", "--against", "texas",
+                              "--include-duplicates"], env={"COLUMNS": "200"})
+    assert sim.exit_code == 0, sim.output
+    assert f"{HISTORY_ROWS + 2}" in sim.stdout

@@ -43,6 +43,8 @@ def build(
     replay: Annotated[list[str] | None, typer.Option("--replay", help="Also decide every detainer under this law pack "
                                                      "(repeatable), counting apart those that depend on facts the data lacks.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="With --replay: also by state, facility, office or month.")] = None,
+    include_duplicates: Annotated[bool, typer.Option("--include-duplicates", help="Count imported rows flagged as likely "
+                                                     "duplicates each (default: once per group).")] = False,
 ) -> None:
     """Compute every report table, suppress small cells, and write HTML, CSV and JSON stamped with the source."""
     try:
@@ -57,9 +59,11 @@ def build(
                 from accord.reports.export import history_from_ledger
 
                 with Ledger.open(db, create=False) as led:
-                    source = history_from_ledger(led)
+                    source = history_from_ledger(led, include_duplicates=include_duplicates)
             else:
                 assert history is not None
+                if include_duplicates:
+                    raise InputError("--include-duplicates applies to a ledger's imported rows: give --db URL", field="include_duplicates")
                 source = History.from_parquet(history)
             extra = []
             if replay:

@@ -61,7 +61,7 @@ def check_cmd(seed: int = typer.Option(0, "--seed"), pack: str = typer.Option("n
         raise typer.Exit(1)
 
 
-def load_history(source: str) -> Any:  # polars.LazyFrame
+def load_history(source: str, include_duplicates: bool = False) -> Any:  # polars.LazyFrame
     """A detainers history: a ledger URL (exported), a Parquet file, or a history directory."""
     import polars as pl
 
@@ -71,7 +71,7 @@ def load_history(source: str) -> Any:  # polars.LazyFrame
         from accord.reports.ledger_rows import history_from_ledger
 
         with Ledger.open(source, create=False) as led:
-            tables, _ = history_from_ledger(led)
+            tables, _ = history_from_ledger(led, include_duplicates=include_duplicates)
         return tables["detainers"].lazy()
     path = Path(source)
     if path.is_dir():
@@ -125,6 +125,7 @@ def register(app: typer.Typer) -> None:
         top: int = typer.Option(15, "--top", help="Rule combinations to list."),
         json_out: Path | None = typer.Option(None, "--json", help="Also write the tables as JSON here."),
         by: str | None = typer.Option(None, "--by", help="Also break each law's answers down by state, facility, office or month."),
+        include_duplicates: bool = typer.Option(False, "--include-duplicates", help="Count imported rows flagged as likely duplicates each (default: once per group)."),
     ) -> None:
         """Replay every detainer of a history under two packs and show what would differ, and which rules drove it."""
         import polars as pl
@@ -140,7 +141,7 @@ def register(app: typer.Typer) -> None:
 
             if by is not None and by not in BY:
                 raise InputError(f"unknown breakdown '{by}' (expected one of {', '.join(BY)})", field="by")
-            frame = load_history(history)
+            frame = load_history(history, include_duplicates=include_duplicates)
             w = compare(frame, against, pack, as_of=on)
             replays = [replay(frame, p, by=by, as_of=on) for p in (against, pack)]
         except AccordError as err:

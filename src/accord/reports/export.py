@@ -39,7 +39,8 @@ def ledger_history(ledger: Any, size: int, stamp: dict[str, Any] | None = None) 
     """The history of the first ``size`` events, with notes saying what those events did not cover."""
     from .ledger_rows import read_ledger
 
-    return history_of_rows(read_ledger(LedgerPrefix(ledger, size)), stamp)
+    include = bool((stamp or {}).get("include_duplicates"))
+    return history_of_rows(read_ledger(LedgerPrefix(ledger, size), include_duplicates=include), stamp)
 
 
 def history_of_rows(rows: Any, stamp: dict[str, Any] | None = None) -> History:
@@ -55,10 +56,16 @@ def ledger_stamp(checkpoint: Any) -> dict[str, Any]:
             "public_key": d["public_key"], "key_id": d["key_id"], "origin": d["origin"], "created_at": d["created_at"]}
 
 
-def history_from_ledger(ledger: Any) -> History:
-    """Sign a checkpoint of the ledger now and export the history it covers, stamped with it."""
+def history_from_ledger(ledger: Any, include_duplicates: bool = False) -> History:
+    """Sign a checkpoint of the ledger now and export the history it covers, stamped with it.
+
+    ``include_duplicates`` (imported rows flagged as likely duplicates counted each) is kept in the
+    stamp, so that ``report verify`` recomputes the same history."""
     cp = ledger.checkpoint()
-    return ledger_history(ledger, cp.size, ledger_stamp(cp))
+    stamp = ledger_stamp(cp)
+    if include_duplicates:
+        stamp["include_duplicates"] = True
+    return ledger_history(ledger, cp.size, stamp)
 
 
 def history_at_stamp(ledger: Any, stamp: dict[str, Any]) -> History:

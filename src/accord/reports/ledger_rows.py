@@ -195,8 +195,10 @@ class LedgerRows:
     releases: list[dict[str, Any]] = field(default_factory=list)
 
 
-def read_ledger(led: Any, on_event: Callable[[int], None] | None = None) -> LedgerRows:
-    """Fold every event of ``led`` (a ``Ledger`` or anything with its ``events()``) into history rows."""
+def read_ledger(led: Any, on_event: Callable[[int], None] | None = None, *, include_duplicates: bool = False) -> LedgerRows:
+    """Fold every event of ``led`` (a ``Ledger`` or anything with its ``events()``) into history rows.
+
+    Imported public rows flagged as likely duplicates count once per group unless ``include_duplicates``."""
     s = LedgerState()
     n = 0
     for ev in led.events():
@@ -217,7 +219,7 @@ def read_ledger(led: Any, on_event: Callable[[int], None] | None = None) -> Ledg
     gaps: Counter[str] = Counter()
     tables = {"detainers": _detainers(s, gaps), "notices": _notices(s, gaps), "record_requests": _records(s, gaps)}
     if s.imported:
-        tables["detainers"] = pl.concat([tables["detainers"], _imported_rows(s, gaps)], how="vertical")
+        tables["detainers"] = pl.concat([tables["detainers"], _imported_rows(s, gaps, include_duplicates)], how="vertical")
     orphans = sum(1 for b, r in s.release.items() if not r.get("detainer_request_id") and b not in _detained(s))
     if orphans:
         gaps["releases with no detainer (nothing to count)"] += orphans
@@ -245,7 +247,7 @@ def _imported(s: LedgerState, ev: Any) -> None:
         s.imported_rejected[ev.stream] += 1
 
 
-def _imported_rows(s: LedgerState, gaps: Counter[str]) -> pl.DataFrame:
+def _imported_rows(s: LedgerState, gaps: Counter[str], include_duplicates: bool = False) -> pl.DataFrame:
     """Imported detainers as history rows (``accord.ddp.history``), each likely-duplicate group counted once.
 
     Every fact the release does not hold stays null, and the decision columns are null: nothing was
@@ -257,7 +259,11 @@ def _imported_rows(s: LedgerState, gaps: Counter[str]) -> pl.DataFrame:
     except pl.exceptions.PolarsError:
         s.skipped["import.ddp.detainer (unreadable)"] += len(s.imported)
         return pl.DataFrame(schema={**DETAINERS, **{k: v for k, v in FACT_SCHEMA.items() if k not in DETAINERS}})
-    kept = without_repeats(rows)
+    kept = rows if include_duplicates else without_repeats(rows)
+    if include_duplicates and "ddp_repeat" in rows.columns:
+        repeats = int(rows["ddp_repeat"].fill_null(False).sum())
+        if repeats:
+            gaps["imported rows kept although they are likely duplicates of another row (asked for: --include-duplicates)"] += repeats
     # as for a recorded detainer with no end recorded: the release names no outcome (or one not recognised)
     unsaid = int(kept["disposition"].is_null().sum())
     if unsaid:
@@ -269,9 +275,10 @@ def _imported_rows(s: LedgerState, gaps: Counter[str]) -> pl.DataFrame:
     return kept.select(list(DETAINERS) + [c for c in FACT_NAMES if c not in DETAINERS])
 
 
-def history_from_ledger(led: Any, on_event: Callable[[int], None] | None = None) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+def history_from_ledger(led: Any, on_event: Callable[[int], None] | None = None, *,
+                        include_duplicates: bool = False) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """(``{"detainers", "notices", "record_requests"}`` frames, encounters frame) from every event."""
-    rows = read_ledger(led, on_event)
+    rows = read_ledger(led, on_event, include_duplicates=include_duplicates)
     return rows.tables, rows.encounters
 
 
