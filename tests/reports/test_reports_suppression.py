@@ -156,8 +156,12 @@ def test_complements_lose_no_more_than_the_greedy_choice(rows, threshold):
     hidden = suppress_cells(values, cons, threshold)
     primary = {c for c, v in values.items() if 0 < v < threshold}
     greedy = _greedy(values, cons, set(primary), threshold, _Picker(values, frozenset(), frozenset()), frozenset())
-    assert sum(values[c] for c in hidden) <= sum(values[c] for c in greedy)
-    assert all(values[c] > 0 for c in hidden - primary), "a published zero is never a complement"
+    # the loss the programme minimises: each hidden cell its value plus one (fewer and smaller cells win)
+    assert sum(values[c] + 1 for c in hidden) <= sum(values[c] + 1 for c in greedy)
+    if any(values[c] == 0 for c in hidden - primary):
+        # a published zero is a complement of last resort only: where the programme (zeros banned) found no
+        # protection and adding complements one at a time needs a zero too
+        assert any(values[c] == 0 for c in greedy - primary), "a published zero hidden although greedy needs none"
 
 
 def test_one_complement_shared_by_two_small_cells():

@@ -92,17 +92,37 @@ def suppress_cells(
     pick = _Picker(values, frozenset(known), frozenset(keep))
     program = _Programme(values, constraints, primary, frozenset(known), frozenset(keep), threshold, suppress_zeros)
     hidden = set(primary)
-    for _ in range(MAX_ROUNDS):
+    found: set[Cell] | None = None
+    for round_no in range(MAX_ROUNDS):
         chosen = program.solve()
         if chosen is None:  # no optimum in time: complete greedily from the primaries
             break
         hidden = chosen
         pinned = _audit(values, constraints, hidden, threshold, frozenset(sensitive))
         if not pinned:
-            return hidden
+            if round_no == 0:
+                # the optimum of conditions every safe choice meets, and safe: nothing hides less
+                return hidden
+            found = hidden
+            break
         if not program.cut(hidden, pinned):
             break
-    return _greedy(values, constraints, hidden, threshold, pick, frozenset(sensitive))
+    if found is None:
+        found = _greedy(values, constraints, hidden, threshold, pick, frozenset(sensitive))
+    # The cuts only steer the programme (they are not valid inequalities), so after them its answer can hide
+    # more than adding complements one at a time from the primaries: keep whichever loses less.
+    plain = _greedy(values, constraints, set(primary), threshold, pick, frozenset(sensitive))
+    return min((found, plain), key=lambda h: (_hides_zero(values, h - primary), _loss(values, h)))
+
+
+def _loss(values: Mapping[Cell, int], hidden: set[Cell]) -> int:
+    """The information a choice hides, as the programme counts it: each cell its value plus one."""
+    return sum(values[c] + 1 for c in hidden)
+
+
+def _hides_zero(values: Mapping[Cell, int], complements: set[Cell]) -> bool:
+    """A published zero used as a complement (the reader is told zeros are published): a last resort."""
+    return any(values[c] == 0 for c in complements)
 
 
 #: rounds of solve-audit-cut before the greedy step finishes the job
