@@ -21,7 +21,7 @@ from .migrate import ensure_schema
 from .records import Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
 from .schema import NODE_LEVEL_STEP, checkpoints
 from .schema import head as schema_head
-from .signing import key_file_for, load_or_create_signer
+from .signing import check_private_mode, key_file_for, load_or_create_signer
 from .sql import Statements
 from .streams import STREAM_OF_KIND
 from .transaction import LedgerTx
@@ -118,8 +118,15 @@ class Ledger:
             _create_private_file(engine)
         try:
             ensure_schema(engine)
+            key_file = key_file_for(engine)
         except sa.exc.DBAPIError as exc:
             raise _unavailable(engine, exc) from None
+        if key_file.exists():
+            try:
+                check_private_mode(key_file)  # refuse to start with a key others can read
+            except AccordError:
+                engine.dispose()
+                raise
         return cls(engine)
 
     @property
