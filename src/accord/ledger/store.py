@@ -257,6 +257,15 @@ class Ledger:
             return
         import logging
 
+        if not key_file_for(self.engine).exists():
+            # Never make a key here: a second host without the operator's key would sign with one
+            # nobody trusts. `accord init` (or `accord audit checkpoint`) makes it where it belongs.
+            if not getattr(self, "_warned_no_key", False):
+                logging.getLogger("accord.ledger").warning(
+                    "no checkpoint signing key at %s on this host: automatic checkpoints are not taken here",
+                    key_file_for(self.engine))
+                self._warned_no_key = True
+            return
         try:
             cp = self.checkpoint()
         except AccordError as exc:  # a checkpoint that cannot be signed must not undo a committed append
