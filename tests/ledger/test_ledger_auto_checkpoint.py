@@ -61,3 +61,33 @@ def test_a_bad_setting_is_named(sqlite_url: str, monkeypatch) -> None:
     monkeypatch.setenv("ACCORD_CHECKPOINT_EVERY_EVENTS", "lots")
     res = CliRunner().invoke(app, ["events", "--db", sqlite_url])
     assert res.exit_code == 2 and "ACCORD_CHECKPOINT_EVERY_EVENTS" in res.output and "Traceback" not in res.output
+
+
+def test_publish_to_a_url_posts_the_signed_note(sqlite_url: str) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    got: list[bytes] = []
+
+    class Witness(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            got.append(self.rfile.read(int(self.headers["content-length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Witness)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        Ledger.open(sqlite_url).close()
+        url = f"http://127.0.0.1:{server.server_port}/checkpoints"
+        res = CliRunner().invoke(app, ["audit", "checkpoint", "--db", sqlite_url, "--publish", url])
+        assert res.exit_code == 0, res.output
+        assert len(got) == 1 and got[0].decode().split("\n")[1] == "0" and "\n\n\u2014 accord.ledger/" in got[0].decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    res = CliRunner().invoke(app, ["audit", "checkpoint", "--db", sqlite_url, "--publish", url])  # the witness is gone
+    assert res.exit_code == 2 and "--publish" in res.output and "Traceback" not in res.output
