@@ -12,6 +12,9 @@ Single: one event per durable transaction via ``Ledger.append`` against a raw
     python bench/ledger_append.py              # 1,000,000 events (the figure)
     python bench/ledger_append.py --rows 50000 # quick look
 
+Then ``audit verify`` throughput on the idle ledger and on a live one (another process appending
+500-event transactions throughout; verify reads one snapshot, so it must still say ok).
+
 Ends with one JSON line: {"figure", "value", "unit", "baseline", "ratio", ...}.
 """
 
@@ -169,6 +172,40 @@ def canonical_non_ascii(count: int = 20_000) -> tuple[float, float]:
     return fast, slow
 
 
+def _live_writer(url: str, start, stop, batch: int) -> None:  # type: ignore[no-untyped-def]
+    led = Ledger.open(url)
+    start.set()
+    i = 10_000_000
+    while not stop.is_set():
+        led.append_chunks([[NewEvent(KIND, VALIDATE(line)) for line in synthetic_lines(batch, start=i)]])
+        i += batch
+    led.close()
+    os._exit(0)
+
+
+def verify_live(db: Path, batch: int = 500) -> tuple[float, int, bool]:
+    """``audit verify`` throughput while another process appends ``batch`` events per transaction:
+    (events verified per second, events appended while it ran, ok)."""
+    import multiprocessing
+
+    url = f"sqlite:///{db}"
+    ctx = multiprocessing.get_context("fork")
+    start, stop = ctx.Event(), ctx.Event()
+    writer = ctx.Process(target=_live_writer, args=(url, start, stop, batch))
+    writer.start()
+    start.wait(60)
+    time.sleep(0.2)  # the writer is in its stride
+    with Ledger.open(url) as led:
+        before = led.size
+        t0 = time.perf_counter()
+        report = led.verify()
+        elapsed = time.perf_counter() - t0
+        appended = led.size - before
+    stop.set()
+    writer.join(60)
+    return report.size / elapsed, appended, report.ok
+
+
 def postgres_batched(url: str, rows: int, batch: int) -> float:
     """The same validated, durable batched ingest into PostgreSQL (no raw baseline: informative only)."""
     led = Ledger.open(url)
@@ -216,6 +253,9 @@ def main() -> None:
         report = led.verify()
     verify_s = time.perf_counter() - verify_start
     print(f"audit verify of {report.size} events: ok={report.ok} in {verify_s:.2f}s")
+    live_rate, live_appended, live_ok = verify_live(ours_db)
+    print(f"audit verify while a writer appends: {live_rate:,.0f} events/s (idle {report.size / verify_s:,.0f}); "
+          f"{live_appended:,} events appended meanwhile; ok={live_ok}")
     c_fast, c_ref = canonical_non_ascii()
     print(f"canonical JSON of a non-ASCII payload ('§', accents, CJK): {c_fast:.1f} µs vs rfc8785 {c_ref:.1f} µs "
           "(byte-identical)")
@@ -234,6 +274,8 @@ def main() -> None:
         "goal_events_per_s": 100_000, "single_value": round(s_ours_rate), "single_baseline": round(s_raw_rate),
         "single_ratio": round(s_ours_rate / s_raw_rate, 4), "single_goal_ratio": 0.5,
         "verify_events_per_s": round(report.size / verify_s), "verify_ok": report.ok,
+        "verify_live_events_per_s": round(live_rate), "verify_live_ok": live_ok,
+        "verify_live_appended_meanwhile": live_appended,
         "cpu_events_per_s": round(args.rows / ours_cpu), "cpu_baseline_rows_per_s": round(args.rows / raw_cpu),
         "load_average": round(os.getloadavg()[0], 2),
         "canonical_non_ascii_us": round(c_fast, 2), "canonical_non_ascii_reference_us": round(c_ref, 2),

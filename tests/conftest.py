@@ -33,10 +33,12 @@ def _with_search_path(url: str, schema: str) -> str:
     return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture(autouse=True)
-def _private_key_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Signing keys of PostgreSQL ledgers go under $XDG_CONFIG_HOME: keep the tests' out of the real home."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "xdg-config"))
+def pytest_configure(config: pytest.Config) -> None:
+    """Signing keys of PostgreSQL ledgers go under $XDG_CONFIG_HOME: the tests' (doctests, session
+    fixtures and subprocesses included) go to a temporary folder, never the real home."""
+    import tempfile
+
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="accord-test-config-")
 
 
 @pytest.fixture

@@ -33,6 +33,18 @@ class Settings(BaseSettings):
     docs: bool = Field(True, description="Serve the interactive API documentation at /docs")
 
 
+    # -- the ledger's keys and checkpoints (accord.ledger reads these variables when it runs) -----
+    signing_key_file: str | None = Field(
+        None, description="The checkpoint signing key (PEM, mode 0600) [default: beside a SQLite store; "
+                          "$XDG_CONFIG_HOME/accord/keys/<ledger>.signing-key for PostgreSQL]; never in the database")
+    trusted_keys: str | None = Field(
+        None, description="Public key files `audit verify` trusts, separated by ':' [default: the configured key "
+                          "and the keys it retired]")
+    checkpoint_every_events: int = Field(10_000, ge=0, description="Sign a checkpoint once this many events follow the last (0: off)")
+    checkpoint_every_minutes: float = Field(60.0, ge=0, description="Sign one when an append comes this long after the last (0: off)")
+    checkpoint_publish: str | None = Field(
+        None, description="Folder or http(s) URL each checkpoint is published to as a C2SP signed note (the witness)")
+
     # -- clocks (accord.clocks): the scheduler and the outbox's dispatcher ----------------------
     clocks_in_serve: bool = Field(True, description="Run the scheduler and dispatcher inside `accord serve`")
     hold_warning_lead_seconds: float = Field(4 * 3600.0, ge=0, description="How long before a hold's limit officers are warned (0: no warning)")

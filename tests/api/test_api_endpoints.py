@@ -154,6 +154,7 @@ def test_an_agency_proves_its_detainer_is_in_the_signed_ledger(api: Api) -> None
     assert api.get("ice", f"/v1/audit/proof/{seq}").status_code == 409  # no checkpoint covers it yet
     api.store.ledger.checkpoint()
     cp = api.get("ice", "/v1/audit/checkpoint").json()
+    assert cp["signed_note"].startswith(cp["note"] + "\n\u2014 " + cp["origin"] + " ")  # C2SP signed note
     proof = api.get("ice", f"/v1/audit/proof/{seq}").json()
     assert proof["checkpoint"] == cp and proof["root_hash"] == cp["root_hash"] and proof["size"] == cp["size"]
     assert InclusionProof(proof["seq"], proof["size"], bytes.fromhex(proof["leaf_hash"]), bytes.fromhex(proof["root_hash"]),

@@ -47,7 +47,10 @@ def test_verify_while_three_writers_append_never_fails_and_catches_a_real_tamper
         p.start()
     start.set()
     try:
-        sizes, failures = [], []
+        deadline = time.time() + 60
+        while led.size <= 600 and time.time() < deadline:  # the writers are under way (a loaded machine starts slowly)
+            time.sleep(0.05)
+        sizes, failures = [led.size], []
         for _ in range(RUNS):
             code, output = _verify(db_url)
             if code != 0:

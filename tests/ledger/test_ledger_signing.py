@@ -84,7 +84,8 @@ def test_trusted_key_given_from_outside(db_url: str, tmp_path: Path, monkeypatch
     res = CliRunner().invoke(app, ["audit", "key", "--db", db_url])
     assert res.exit_code == 0, res.output
     pub.write_text(res.output)
-    assert _verify(db_url, "--trusted-key", str(pub))[0] == 0
+    code, output = _verify(db_url, "--trusted-key", str(pub))
+    assert code == 0, output
     other = tmp_path / "other.pub"
     other.write_text(Signer(Ed25519PrivateKey.generate()).public_key.hex() + "\n")
     code, output = _verify(db_url, "--trusted-key", str(other))
@@ -164,3 +165,23 @@ def test_a_private_key_left_in_the_table_by_an_older_version_is_moved_out(db_url
     assert path.read_bytes() == pem and stat.S_IMODE(path.stat().st_mode) == 0o600
     assert led.checkpoint().public_key == public
     led.close()
+
+
+def test_any_command_refuses_to_start_with_a_key_others_can_read(db_url: str) -> None:
+    led = Ledger.open(db_url)
+    path = key_file_for(led.engine)
+    led.close()
+    path.chmod(0o644)
+    res = CliRunner().invoke(app, ["events", "--db", db_url])
+    assert res.exit_code == 2 and "chmod 600" in res.output and "Traceback" not in res.output
+    path.chmod(0o600)
+    assert CliRunner().invoke(app, ["events", "--db", db_url]).exit_code == 0
+
+
+def test_a_verifier_key_reads_back_whatever_its_base64_holds() -> None:
+    from accord.ledger.signing import parse_public_key, verifier_key
+
+    for _ in range(200):  # "+" and "/" appear in base64 often enough
+        public = Signer(Ed25519PrivateKey.generate()).public_key
+        assert parse_public_key(verifier_key("accord.ledger/x", public), "k") == public
+        assert parse_public_key(public.hex(), "k") == public

@@ -141,24 +141,10 @@ def _redacted(kind: str, payload: dict) -> dict:
 audit = typer.Typer(help="Check the ledger: verify, prove inclusion or consistency, sign checkpoints.", no_args_is_help=True)
 
 
-def _load_checkpoints(paths: list[Path]) -> list:
-    from accord.ledger.records import Checkpoint
-
-    loaded = []
-    for p in paths:
-        try:
-            loaded.append(Checkpoint.from_dict(json.loads(p.read_text())))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            from accord.errors import InputError
-
-            raise InputError(f"not a checkpoint file ({exc.__class__.__name__})", source=str(p)) from None
-    return loaded
-
-
 @audit.command("verify")
 def verify(
     db: DbOption = None,
-    against: Annotated[Optional[list[Path]], typer.Option("--against", help="Also check a published checkpoint JSON file (repeatable).")] = None,  # noqa: UP007
+    against: Annotated[Optional[list[Path]], typer.Option("--against", help="Also check published checkpoints: a folder of signed notes (audit checkpoint --publish), a note or a JSON file (repeatable).")] = None,  # noqa: UP007
     trusted_key: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP007
         "--trusted-key", help="A public key checkpoints may be signed by (repeatable) "
                               "\\[default: $ACCORD_TRUSTED_KEYS, else the configured signing key]")] = None,
@@ -174,8 +160,10 @@ def verify(
 
         led = _open(db)
         try:
-            external = _load_checkpoints(against or [])
+            from accord.ledger.witness import load
+
             keys = trusted_keys(led.engine, trusted_key)
+            external = load(against or [], keys)
             with progress_bar() as bar:
                 task = bar.add_task("verifying", total=None)
                 report = led.verify(external, progress=lambda done, total: bar.update(task, completed=done, total=total),
@@ -229,9 +217,18 @@ def consistency(
 def checkpoint(
     db: DbOption = None,
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the checkpoint JSON here, to publish.")] = None,  # noqa: UP007
+    publish: Annotated[Optional[str], typer.Option("--publish", help="Also publish it as a C2SP signed note: a folder, or an http(s) URL to POST it to \\[default: $ACCORD_CHECKPOINT_PUBLISH]", show_default=False)] = None,  # noqa: UP007
 ) -> None:
-    """Sign the current tree head (size, Merkle root) with the ledger's Ed25519 key and print it."""
+    """Sign the current tree head (size, Merkle root) with the ledger's Ed25519 key and print it.
+
+    --publish writes it where the database cannot reach (a witness), in the C2SP tlog-checkpoint
+    signed-note format; `audit verify --against FOLDER` checks the ledger against every one there.
+    """
+    import os
+
     with _reported():
+        from accord.ledger.witness import publish as publish_to
+
         led = _open(db)
         try:
             cp = led.checkpoint()
@@ -240,6 +237,9 @@ def checkpoint(
         data = cp.to_dict()
         if out_file is not None:
             out_file.write_text(json.dumps(data, indent=2) + "\n")
+        target = publish or os.environ.get("ACCORD_CHECKPOINT_PUBLISH")
+        if target:
+            data["published"] = publish_to(cp, target)
         out.print_json(data=data)
 
 

@@ -38,7 +38,7 @@ from accord.domain.events import PAYLOAD_MODELS
 from accord.errors import InputError
 
 from .records import NewEvent
-from .streams import STREAM_PATTERN
+from .streams import STREAM_OF_KIND, STREAM_PATTERN, default_stream
 from .writer import gc_paused
 
 INGESTABLE = tuple(str(k) for k in PAYLOAD_MODELS)
@@ -100,10 +100,54 @@ def _first_error(exc: ValidationError, source: str, line: int, drop_tag: bool) -
     return InputError(msg, source=source, line=line, field=field)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+def _duplicate_key(raw: bytes) -> str | None:
+    """The first key given twice in one object of this line (JSON parsers keep the last one silently)."""
+    try:
+        json.loads(raw, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as dup:
+        return str(dup)
+    except ValueError:
+        return None
+    return None
+
+
+def _stream_problem(row: Any) -> str | None:
+    """Why an explicit ``stream`` contradicts the payload's id or the event's kind (None when it agrees)."""
+    if row.stream is None:
+        return None
+    if STREAM_PATTERN.fullmatch(row.stream) is None:
+        return "must be 1-256 letters, digits or . _ : - /"
+    rule = STREAM_OF_KIND.get(row.kind)
+    if rule is None:
+        return None
+    expected = default_stream(row.kind, row.payload)
+    if row.stream == expected:
+        return None
+    prefix, key = rule
+    if not row.stream.startswith(prefix + "/"):
+        return f"'{row.stream}' is not a {prefix} stream: {row.kind} events belong to '{expected}'"
+    return f"'{row.stream}' contradicts the payload's {key} '{getattr(row.payload, key)}' (its stream is '{expected}')"
+
+
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, NewEvent | InputError]]:
     source = path.name
     with path.open("rb") as fh:
         for line_no, raw in enumerate(fh, 1):
+            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM, as CSV files accept
+                raw = raw[3:]
             if not raw.strip():
                 continue
             try:
@@ -111,8 +155,14 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, NewEvent | InputError]]:
             except ValidationError as exc:
                 yield line_no, _first_error(exc, source, line_no, drop_tag=True)
                 continue
-            if row.stream is not None and STREAM_PATTERN.fullmatch(row.stream) is None:
-                yield line_no, InputError("must be 1-256 letters, digits or . _ : - /", source=source, line=line_no, field="stream")
+            dup = _duplicate_key(raw)
+            if dup is not None:
+                yield line_no, InputError(f"the key '{dup}' is given twice in one object; which one is meant "
+                                          "is not ours to guess", source=source, line=line_no, field=dup)
+                continue
+            problem = _stream_problem(row)
+            if problem is not None:
+                yield line_no, InputError(problem, source=source, line=line_no, field="stream")
                 continue
             yield line_no, NewEvent(row.kind, row.payload, row.stream, row.caused_by)
 

@@ -209,7 +209,7 @@ def parse_public_key(text: str, where: str) -> bytes:
         return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     if len(stripped) == 64 and all(c in "0123456789abcdefABCDEF" for c in stripped):
         return bytes.fromhex(stripped)
-    parts = stripped.split("+")
+    parts = stripped.split("+", 2)  # the name holds no "+", the base64 may
     if len(parts) == 3:
         try:
             raw = base64.b64decode(parts[2], validate=True)

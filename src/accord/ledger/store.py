@@ -21,7 +21,7 @@ from .migrate import ensure_schema
 from .records import Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
 from .schema import NODE_LEVEL_STEP, checkpoints
 from .schema import head as schema_head
-from .signing import key_file_for, load_or_create_signer
+from .signing import check_private_mode, key_file_for, load_or_create_signer
 from .sql import Statements
 from .streams import STREAM_OF_KIND
 from .transaction import LedgerTx
@@ -62,6 +62,21 @@ def _require_ledger(engine: Engine) -> None:
         raise NotFoundError(f"no ledger at {where}: the database holds no Accord ledger tables; {hint}")
 
 
+def _auto_checkpoint_settings() -> tuple[int, float]:
+    """``ACCORD_CHECKPOINT_EVERY_EVENTS`` (default 10000) and ``ACCORD_CHECKPOINT_EVERY_MINUTES`` (default 60); 0 turns one off."""
+    out = []
+    for name, default in (("ACCORD_CHECKPOINT_EVERY_EVENTS", "10000"), ("ACCORD_CHECKPOINT_EVERY_MINUTES", "60")):
+        text = os.environ.get(name, default).strip() or default
+        try:
+            value = float(text)
+        except ValueError:
+            raise InputError(f"{text!r} is not a number", field=name) from None
+        if value < 0:
+            raise InputError("must be 0 (off) or more", field=name)
+        out.append(value)
+    return int(out[0]), out[1]
+
+
 def _create_private_file(engine: Engine) -> None:
     """A new SQLite store file is created 0600 (its -wal and -shm files take the same mode)."""
     database = engine.url.database
@@ -84,6 +99,8 @@ class Ledger:
         self.sql = Statements(engine.dialect.name)
         self._writers = Writers(engine)
         self._stamps: dict[str, datetime] = {}
+        self._auto_checkpoint = _auto_checkpoint_settings()
+        self._last_checkpoint: tuple[int, datetime] | None = None
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -101,8 +118,15 @@ class Ledger:
             _create_private_file(engine)
         try:
             ensure_schema(engine)
+            key_file = key_file_for(engine)
         except sa.exc.DBAPIError as exc:
             raise _unavailable(engine, exc) from None
+        if key_file.exists():
+            try:
+                check_private_mode(key_file)  # refuse to start with a key others can read
+            except AccordError:
+                engine.dispose()
+                raise
         return cls(engine)
 
     @property
@@ -173,6 +197,8 @@ class Ledger:
             tx = LedgerTx(self, conn)
             yield tx
             tx._finish()
+        if tx.size != tx.size_at_start:
+            self._checkpoint_if_due(tx.size)
 
     def append_chunks(self, chunks: Iterable[Sequence[NewEvent]], on_chunk: Callable[[int], None] | None = None,
                       source: str = "event") -> tuple[int, int]:
@@ -211,6 +237,75 @@ class Ledger:
 
     def _write(self, chunks: Iterable[list], on_chunk: Callable[[int], None] | None = None,
                collect: list[tuple] | None = None) -> tuple[int, int]:
+        got = self._write_locked(chunks, on_chunk, collect)
+        if got[1]:
+            self._checkpoint_if_due(got[1])
+        return got
+
+    # -- checkpoints taken as the ledger grows ----------------------------------------------------
+    def _checkpoint_if_due(self, size: int) -> None:
+        """Sign (and publish) a checkpoint when ``ACCORD_CHECKPOINT_EVERY_EVENTS`` events or
+        ``ACCORD_CHECKPOINT_EVERY_MINUTES`` minutes have passed since the last one (checked after each
+        commit, so the unwitnessed tail stays bounded while the ledger is written to)."""
+        every_n, every_min = self._auto_checkpoint
+        if not (every_n or every_min):
+            return
+        if self._last_checkpoint is not None and not self._due(size, *self._last_checkpoint):
+            return
+        self._last_checkpoint = self._latest_checkpoint()  # another process may have signed one
+        if not self._due(size, *self._last_checkpoint):
+            return
+        import logging
+
+        if not key_file_for(self.engine).exists():
+            # Never make a key here: a second host without the operator's key would sign with one
+            # nobody trusts. `accord init` (or `accord audit checkpoint`) makes it where it belongs.
+            if not getattr(self, "_warned_no_key", False):
+                logging.getLogger("accord.ledger").warning(
+                    "no checkpoint signing key at %s on this host: automatic checkpoints are not taken here",
+                    key_file_for(self.engine))
+                self._warned_no_key = True
+            return
+        try:
+            cp = self.checkpoint()
+        except AccordError as exc:  # a checkpoint that cannot be signed must not undo a committed append
+            logging.getLogger("accord.ledger").warning("automatic checkpoint failed: %s", exc)
+            return
+        self._last_checkpoint = (cp.size, datetime.fromisoformat(cp.created_at.replace("Z", "+00:00")))
+        target = os.environ.get("ACCORD_CHECKPOINT_PUBLISH")
+        if target:
+            from .witness import publish
+
+            try:
+                publish(cp, target)
+            except (AccordError, OSError) as exc:
+                logging.getLogger("accord.ledger").warning("checkpoint at size %d not published to %s: %s",
+                                                           cp.size, target, exc)
+
+    def _due(self, size: int, last_size: int, last_at: datetime) -> bool:
+        from datetime import UTC
+
+        every_n, every_min = self._auto_checkpoint
+        if size <= last_size:
+            return False
+        if every_n and size - last_size >= every_n:
+            return True
+        return bool(every_min) and (datetime.now(UTC) - last_at).total_seconds() >= every_min * 60
+
+    def _latest_checkpoint(self) -> tuple[int, datetime]:
+        """(size, time) of the newest checkpoint; with none, (0, the time of the first event)."""
+        from datetime import UTC
+
+        with read_connection(self.engine) as conn:
+            row = conn.execute(sa.select(checkpoints.c.size, checkpoints.c.created_at)
+                               .order_by(checkpoints.c.id.desc()).limit(1)).first()
+            if row is None:
+                first = conn.execute(sa.text("SELECT recorded_at FROM ledger_events WHERE seq = 1")).scalar()
+                row = (0, first or utc_stamp())
+        return int(row[0]), datetime.fromisoformat(str(row[1]).replace("Z", "+00:00")).astimezone(UTC)
+
+    def _write_locked(self, chunks: Iterable[list], on_chunk: Callable[[int], None] | None = None,
+                      collect: list[tuple] | None = None) -> tuple[int, int]:
         with self._writers.transaction() as cur:
             cur.execute(self.sql.lock_head)
             row = cur.fetchone()

@@ -22,7 +22,9 @@ READ_SCOPES = ("read", "submit", "officer", "auditor")
 
 
 def _checkpoint_view(cp: Any) -> CheckpointView:
-    return CheckpointView(**cp.to_dict())
+    from accord.ledger.witness import to_signed_note
+
+    return CheckpointView(**cp.to_dict(), signed_note=to_signed_note(cp))
 
 
 def latest_checkpoint(reader: Any, actor: Actor) -> CheckpointView:

@@ -128,6 +128,8 @@ class CheckpointView(View):
     public_key: str = Field(description="Ed25519 public key, hex")
     signature: str = Field(description="Ed25519 signature of `note`, hex")
     note: str = Field(description="The signed text (C2SP checkpoint style)")
+    signed_note: str = Field("", description="The checkpoint as a C2SP signed note (tlog-checkpoint), "
+                                             "as `accord audit checkpoint --publish` writes it for witnesses")
 
 
 class InclusionProofView(View):
