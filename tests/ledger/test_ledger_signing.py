@@ -185,3 +185,30 @@ def test_a_verifier_key_reads_back_whatever_its_base64_holds() -> None:
         public = Signer(Ed25519PrivateKey.generate()).public_key
         assert parse_public_key(verifier_key("accord.ledger/x", public), "k") == public
         assert parse_public_key(public.hex(), "k") == public
+
+
+def test_a_store_inside_a_git_work_tree_keeps_its_key_outside_it(tmp_path: Path) -> None:
+    # README's own example (`--db sqlite:///try.db` in a checkout) must not leave a key for `git add .`.
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    work = tmp_path / "repo" / "cases"
+    work.mkdir()
+    url = f"sqlite:///{work / 'try.db'}"
+    with Ledger.open(url) as led:
+        led.checkpoint()
+        path = key_file_for(led.engine)
+    assert not list((tmp_path / "repo").rglob("*.signing-key"))
+    assert path.is_file() and Path(os.environ["XDG_CONFIG_HOME"]) in path.parents
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with Ledger.open(url) as again:  # the same key is found again: the checkpoints still verify
+        assert key_file_for(again.engine) == path and again.verify().ok
+
+
+def test_a_key_already_beside_a_store_in_a_git_work_tree_is_still_used(tmp_path: Path) -> None:
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    url = f"sqlite:///{work / 'old.db'}"
+    with Ledger.open(url) as led:
+        led.checkpoint()
+    (tmp_path / ".git").mkdir()  # the folder became a git work tree afterwards
+    with Ledger.open(url) as led:
+        assert key_file_for(led.engine) == work / "old.db.signing-key" and led.verify().ok

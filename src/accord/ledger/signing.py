@@ -2,7 +2,9 @@
 
 The private key never lives in the database it signs (whoever can rewrite the tables must not be
 able to sign a forged checkpoint too). It is a PEM file, mode 0600: ``$ACCORD_SIGNING_KEY_FILE``
-when set; for a SQLite store the file beside it (``accord.db.signing-key``); for PostgreSQL
+when set; for a SQLite store the file beside it (``accord.db.signing-key``), except inside a git work
+tree, where it goes to ``$XDG_CONFIG_HOME/accord/keys/<file>-<hash of its path>.signing-key`` (so that
+``git add .`` cannot commit it; a key already beside the store is still used); for PostgreSQL
 ``$XDG_CONFIG_HOME/accord/keys/<ledger uuid>.signing-key`` (``~/.config`` by default). A key file
 that group or others may read is refused. A new key is announced once, as a warning, when it is made.
 Only public keys are recorded in ``ledger_keys`` (and in each checkpoint they signed). A private key
@@ -86,12 +88,32 @@ def key_file_for(engine: Engine, ledger_id: str | None = None) -> Path:
     if os.environ.get(KEY_FILE_ENV):
         return Path(os.environ[KEY_FILE_ENV])
     if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        return Path(f"{engine.url.database}.signing-key")
+        beside = Path(f"{engine.url.database}.signing-key")
+        if beside.exists() or _git_work_tree(beside.parent) is None:
+            return beside
+        # never beside a store inside a git work tree, where `git add .` would commit the key: the
+        # per-user folder instead, named after the store's absolute path (move the two together with
+        # ACCORD_SIGNING_KEY_FILE)
+        where = str(Path(engine.url.database).resolve())
+        return _config_home() / "accord" / "keys" / (
+            f"{Path(where).name}-{hashlib.sha256(where.encode()).hexdigest()[:12]}.signing-key")
     if ledger_id is None:
         with engine.connect() as conn:
             ledger_id = conn.execute(sa.text("SELECT ledger_id FROM ledger_head WHERE id = 1")).scalar()
     name = str(ledger_id or "ledger").rsplit("/", 1)[-1]
     return _config_home() / "accord" / "keys" / f"{name}.signing-key"
+
+
+def _git_work_tree(folder: Path) -> Path | None:
+    """The git work tree ``folder`` is in (a parent holding ``.git``), or None."""
+    try:
+        here = folder.resolve()
+    except OSError:
+        return None
+    for d in (here, *here.parents):
+        if (d / ".git").exists():
+            return d
+    return None
 
 
 def _pem(key: Ed25519PrivateKey) -> bytes:
