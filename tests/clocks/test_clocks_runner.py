@@ -45,3 +45,22 @@ def test_the_clocks_run_for_the_life_of_the_server(sqlite_url: str, monkeypatch:
                 return runner
 
         assert asyncio.run(off()) is None
+
+
+def test_a_ledger_no_longer_written_to_still_gets_its_tail_checkpointed_by_the_runner(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # After the last append nothing triggers the append-time checkpoint; the runner's timer takes it.
+    from accord.clocks.runner import Runner
+
+    monkeypatch.setenv("ACCORD_CHECKPOINT_EVERY_EVENTS", "0")
+    monkeypatch.setenv("ACCORD_CHECKPOINT_EVERY_MINUTES", "0.01")  # 0.6 s
+    with Store.open(sqlite_url) as store:
+        store.ledger.checkpoint()  # the key exists (`accord init` makes it); the runner never makes one
+        world(store)
+        size = store.ledger.size
+        assert max(cp.size for cp in store.ledger.checkpoints()) < size  # the tail is not yet witnessed
+        with Runner(store, dispatch=False, checkpoint_look=0.2):
+            deadline = time.time() + 15
+            while time.time() < deadline and max(cp.size for cp in store.ledger.checkpoints()) < size:
+                time.sleep(0.1)
+        assert max(cp.size for cp in store.ledger.checkpoints()) == size

@@ -51,7 +51,11 @@ class Receiver:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length).decode()
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the sender died mid-request (a killed server): nothing was delivered
+                    self.close_connection = True
+                    return
+                body = raw.decode()
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver._lock:
                     receiver.got.append(Got(self.path, headers, body, time.time()))

@@ -22,6 +22,8 @@ from .dispatcher import Config, Dispatcher
 from .scheduler import Scheduler
 
 log = logging.getLogger("accord.clocks")
+#: how often a runner looks whether the ledger's automatic checkpoint is due (ACCORD_CHECKPOINT_EVERY_MINUTES)
+CHECKPOINT_LOOK_SECONDS = 30.0
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Runner:
     poll: float | None = None
     config: Config | None = None
     batch: int | None = None
+    checkpoint_look: float = CHECKPOINT_LOOK_SECONDS
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
 
@@ -48,7 +51,17 @@ class Runner:
             self._thread("accord-scheduler", lambda: self.scheduler.run(self.stop_event, self.poll))
         if self.dispatch:
             self._thread("accord-dispatcher", lambda: asyncio.run(self.dispatcher.run(self.stop_event, self.poll)))
+        if self.schedule:
+            self._thread("accord-checkpointer", self._checkpoints)
         return self
+
+    def _checkpoints(self) -> None:
+        """The ledger checkpoints itself after appends; this takes the time-based one when nothing is appended."""
+        while not self.stop_event.wait(self.checkpoint_look):
+            try:
+                self.store.ledger.checkpoint_if_due()
+            except Exception:  # noqa: BLE001 - a failed checkpoint is retried next look; the clocks go on
+                log.exception("automatic checkpoint failed")
 
     def _thread(self, name: str, target) -> None:  # type: ignore[no-untyped-def]
         t = threading.Thread(target=target, name=name, daemon=True)

@@ -243,6 +243,12 @@ class Ledger:
         return got
 
     # -- checkpoints taken as the ledger grows ----------------------------------------------------
+    def checkpoint_if_due(self) -> None:
+        """Take the automatic checkpoint if one is due now (for a timer: ``accord worker`` and ``accord serve``
+        call it every half minute, so a ledger that stops being written to still gets its tail witnessed
+        within ``ACCORD_CHECKPOINT_EVERY_MINUTES``)."""
+        self._checkpoint_if_due(self.size)
+
     def _checkpoint_if_due(self, size: int) -> None:
         """Sign (and publish) a checkpoint when ``ACCORD_CHECKPOINT_EVERY_EVENTS`` events or
         ``ACCORD_CHECKPOINT_EVERY_MINUTES`` minutes have passed since the last one (checked after each
