@@ -24,22 +24,16 @@ from accord.ledger.merkle import CompactRange, leaf_hash
 from accord.ledger.signing import Signer
 from accord.ledger.writer import entry_bytes
 
+from .test_ledger_tamper import sql
+
 WITNESSED = 280
 TOTAL = 300
 
 
-def _sql(url: str, statement: str, **params) -> list:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            res = conn.execute(sa.text(statement), params)
-            return res.all() if res.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 def _rows(url: str) -> list[list]:
-    return [list(r) for r in _sql(url, "SELECT seq, stream, stream_seq, kind, caused_by, recorded_at, payload "
+    return [list(r) for r in sql(url, "SELECT seq, stream, stream_seq, kind, caused_by, recorded_at, payload "
                                         "FROM ledger_events ORDER BY seq")]
 
 
@@ -73,23 +67,23 @@ def _resign_all(url: str) -> None:
     for cp in led.checkpoints():
         root = led.root_hash(cp.size)
         fake = type(cp)(cp.origin, cp.size, root, cp.created_at, forger.key_id, forger.public_key)
-        _sql(url, "UPDATE ledger_checkpoints SET root_hash = :r, key_id = :k, public_key = :p, signature = :s "
+        sql(url, "UPDATE ledger_checkpoints SET root_hash = :r, key_id = :k, public_key = :p, signature = :s "
                   "WHERE size = :n", r=root, k=forger.key_id, p=forger.public_key, s=forger.sign(fake.note()), n=cp.size)
     led.close()
 
 
 def _payload(url: str, seq: int = 10) -> None:
-    _sql(url, "UPDATE ledger_events SET payload = replace(payload, '\"n\":', '\"n\": ') WHERE seq = :s", s=seq)
+    sql(url, "UPDATE ledger_events SET payload = replace(payload, '\"n\":', '\"n\": ') WHERE seq = :s", s=seq)
 
 
 def _column(column: str, value: str):
-    return lambda url: _sql(url, f"UPDATE ledger_events SET {column} = {value} WHERE seq = 10")
+    return lambda url: sql(url, f"UPDATE ledger_events SET {column} = {value} WHERE seq = 10")
 
 
 def _swap(url: str) -> None:
-    _sql(url, "UPDATE ledger_events SET seq = -1 WHERE seq = 5")
-    _sql(url, "UPDATE ledger_events SET seq = 5 WHERE seq = 9")
-    _sql(url, "UPDATE ledger_events SET seq = 9 WHERE seq = -1")
+    sql(url, "UPDATE ledger_events SET seq = -1 WHERE seq = 5")
+    sql(url, "UPDATE ledger_events SET seq = 5 WHERE seq = 9")
+    sql(url, "UPDATE ledger_events SET seq = 9 WHERE seq = -1")
 
 
 def _rehash_history(url: str, resign: bool = False, drop_checkpoints: bool = False) -> None:
@@ -97,30 +91,30 @@ def _rehash_history(url: str, resign: bool = False, drop_checkpoints: bool = Fal
     rows[9][6] = rows[9][6].replace('"n":', '"n": ')
     _rewrite(url, rows)
     if drop_checkpoints:
-        _sql(url, "DELETE FROM ledger_checkpoints")
+        sql(url, "DELETE FROM ledger_checkpoints")
     if resign:
         _resign_all(url)
 
 
 def _truncate_history(url: str) -> None:
     _rewrite(url, _rows(url)[:250])
-    _sql(url, "DELETE FROM ledger_checkpoints")
+    sql(url, "DELETE FROM ledger_checkpoints")
 
 
 def _node(url: str) -> None:
-    _sql(url, "UPDATE ledger_nodes SET hash = :h WHERE level = 8 AND idx = 0", h=bytes(32))
+    sql(url, "UPDATE ledger_nodes SET hash = :h WHERE level = 8 AND idx = 0", h=bytes(32))
 
 
 def _tail_truncate(url: str) -> None:
     _rewrite(url, _rows(url)[:290])
-    _sql(url, "DELETE FROM ledger_checkpoints WHERE size > :w", w=WITNESSED)
+    sql(url, "DELETE FROM ledger_checkpoints WHERE size > :w", w=WITNESSED)
 
 
 def _tail_rewrite(url: str) -> None:
     rows = _rows(url)
     rows[294][6] = rows[294][6].replace('"n":', '"n": ')
     _rewrite(url, rows)
-    _sql(url, "DELETE FROM ledger_checkpoints WHERE size > :w", w=WITNESSED)
+    sql(url, "DELETE FROM ledger_checkpoints WHERE size > :w", w=WITNESSED)
 
 
 def _tail_insert(url: str) -> None:
@@ -129,7 +123,7 @@ def _tail_insert(url: str) -> None:
     forged = [WITNESSED + 6, "detainer/forged", 1, "decision.made", None, rows[WITNESSED + 5][5], '{"forged":true}']
     rows = rows[:WITNESSED + 5] + [forged] + [[r[0] + 1, *r[1:]] for r in rows[WITNESSED + 5:]]
     _rewrite(url, rows)
-    _sql(url, "DELETE FROM ledger_checkpoints WHERE size > :w", w=WITNESSED)
+    sql(url, "DELETE FROM ledger_checkpoints WHERE size > :w", w=WITNESSED)
 
 
 #: (kind, tamper, tail?)
@@ -140,18 +134,18 @@ TABLE = [
     ("stream_seq changed", _column("stream_seq", "stream_seq + 100"), False),
     ("caused_by changed", _column("caused_by", "3"), False),
     ("recorded_at changed", _column("recorded_at", "'2020-01-01T00:00:00.000000Z'"), False),
-    ("leaf hash overwritten", lambda url: _sql(url, "UPDATE ledger_events SET leaf_hash = chain_hash WHERE seq = 10"), False),
-    ("chain hash overwritten", lambda url: _sql(url, "UPDATE ledger_events SET chain_hash = leaf_hash WHERE seq = 10"), False),
-    ("row deleted", lambda url: _sql(url, "DELETE FROM ledger_events WHERE seq = 12"), False),
+    ("leaf hash overwritten", lambda url: sql(url, "UPDATE ledger_events SET leaf_hash = chain_hash WHERE seq = 10"), False),
+    ("chain hash overwritten", lambda url: sql(url, "UPDATE ledger_events SET chain_hash = leaf_hash WHERE seq = 10"), False),
+    ("row deleted", lambda url: sql(url, "DELETE FROM ledger_events WHERE seq = 12"), False),
     ("two rows swapped", _swap, False),
-    ("row copied to an extra seq", lambda url: _sql(
+    ("row copied to an extra seq", lambda url: sql(
         url, "INSERT INTO ledger_events SELECT seq + 1000, stream, stream_seq + 1000, kind, caused_by, recorded_at, "
              "payload, leaf_hash, chain_hash FROM ledger_events WHERE seq = 7"), False),
     ("stored Merkle node changed", _node, False),
-    ("head size changed", lambda url: _sql(url, "UPDATE ledger_head SET size = size - 1"), False),
-    ("head chain hash changed", lambda url: _sql(url, "UPDATE ledger_head SET chain_hash = :z", z=bytes(32)), False),
-    ("head tree edge changed", lambda url: _sql(url, "UPDATE ledger_head SET edge = :z", z=bytes(32 * 3)), False),
-    ("checkpoint root changed", lambda url: _sql(url, "UPDATE ledger_checkpoints SET root_hash = :z", z=bytes(32)), False),
+    ("head size changed", lambda url: sql(url, "UPDATE ledger_head SET size = size - 1"), False),
+    ("head chain hash changed", lambda url: sql(url, "UPDATE ledger_head SET chain_hash = :z", z=bytes(32)), False),
+    ("head tree edge changed", lambda url: sql(url, "UPDATE ledger_head SET edge = :z", z=bytes(32 * 3)), False),
+    ("checkpoint root changed", lambda url: sql(url, "UPDATE ledger_checkpoints SET root_hash = :z", z=bytes(32)), False),
     ("history rehashed, head updated", _rehash_history, False),
     ("history rehashed, checkpoints re-signed with a new key", lambda url: _rehash_history(url, resign=True), False),
     ("history rehashed, store's checkpoints deleted", lambda url: _rehash_history(url, drop_checkpoints=True), False),

@@ -95,16 +95,13 @@ def _tenant(actor: Actor, *columns: sa.ColumnElement) -> sa.ColumnElement | None
     return sa.or_(*(c == actor.agency_id for c in columns))
 
 
-_hidden_from_issuer = hidden_from_issuer
-
-
 def _visible(actor: Actor, rows: Iterable[Any], limit: int) -> Iterator[Any]:
-    """The first ``limit`` rows the actor may see (``_hidden_from_issuer`` on the detainer's columns)."""
+    """The first ``limit`` rows the actor may see (``hidden_from_issuer`` on the detainer's columns)."""
     n = 0
     for r in rows:
         if n >= limit:
             return
-        if r.d_issuer is not None and _hidden_from_issuer(actor, r.d_custodian, r.d_issuer, r.d_outcomes):
+        if r.d_issuer is not None and hidden_from_issuer(actor, r.d_custodian, r.d_issuer, r.d_outcomes):
             continue
         n += 1
         yield r
