@@ -225,7 +225,10 @@ def test_keyboard_only_release(browser, served):
     ctx = _context(browser, served)
     page = ctx.new_page()
     page.goto("/console/sign-in")
-    page.keyboard.type(OFFICER)  # the user name field has focus on load
+    # the user name field takes focus by itself (autofocus); wait for it, as a person would, before typing:
+    # on a loaded machine the first keys could otherwise go nowhere and sign in as nobody
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'", timeout=10_000)
+    page.keyboard.type(OFFICER)
     _tab_to(page, lambda i: i["id"] == "password")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
