@@ -24,7 +24,7 @@ written in chunks of ``CHUNK`` events.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -43,7 +43,7 @@ from .duplicates import mark_duplicates
 from .events import (DETAINER, REJECTED, RELEASE, ImportedDetainer, ImportedRelease, RejectedRow, SheetManifest,
                      stream_for)
 from .mapping import Tally, map_batch
-from .read import ColumnCounts, Sheet, file_format, read_batches
+from .read import Batch, ColumnCounts, Sheet, file_format, read_batches
 from .rejects import RejectsFile
 
 #: Events per chunk handed to the ledger (its memory bound while writing).
@@ -178,12 +178,23 @@ class _Read:
 
 
 def _read(path: Path, fmt: str, today: date, report: Progress) -> _Read:
-    counts, tally = ColumnCounts(), Tally()
+    counts = ColumnCounts()
+    on_sheet = (lambda sheet, no, of: report("read", 1, of)) if fmt == "xlsx" else None
+    read = map_batches(read_batches(path, counts, on_sheet), today, report, counts)
+    if not read.sheets:
+        raise InputError("the file holds no sheet with a header row and data", source=path.name)
+    return read
+
+
+def map_batches(batches: Iterable[Batch], today: date, report: Progress | None = None,
+                counts: ColumnCounts | None = None) -> _Read:
+    """Every batch of a file mapped (:func:`map_batch`), in file order, likely duplicates marked over all of them."""
+    report = report or (lambda phase, n, total: None)
+    tally = Tally()
     sheets: dict[int, Sheet] = {}
     sheet_rows: dict[int, int] = {}
     mapped, rejected = [], []
-    on_sheet = (lambda sheet, no, of: report("read", 1, of)) if fmt == "xlsx" else None
-    for batch in read_batches(path, counts, on_sheet):
+    for batch in batches:
         sheets.setdefault(batch.sheet.sheet_no, batch.sheet)
         sheet_rows[batch.sheet.sheet_no] = sheet_rows.get(batch.sheet.sheet_no, 0) + batch.frame.height
         ok, bad = map_batch(batch, today, tally)
@@ -191,10 +202,10 @@ def _read(path: Path, fmt: str, today: date, report: Progress) -> _Read:
         rejected.append(bad)
         report("map", batch.frame.height, None)
     if not sheets:
-        raise InputError("the file holds no sheet with a header row and data", source=path.name)
+        return _Read(pl.DataFrame(), [], sheets, sheet_rows, counts or ColumnCounts(), tally, None)
     rows, dups = mark_duplicates(pl.concat(mapped, how="vertical_relaxed"))
     bad_rows = pl.concat(rejected, how="vertical_relaxed").sort("sheet_no", "row").to_dicts()
-    return _Read(rows, bad_rows, sheets, sheet_rows, counts, tally, dups)
+    return _Read(rows, bad_rows, sheets, sheet_rows, counts or ColumnCounts(), tally, dups)
 
 
 def _manifest(path: Path, result: ImportResult, read: _Read) -> ImportedRelease:
