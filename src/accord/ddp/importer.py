@@ -14,11 +14,18 @@ made in one Polars pass per chunk (:func:`payload_texts`), with every object's k
 whole numbers, strings and booleans, so plain printable-ASCII text is RFC 8785 canonical as it
 stands; any other text (an escape, a non-ASCII character) is canonicalised again by the ledger's
 own ``canonical_payload``. A property test checks the text equals the strict model's canonical
-dump, and the first row of each chunk is validated by that model as the import runs.
+dump, and the first row of each chunk is validated by that model as the import runs. One event per
+row: a file of N rows is N + 1 events (the manifest first), rejected rows included.
+
+Writing overlaps: a worker thread encodes the next chunk (Polars, GIL released) while the ledger
+numbers, hashes and inserts this one (SQLite, GIL released while it writes) — :func:`prefetched`.
+Rejected rows are put where they stood in the file by one binary search over the imported rows'
+file order (:func:`_row_chunks`). A property test checks the whole event list (kinds, causes,
+payload texts, order) against a row-by-row reference.
 
 Memory: one sheet's cells while it is parsed, plus the mapped columns of every row (about 200 bytes
 a row), which the duplicate flags need before the first event can be written; the ledger is
-written in chunks of ``CHUNK`` events.
+written in chunks of ``CHUNK`` rows, two of which exist at once.
 """
 
 from __future__ import annotations
