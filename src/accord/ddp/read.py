@@ -169,6 +169,7 @@ def _xlsx(path: Path, counts: ColumnCounts, on_sheet: Callable[[str, int, int], 
         del table
         counts.add(data, columns.headers)
         yield from _batches(info, data, first_row=h + 2)
+        del data, top  # this sheet's cells, before the next sheet is parsed (one sheet at a time)
 
 
 def _batches(info: Sheet, data: pl.DataFrame, first_row: int) -> Iterator[Batch]:
