@@ -31,8 +31,8 @@ written in chunks of ``CHUNK`` rows, two of which exist at once.
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -47,7 +47,7 @@ from accord.ledger import Ledger, NewEvent, prepare
 from accord.ledger.canonical import canonical_payload
 from accord.ledger.writer import Prepared, gc_paused
 
-from .duplicates import mark_duplicates
+from .duplicates import FILE_ORDER, mark_duplicates
 from .events import (DETAINER, REJECTED, RELEASE, ImportedDetainer, ImportedRelease, RejectedRow, SheetManifest,
                      stream_for)
 from .mapping import Tally, map_batch
@@ -306,8 +306,7 @@ def canonical_text(text: str) -> str:
 
 
 def _file_order(frame: pl.DataFrame) -> pl.Series:
-    """One number per row that sorts as (sheet_no, row) do: the file order."""
-    return frame.select(pl.col("sheet_no").cast(pl.Int64) * (1 << 40) + pl.col("row").cast(pl.Int64)).to_series()
+    return frame.select(FILE_ORDER).to_series()
 
 
 def _row_chunks(rows: pl.DataFrame, bad_rows: list[dict[str, Any]], stream: str, cause: int,
