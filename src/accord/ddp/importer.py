@@ -17,8 +17,9 @@ own ``canonical_payload``. A property test checks the text equals the strict mod
 dump, and the first row of each chunk is validated by that model as the import runs. One event per
 row: a file of N rows is N + 1 events (the manifest first), rejected rows included.
 
-Writing overlaps: a worker thread encodes the next chunk (Polars, GIL released) while the ledger
-numbers, hashes and inserts this one (SQLite, GIL released while it writes) — :func:`prefetched`.
+Writing overlaps a little: a worker thread has Polars encode the next chunk's JSON (without the
+GIL) while the ledger numbers, hashes and inserts this one (:func:`prefetched`); everything that
+needs the GIL stays on the caller's thread.
 Rejected rows are put where they stood in the file by one binary search over the imported rows'
 file order (:func:`_row_chunks`). A property test checks the whole event list (kinds, causes,
 payload texts, order) against a row-by-row reference.
@@ -246,7 +247,7 @@ def _append(led: Ledger, stream: str, manifest: ImportedRelease, read: _Read, ch
         head = tx.append_many([NewEvent(RELEASE, manifest, stream)])[0]
         report("write", 1, total)
         with gc_paused():  # tens of thousands of fresh strings and tuples: generation scans would cost more than the work
-            for prepared in prefetched(_row_chunks(read.rows, read.bad_rows, stream, head.seq, chunk)):
+            for prepared in _row_chunks(read.rows, read.bad_rows, stream, head.seq, chunk):
                 tx.append_prepared(prepared)
                 report("write", len(prepared), total)
         return head.seq, tx.size
@@ -255,9 +256,10 @@ def _append(led: Ledger, stream: str, manifest: ImportedRelease, read: _Read, ch
 def prefetched(items: Iterator[T]) -> Iterator[T]:
     """``items``, the next one made in a worker thread while the caller works on this one.
 
-    Polars encodes a chunk's JSON and SQLite writes the previous chunk with the GIL released, so the
-    two overlap. At most two items exist at once (the one handed out and the one being made); an error
-    in the worker is raised here, and when the caller stops early the worker stops after its item.
+    For work that releases the GIL (a Polars query): it then runs beside the caller's, e.g. the
+    ledger's SQLite inserts. At most two items exist at once (the one handed out and the one being
+    made); an error in the worker is raised here, and when the caller stops early the worker stops
+    after its item.
 
     >>> list(prefetched(iter(range(4))))
     [0, 1, 2, 3]
@@ -322,8 +324,8 @@ def _row_chunks(rows: pl.DataFrame, bad_rows: list[dict[str, Any]], stream: str,
         bad = _file_order(pl.DataFrame({"sheet_no": [b["sheet_no"] for b in bad_rows], "row": [b["row"] for b in bad_rows]}))
         at = order.search_sorted(bad, side="left").to_list()
     j = 0
-    for start in range(0, rows.height, chunk):
-        texts = canonical_texts(rows.slice(start, chunk))
+    for start, encoded in zip(range(0, rows.height, chunk), prefetched(_encoded(rows, chunk))):
+        texts = [canonical_text(t) for t in encoded.to_list()]
         ImportedDetainer.model_validate_json(texts[0])  # the contract, checked as the import runs
         end = start + len(texts)
         if j == len(at) or at[j] >= end:  # the common case: no rejected row among these
@@ -342,9 +344,10 @@ def _row_chunks(rows: pl.DataFrame, bad_rows: list[dict[str, Any]], stream: str,
         yield [_rejected(b, stream, cause) for b in bad_rows[j:]]
 
 
-def canonical_texts(rows: pl.DataFrame) -> list[str]:
-    """:func:`payload_texts` as the ledger stores them (:func:`canonical_text`)."""
-    return [canonical_text(t) for t in payload_texts(rows)]
+def _encoded(rows: pl.DataFrame, chunk: int) -> Iterator[pl.Series]:
+    """:func:`payload_texts` of ``chunk`` rows at a time, as Polars series (made without the GIL)."""
+    for start in range(0, rows.height, chunk):
+        yield rows.slice(start, chunk).select(_PAYLOAD).to_series()
 
 
 def _rejected(b: dict[str, Any], stream: str, cause: int) -> Prepared:
