@@ -4,7 +4,10 @@ The reference below re-states the mapping's rules (mapping.py's docstring) for o
 Python; Hypothesis draws batches of awkward cells (redactions in any case, dates in every form
 the readers produce and impossible ones, non-ASCII and control characters, duplicate keys) and
 checks that every row is rejected, or mapped, exactly as the reference says, and that each payload
-text is the strict model's own canonical dump.
+text is the strict model's own canonical dump. The second half compares whole event lists: what the
+importer hands the ledger (kind, stream, cause, payload text; rejected rows where they stood; the
+duplicate marks across sheets and chunk boundaries) against events built row by row from the
+reference's pydantic models and canonicalised by the ledger's own ``prepare``.
 """
 
 from __future__ import annotations
