@@ -61,3 +61,48 @@ def test_sigkill_mid_import_leaves_the_ledger_as_it_was(db_url: str, tmp_path: P
         res = import_release(path, led, today=TODAY)  # not "already imported": nothing of it was kept
         assert not res.already_imported and res.imported == 30_000
         assert led.size == before + 1 + 30_000 and led.verify().ok
+
+
+def test_a_failure_while_writing_rolls_back_and_stops_the_worker(db_url: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ledger refusing the third chunk (rows made ahead in a worker thread) leaves nothing and no thread behind."""
+    import threading
+
+    from accord.ledger.transaction import LedgerTx
+
+    path = write_parquet(tmp_path / "rows.parquet", release_frame(9_000, seed=6))
+    calls = []
+    real = LedgerTx.append_prepared
+
+    def failing(self, prepared):
+        calls.append(len(prepared))
+        if len(calls) == 3:
+            raise OSError("disk full (simulated)")
+        return real(self, prepared)
+
+    with Ledger.open(db_url) as led:
+        before, root = led.size, led.root_hash()
+        monkeypatch.setattr(LedgerTx, "append_prepared", failing)
+        with pytest.raises(OSError, match="simulated"):
+            import_release(path, led, today=TODAY, chunk=2000)
+        assert calls == [2000, 2000, 2000]
+        assert not [t for t in threading.enumerate() if t.name.startswith("ddp-prefetch")]
+        assert led.size == before and led.root_hash() == root
+        monkeypatch.setattr(LedgerTx, "append_prepared", real)
+        res = import_release(path, led, today=TODAY, chunk=2000)
+        assert not res.already_imported and res.imported == 9_000 and led.verify().ok
+
+
+def test_an_error_in_the_worker_is_raised_where_the_rows_are_written() -> None:
+    from accord.ddp.importer import prefetched
+
+    def rows():
+        yield 1
+        yield 2
+        raise ValueError("row 3 cannot be encoded")
+
+    got = []
+    with pytest.raises(ValueError, match="row 3"):
+        for item in prefetched(rows()):
+            got.append(item)
+    assert got == [1, 2]

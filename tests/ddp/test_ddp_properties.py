@@ -4,11 +4,15 @@ The reference below re-states the mapping's rules (mapping.py's docstring) for o
 Python; Hypothesis draws batches of awkward cells (redactions in any case, dates in every form
 the readers produce and impossible ones, non-ASCII and control characters, duplicate keys) and
 checks that every row is rejected, or mapped, exactly as the reference says, and that each payload
-text is the strict model's own canonical dump.
+text is the strict model's own canonical dump. The second half compares whole event lists: what the
+importer hands the ledger (kind, stream, cause, payload text; rejected rows where they stood; the
+duplicate marks across sheets and chunk boundaries) against events built row by row from the
+reference's pydantic models and canonicalised by the ledger's own ``prepare``.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import orjson
@@ -17,13 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.ddp.duplicates import mark_duplicates
-from accord.ddp.events import MAX_KEY, MAX_TEXT, ImportedDetainer
-from accord.ddp.importer import canonical_text, payload_texts
+from accord.ddp.events import DETAINER, MAX_KEY, MAX_TEXT, REJECTED, ImportedDetainer, RejectedRow
+from accord.ddp.importer import _row_chunks, canonical_text, map_batches, payload_texts
 from accord.ddp.layouts import FIELDS, LATEST, map_columns
 from accord.ddp.mapping import EARLIEST_DATE, EARLIEST_PREPARED, Tally, map_batch
 from accord.ddp.read import ROW, Batch, Sheet, is_redacted
 from accord.ddp.values import criminality, detainer_type, lift_outcome, state_code
-from accord.ledger import canonical_json
+from accord.ledger import NewEvent, canonical_json, prepare
 
 TODAY = date(2026, 1, 1)
 COLUMNS = map_columns(list(LATEST), "prop")
@@ -172,3 +176,128 @@ def test_a_cell_of_only_separators_or_spaces_is_blank_as_in_the_reference() -> N
 
     frame = pl.DataFrame({"f": ["\x1f", " \x1c\u3000", " Jail \x1e"], "f__red": [False, False, False]})
     assert frame.select(_value("f").alias("v"))["v"].to_list() == [ref_value(c) for c in frame["f"]] == [None, None, "Jail"]
+
+
+# -- whole events: the fast path's event list equals a row-by-row reference's, event for event -------------
+STREAM, CAUSE = "import/ddp/0123456789abcdef", 1
+SHEETS = (Sheet("S", 1, 7, COLUMNS), Sheet("Detainers (2)", 2, 4, COLUMNS))
+_SENTENCES = ("msc_sentence_days", "msc_sentence_months", "msc_sentence_years")
+
+
+def ref_shown(text: str) -> str:
+    return re.sub(r"[\r\n\t]+", " ", text)[:40]
+
+
+def ref_rejection(row: dict, header: dict[str, str]) -> tuple[str, str] | None:
+    """(column header, reason) of a row that cannot be mapped, as mapping.py's docstring states the rules."""
+    prep_h, prep = header["prepare_date"], row["prepare_date"]
+    if prep is not None and is_redacted(prep):
+        return prep_h, f"{prep_h} is redacted"
+    v = ref_value(prep)
+    if v is None:
+        return prep_h, f"no {prep_h}"
+    d = ref_date(v)
+    if d is None:
+        return prep_h, f"{prep_h} '{ref_shown(v)}' is not a date"
+    if not EARLIEST_PREPARED <= d <= TODAY:
+        return prep_h, f"{prep_h} {d} is outside {EARLIEST_PREPARED}..{TODAY}"
+    for n in ("msc_charge_date", "msc_conviction_date"):
+        got = ref_date(ref_value(row[n]))
+        if got is not None and not EARLIEST_DATE <= got <= TODAY:
+            return header[n], f"{header[n]} {got} is outside {EARLIEST_DATE}..{TODAY}"
+    for f in FIELDS:
+        v, limit = ref_value(row[f.name]), MAX_KEY if f.name == "person_key" else MAX_TEXT
+        if f.kind == "text" and v is not None and len(v) > limit:
+            return header[f.name], f"{header[f.name]} is longer than {limit} characters"
+    return None
+
+
+def ref_payload(row: dict, source: dict) -> dict:
+    """One mapped row as its ``import.ddp.detainer`` payload, field by field (duplicate marks added later)."""
+    v = {f.name: ref_value(row[f.name]) for f in FIELDS}
+    dates = {n: ref_date(v[n]) for n in ("prepare_date", "msc_charge_date", "msc_conviction_date")}
+    sentences = {n: ref_number(v[n]) for n in _SENTENCES}
+
+    def coded(name: str, fn) -> dict | None:
+        if v[name] is None:
+            return None
+        return {"raw": v[name], "code": fn(v[name])}
+
+    msc = {"charge": v["msc_charge"], "charge_code": v["msc_charge_code"], "charge_date": dates["msc_charge_date"],
+           "conviction_date": dates["msc_conviction_date"], "sentence_days": sentences["msc_sentence_days"],
+           "sentence_months": sentences["msc_sentence_months"], "sentence_years": sentences["msc_sentence_years"]}
+    state = state_code(v["facility_state"]) if v["facility_state"] is not None else None
+    unreadable = tuple(n for n in dates if v[n] is not None and dates[n] is None)
+    unreadable += tuple(n for n in _SENTENCES if v[n] is not None and sentences[n] is None)
+    return {
+        "source": source, "person_key": v["person_key"], "prepared_on": dates["prepare_date"],
+        "custodian": {"name": v["facility"], "code": v["facility_code"], "city": v["facility_city"],
+                      "state": v["facility_state"], "jurisdiction": None if state is None else f"US-{state}"},
+        "issuing_office": v["facility_aor"], "criminality": coded("criminality", criminality),
+        "msc": msc if any(x is not None for x in msc.values()) else None,
+        "detainer_type": coded("detainer_type", detainer_type), "lift_reason": coded("lift_reason", lift_outcome),
+        "lift_reason_code": v["lift_reason_code"],
+        "redacted_fields": tuple(f.name for f in FIELDS if row[f.name] is not None and is_redacted(row[f.name])),
+        "unreadable_fields": unreadable,
+    }
+
+
+def reference_events(sheets: list[tuple[Sheet, int, list[dict]]]) -> list[tuple]:
+    """The events of a file, one row at a time: (sheet, first row number, rows) in file order."""
+    header = {f.name: COLUMNS.headers[COLUMNS.positions[f.name]] for f in FIELDS}
+    items: list[tuple[str, dict]] = []
+    for sheet, first, rows in sheets:
+        for i, row in enumerate(rows):
+            source = {"sheet": sheet.name, "sheet_no": sheet.sheet_no, "row": first + i}
+            fault = ref_rejection(row, header)
+            if fault is not None:
+                items.append((REJECTED, {"source": source, "field": fault[0], "reason": fault[1]}))
+            else:
+                items.append((DETAINER, ref_payload(row, source)))
+    groups: dict[tuple, list[dict]] = {}
+    for kind, p in items:
+        if kind == DETAINER and p["person_key"] is not None:
+            groups.setdefault((p["person_key"], p["prepared_on"]), []).append(p)
+    for kind, p in items:
+        if kind == DETAINER:
+            group = groups.get((p["person_key"], p["prepared_on"]), [p])
+            p["likely_duplicate"] = len(group) > 1
+            p["duplicate_of"] = group[0]["source"] if len(group) > 1 and group[0] is not p else None
+    models = {DETAINER: ImportedDetainer, REJECTED: RejectedRow}
+    return prepare([NewEvent(kind, models[kind].model_validate(p), STREAM, CAUSE) for kind, p in items])
+
+
+def fast_events(sheets: list[tuple[Sheet, int, list[dict]]], chunk: int) -> list[tuple]:
+    batches = [Batch(sheet, pl.DataFrame([{ROW: first + i, **r} for i, r in enumerate(rows)],
+                                         schema={ROW: pl.Int64, **{f.name: pl.String for f in FIELDS}}))
+               for sheet, first, rows in sheets]
+    read = map_batches(batches, TODAY)
+    return [p for part in _row_chunks(read.rows, read.bad_rows, STREAM, CAUSE, chunk) for p in part]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(rows_strategy, rows_strategy, st.integers(1, 30))
+def test_fast_events_equal_the_row_by_row_reference(first: list[dict], second: list[dict], chunk: int) -> None:
+    """Kinds, streams, causes and payload texts, in file order (rejected rows where they stood), over two
+    sheets, with the ledger's own ``prepare`` canonicalising the reference's models."""
+    sheets = [(SHEETS[0], 8, first), (SHEETS[1], 5, second)]
+    assert fast_events(sheets, chunk) == reference_events(sheets)
+
+
+def test_fast_events_equal_the_reference_on_a_generated_release() -> None:
+    """A larger file (duplicates across sheets and rejected rows in several chunks) from the sample generator."""
+    from accord.ddp.sample import as_text, release_frame
+    from accord.ddp.read import _fields_frame
+
+    frame = as_text(release_frame(3000, layout="latest", seed=11)).with_columns(
+        pl.when(pl.int_range(pl.len()) % 97 == 5).then(pl.lit("13/45/2020")).otherwise(pl.col("Detainer Prepare Date"))
+        .alias("Detainer Prepare Date"))
+    table = _fields_frame(frame, COLUMNS, 8)
+    rows = table.drop(ROW).to_dicts()
+    for i in range(0, 60, 3):  # the same person and date again on the second sheet
+        rows[2000 + i].update(person_key=rows[i]["person_key"], prepare_date=rows[i]["prepare_date"])
+    sheets = [(SHEETS[0], 8, rows[:1700]), (SHEETS[1], 5, rows[1700:])]
+    events = fast_events(sheets, 250)
+    assert sum(e[0] == REJECTED for e in events) >= 30
+    assert sum('"likely_duplicate":true' in e[3] for e in events) >= 10
+    assert events == reference_events(sheets)

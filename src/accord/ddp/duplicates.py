@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import polars as pl
 
 KEY = ("person_key", "prepared_on")
+#: One number per row that sorts as (sheet_no, row) do: the file order.
+FILE_ORDER = pl.col("sheet_no").cast(pl.Int64) * (1 << 40) + pl.col("row").cast(pl.Int64)
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,10 @@ class DuplicateCounts:
 def mark_duplicates(frame: pl.DataFrame) -> tuple[pl.DataFrame, DuplicateCounts]:
     """``frame`` (mapped rows of a whole file, with ``sheet``, ``sheet_no``, ``row``, ``person_key``,
     ``prepared_on``) in file order, with ``likely_duplicate`` and ``duplicate_of`` added."""
-    frame = frame.sort("sheet_no", "row", maintain_order=True).with_row_index("__i")
+    in_order = frame.select((FILE_ORDER.diff() > 0).all()).item()
+    if not in_order:  # the importer's rows come in file order already; sorting them again would copy every column
+        frame = frame.sort("sheet_no", "row", maintain_order=True)
+    frame = frame.with_row_index("__i")
     groups = (frame.filter(pl.col("person_key").is_not_null()).group_by(KEY)
               .agg(pl.len().alias("__n"), pl.col("__i").min().alias("__first")).filter(pl.col("__n") > 1))
     firsts = frame.select(pl.col("__i").alias("__first"),

@@ -14,22 +14,31 @@ made in one Polars pass per chunk (:func:`payload_texts`), with every object's k
 whole numbers, strings and booleans, so plain printable-ASCII text is RFC 8785 canonical as it
 stands; any other text (an escape, a non-ASCII character) is canonicalised again by the ledger's
 own ``canonical_payload``. A property test checks the text equals the strict model's canonical
-dump, and the first row of each chunk is validated by that model as the import runs.
+dump, and the first row of each chunk is validated by that model as the import runs. One event per
+row: a file of N rows is N + 1 events (the manifest first), rejected rows included.
+
+Writing overlaps a little: a worker thread has Polars encode the next chunk's JSON (without the
+GIL) while the ledger numbers, hashes and inserts this one (:func:`prefetched`); everything that
+needs the GIL stays on the caller's thread.
+Rejected rows are put where they stood in the file by one binary search over the imported rows'
+file order (:func:`_row_chunks`). A property test checks the whole event list (kinds, causes,
+payload texts, order) against a row-by-row reference.
 
 Memory: one sheet's cells while it is parsed, plus the mapped columns of every row (about 200 bytes
 a row), which the duplicate flags need before the first event can be written; the ledger is
-written in chunks of ``CHUNK`` events.
+written in chunks of ``CHUNK`` rows, two of which exist at once.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import polars as pl
@@ -39,15 +48,17 @@ from accord.ledger import Ledger, NewEvent, prepare
 from accord.ledger.canonical import canonical_payload
 from accord.ledger.writer import Prepared, gc_paused
 
-from .duplicates import mark_duplicates
+from .duplicates import FILE_ORDER, mark_duplicates
 from .events import (DETAINER, REJECTED, RELEASE, ImportedDetainer, ImportedRelease, RejectedRow, SheetManifest,
                      stream_for)
 from .mapping import Tally, map_batch
-from .read import ColumnCounts, Sheet, file_format, read_batches
+from .read import Batch, ColumnCounts, Sheet, file_format, read_batches
 from .rejects import RejectsFile
 
-#: Events per chunk handed to the ledger (its memory bound while writing).
-CHUNK = 5_000
+#: Rows per chunk: encoded in one Polars pass and handed to the ledger in one call (two chunks exist at
+#: once while writing, about 15 MB).
+CHUNK = 20_000
+T = TypeVar("T")
 #: ``progress(phase, advance, total)``: phases "read" (sheets or rows), "map" (rows), "write" (events).
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -178,12 +189,23 @@ class _Read:
 
 
 def _read(path: Path, fmt: str, today: date, report: Progress) -> _Read:
-    counts, tally = ColumnCounts(), Tally()
+    counts = ColumnCounts()
+    on_sheet = (lambda sheet, no, of: report("read", 1, of)) if fmt == "xlsx" else None
+    read = map_batches(read_batches(path, counts, on_sheet), today, report, counts)
+    if not read.sheets:
+        raise InputError("the file holds no sheet with a header row and data", source=path.name)
+    return read
+
+
+def map_batches(batches: Iterable[Batch], today: date, report: Progress | None = None,
+                counts: ColumnCounts | None = None) -> _Read:
+    """Every batch of a file mapped (:func:`map_batch`), in file order, likely duplicates marked over all of them."""
+    report = report or (lambda phase, n, total: None)
+    tally = Tally()
     sheets: dict[int, Sheet] = {}
     sheet_rows: dict[int, int] = {}
     mapped, rejected = [], []
-    on_sheet = (lambda sheet, no, of: report("read", 1, of)) if fmt == "xlsx" else None
-    for batch in read_batches(path, counts, on_sheet):
+    for batch in batches:
         sheets.setdefault(batch.sheet.sheet_no, batch.sheet)
         sheet_rows[batch.sheet.sheet_no] = sheet_rows.get(batch.sheet.sheet_no, 0) + batch.frame.height
         ok, bad = map_batch(batch, today, tally)
@@ -191,10 +213,10 @@ def _read(path: Path, fmt: str, today: date, report: Progress) -> _Read:
         rejected.append(bad)
         report("map", batch.frame.height, None)
     if not sheets:
-        raise InputError("the file holds no sheet with a header row and data", source=path.name)
+        return _Read(pl.DataFrame(), [], sheets, sheet_rows, counts or ColumnCounts(), tally, None)
     rows, dups = mark_duplicates(pl.concat(mapped, how="vertical_relaxed"))
     bad_rows = pl.concat(rejected, how="vertical_relaxed").sort("sheet_no", "row").to_dicts()
-    return _Read(rows, bad_rows, sheets, sheet_rows, counts, tally, dups)
+    return _Read(rows, bad_rows, sheets, sheet_rows, counts or ColumnCounts(), tally, dups)
 
 
 def _manifest(path: Path, result: ImportResult, read: _Read) -> ImportedRelease:
@@ -231,19 +253,46 @@ def _append(led: Ledger, stream: str, manifest: ImportedRelease, read: _Read, ch
         return head.seq, tx.size
 
 
+def prefetched(items: Iterator[T]) -> Iterator[T]:
+    """``items``, the next one made in a worker thread while the caller works on this one.
+
+    For work that releases the GIL (a Polars query): it then runs beside the caller's, e.g. the
+    ledger's SQLite inserts. At most two items exist at once (the one handed out and the one being
+    made); an error in the worker is raised here, and when the caller stops early the worker stops
+    after its item.
+
+    >>> list(prefetched(iter(range(4))))
+    [0, 1, 2, 3]
+    """
+    end = object()
+    with ThreadPoolExecutor(1, thread_name_prefix="ddp-prefetch") as pool:
+        ahead = pool.submit(next, items, end)
+        while (item := ahead.result()) is not end:
+            ahead = pool.submit(next, items, end)
+            yield item  # type: ignore[misc]
+
+
 def payload_texts(rows: pl.DataFrame) -> list[str]:
     """Each mapped row as its ``import.ddp.detainer`` JSON text, in one Polars pass (every key in order).
 
     The mapping builds every struct with its fields in name order and only whole numbers; the
-    top-level keys are sorted here.
+    top-level keys are sorted here (:data:`_PAYLOAD`).
     """
-    cols = {name: pl.col(name) for name in DETAINER_FIELDS if name != "source"}
-    cols["source"] = pl.struct(row=pl.col("row"), sheet=pl.col("sheet"), sheet_no=pl.col("sheet_no"))
-    return rows.select(pl.struct(**dict(sorted(cols.items()))).struct.json_encode()).to_series().to_list()
+    return rows.select(_PAYLOAD).to_series().to_list()
 
 
 #: top-level payload fields
 DETAINER_FIELDS = tuple(ImportedDetainer.model_fields)
+
+
+def _payload_expr() -> pl.Expr:
+    cols = {name: pl.col(name) for name in DETAINER_FIELDS if name != "source"}
+    cols["source"] = pl.struct(row=pl.col("row"), sheet=pl.col("sheet"), sheet_no=pl.col("sheet_no"))
+    return pl.struct(**dict(sorted(cols.items()))).struct.json_encode()
+
+
+#: a mapped row's JSON text, top-level keys sorted
+_PAYLOAD = _payload_expr()
 
 
 def canonical_text(text: str) -> str:
@@ -258,23 +307,47 @@ def canonical_text(text: str) -> str:
     return canonical_payload(orjson.loads(text))
 
 
+def _file_order(frame: pl.DataFrame) -> pl.Series:
+    return frame.select(FILE_ORDER).to_series()
+
+
 def _row_chunks(rows: pl.DataFrame, bad_rows: list[dict[str, Any]], stream: str, cause: int,
                 chunk: int) -> Iterator[list[Prepared]]:
-    """Every row's prepared event in file order, rejected rows where they stood, ``chunk`` rows at a time."""
+    """Every row's prepared event in file order, rejected rows where they stood, ``chunk`` rows at a time.
+
+    A rejected row goes before the first imported row that follows it in the file: its place among the
+    imported rows is one binary search over their (sorted) file order, not a comparison per row.
+    """
+    at: list[int] = []
+    if bad_rows:
+        order = _file_order(rows) if rows.height else pl.Series([], dtype=pl.Int64)
+        bad = _file_order(pl.DataFrame({"sheet_no": [b["sheet_no"] for b in bad_rows], "row": [b["row"] for b in bad_rows]}))
+        at = order.search_sorted(bad, side="left").to_list()
     j = 0
-    keys = rows.select("sheet_no", "row")
-    for start in range(0, rows.height, chunk):
-        texts = payload_texts(rows.slice(start, chunk))
+    for start, encoded in zip(range(0, rows.height, chunk), prefetched(_encoded(rows, chunk))):
+        texts = [canonical_text(t) for t in encoded.to_list()]
         ImportedDetainer.model_validate_json(texts[0])  # the contract, checked as the import runs
+        end = start + len(texts)
+        if j == len(at) or at[j] >= end:  # the common case: no rejected row among these
+            yield [(DETAINER, stream, cause, t) for t in texts]
+            continue
         out: list[Prepared] = []
-        for (sheet_no, row), text in zip(keys.slice(start, chunk).iter_rows(), texts):
-            while j < len(bad_rows) and (bad_rows[j]["sheet_no"], bad_rows[j]["row"]) < (sheet_no, row):
-                out.append(_rejected(bad_rows[j], stream, cause))
-                j += 1
-            out.append((DETAINER, stream, cause, canonical_text(text)))
+        done = start
+        while j < len(at) and at[j] < end:
+            out.extend((DETAINER, stream, cause, t) for t in texts[done - start:at[j] - start])
+            out.append(_rejected(bad_rows[j], stream, cause))
+            done = at[j]
+            j += 1
+        out.extend((DETAINER, stream, cause, t) for t in texts[done - start:])
         yield out
     if j < len(bad_rows):
         yield [_rejected(b, stream, cause) for b in bad_rows[j:]]
+
+
+def _encoded(rows: pl.DataFrame, chunk: int) -> Iterator[pl.Series]:
+    """:func:`payload_texts` of ``chunk`` rows at a time, as Polars series (made without the GIL)."""
+    for start in range(0, rows.height, chunk):
+        yield rows.slice(start, chunk).select(_PAYLOAD).to_series()
 
 
 def _rejected(b: dict[str, Any], stream: str, cause: int) -> Prepared:

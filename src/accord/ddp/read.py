@@ -157,7 +157,7 @@ def _xlsx(path: Path, counts: ColumnCounts, on_sheet: Callable[[str, int, int], 
         del sheet
         if on_sheet is not None:
             on_sheet(name, no, len(names))
-        if table.height == 0 or table.filter(~_blank(table)).height == 0:
+        if table.height == 0 or not table.select((~_blank(table)).any()).item():
             continue  # an empty sheet holds no rows, whatever its name
         top = table.head(HEADER_SEARCH_ROWS).rows()
         h = _header_at([list(r) for r in top], where)
@@ -169,6 +169,7 @@ def _xlsx(path: Path, counts: ColumnCounts, on_sheet: Callable[[str, int, int], 
         del table
         counts.add(data, columns.headers)
         yield from _batches(info, data, first_row=h + 2)
+        del data, top  # this sheet's cells, before the next sheet is parsed (one sheet at a time)
 
 
 def _batches(info: Sheet, data: pl.DataFrame, first_row: int) -> Iterator[Batch]:
