@@ -100,16 +100,21 @@ def _prepare(events: Iterable[NewEvent], source: str, first: int, streams: list[
     out: list[Prepared] = []
     add_stream = streams.append
     streams_ok: set[str] = set()
+    payload_types: set[type] = {dict}  # classes already found to be dict or a pydantic model
     append = out.append
     known_kind = _KNOWN_KINDS.get
     stream_rule = STREAM_OF_KIND.get
     stream_ok = STREAM_PATTERN.fullmatch
+    canonical = canonical_payload
     for i, ev in enumerate(events, first):
         try:
             kind = known_kind(ev.kind) or check_kind(ev.kind)
             payload = ev.payload
-            if not isinstance(payload, (BaseModel, dict)):
-                raise InputError("payload must be a JSON object or a pydantic model", field="payload")
+            cls = type(payload)
+            if cls not in payload_types:
+                if not isinstance(payload, (BaseModel, dict)):
+                    raise InputError("payload must be a JSON object or a pydantic model", field="payload")
+                payload_types.add(cls)
             stream = ev.stream
             cb = ev.caused_by
             if cb is not None and (type(cb) is not int or cb < 1):
@@ -123,14 +128,14 @@ def _prepare(events: Iterable[NewEvent], source: str, first: int, streams: list[
             if stream is None:
                 # default_stream inlined for models (the hot case); it still decides every other case
                 rule = stream_rule(kind)
-                key = None if rule is None or type(payload) is dict else getattr(payload, rule[1], None)
-                stream = f"{rule[0]}/{key}" if isinstance(key, str) and key else default_stream(kind, payload)  # type: ignore[index]
+                key = None if rule is None or cls is dict else getattr(payload, rule[1], None)
+                stream = f"{rule[0]}/{key}" if type(key) is str and key else default_stream(kind, payload)  # type: ignore[index]
             if stream not in streams_ok:
                 if not isinstance(stream, str) or stream_ok(stream) is None:
                     check_stream(stream)  # raises with the message
                 streams_ok.add(stream)
             add_stream(stream)
-            append((kind, stream, cb, canonical_payload(payload)))
+            append((kind, stream, cb, canonical(payload)))
         except InputError as exc:
             raise InputError(str(exc).removeprefix(f"field '{exc.field}': ") if exc.field else str(exc),
                              source=source, line=i, field=exc.field) from None
