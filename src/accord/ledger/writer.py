@@ -32,6 +32,7 @@ ENTRY_FORMAT = '{"caused_by":%s,"kind":"%s","payload":%s,"recorded_at":"%s","seq
 _KNOWN_KINDS = {str(k): str(k) for k in EventKind}
 _IN_CHUNK = 500
 _NODE_MASK = NODE_LEVEL_STEP - 1  # NODE_LEVEL_STEP is a power of two
+_BULK_YOUNG = 10_000  # young containers after which gc_paused moves them out of the young generations
 
 Prepared = tuple[str, str, "int | None", str]  # kind, stream, caused_by (< 0: a BatchRef), canonical payload
 
@@ -56,11 +57,13 @@ def gc_paused() -> Iterator[None]:
 
     Pausing alone only defers that cost: the young generation's count keeps growing while the
     collector is off, so the first allocation after ``gc.enable()`` scans every container the
-    loop made (100-250 ms per 50,000 events, as much as the loop itself). So on the way out the
-    young objects are moved to the oldest generation first (``gc.freeze()`` then
-    ``gc.unfreeze()``: two O(1) list splices), where only the next full collection looks at
-    them. Skipped when something in the process keeps objects frozen on purpose (``unfreeze``
-    would release them).
+    loop made (100-250 ms per 50,000 events, as much as the loop itself). So on the way out of a
+    loop that left more than ``_BULK_YOUNG`` young containers, they are moved to the oldest
+    generation first (``gc.freeze()`` then ``gc.unfreeze()``: two O(1) list splices), where only
+    the next full collection looks at them. Small loops (one request's append) leave the
+    collector's accounting alone, so a long-running server's young garbage is still collected
+    young. Skipped too when something in the process keeps objects frozen on purpose
+    (``unfreeze`` would release them).
     """
     was = gc.isenabled()
     gc.disable()
@@ -68,7 +71,7 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was:
-            if not gc.get_freeze_count():
+            if gc.get_count()[0] > _BULK_YOUNG and not gc.get_freeze_count():
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()
