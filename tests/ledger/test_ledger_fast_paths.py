@@ -193,3 +193,58 @@ def test_gc_paused_keeps_what_the_process_froze_on_purpose() -> None:
         assert gc.get_freeze_count() == frozen and gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def _saved(url: str, table: str, where: str, **params) -> tuple[list[str], list[tuple]]:
+    rows = sql(url, f"SELECT * FROM {table} WHERE {where}", **params)
+    return (list(rows[0]._fields) if rows else []), [tuple(r) for r in rows]
+
+
+def _restore(url: str, table: str, where: str, saved: tuple[list[str], list[tuple]], **params) -> None:
+    names, rows = saved
+    sql(url, f"DELETE FROM {table} WHERE {where}", **params)
+    for row in rows:
+        sql(url, f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})",
+            **dict(zip(names, row)))
+
+
+#: name -> (table, the rows it touches, the change); ``:a`` and ``:b`` are two drawn seqs, a < b
+SCENARIOS = {
+    **{f"row {c}": ("ledger_events", "seq = :a", f"UPDATE ledger_events SET {change} WHERE seq = :a")
+       for c, change in TAMPERS.items()},
+    "row deleted": ("ledger_events", "seq = :a", "DELETE FROM ledger_events WHERE seq = :a"),
+    "rows swapped": ("ledger_events", "seq IN (:a, :b)", "UPDATE ledger_events SET seq = -1 WHERE seq = :a; "
+                     "UPDATE ledger_events SET seq = :a WHERE seq = :b; UPDATE ledger_events SET seq = :b WHERE seq = -1"),
+    "node changed": ("ledger_nodes", "level = 8", "UPDATE ledger_nodes SET hash = :x WHERE level = 8 AND idx = :a % 2"),
+    "head size": ("ledger_head", "id = 1", "UPDATE ledger_head SET size = size - 1"),
+    "head chain": ("ledger_head", "id = 1", "UPDATE ledger_head SET chain_hash = :x"),
+    "head edge": ("ledger_head", "id = 1", "UPDATE ledger_head SET edge = :x"),
+    "checkpoint root": ("ledger_checkpoints", "1 = 1", "UPDATE ledger_checkpoints SET root_hash = :x"),
+}
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=st.integers(1, 599), gap=st.integers(1, 40), name=st.sampled_from(sorted(SCENARIOS)))
+def test_verify_reports_exactly_what_the_slow_reference_reported(big_ledger: str, a: int, gap: int, name: str) -> None:
+    from accord.ledger.signing import trusted_keys
+
+    from .reference_verify import verify_ledger as reference_verify
+
+    url, b = big_ledger, min(600, a + gap)
+    table, where, change = SCENARIOS[name]
+    params = {"a": a, "b": b} if ":b" in where else {"a": a} if ":a" in where else {}
+    saved = _saved(url, table, where, **params)
+    (leaf,) = sql(url, "SELECT leaf_hash FROM ledger_events WHERE seq = :a", a=a)[0]  # a wrong 32-byte hash
+    for statement in change.split("; "):
+        sql(url, statement, **{k: v for k, v in {"a": a, "b": b, "x": bytes(leaf)}.items() if f":{k}" in statement})
+    try:
+        with Ledger.open(url) as led:
+            keys = trusted_keys(led.engine)
+            fast = led.verify()
+            slow = reference_verify(led, [], None, keys)
+        assert not slow.ok, name
+        assert fast == slow, name
+    finally:
+        _restore(url, table, where, saved, **params)
+    with Ledger.open(url) as led:
+        assert led.verify().ok
