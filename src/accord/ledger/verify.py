@@ -80,9 +80,8 @@ def _verify_snapshot(ledger: Ledger, conn, external: list[Checkpoint],
     head_size, head_chain, head_edge, origin = ledger._head(cur)
     cur.execute(ledger.sql.p("SELECT level, idx, hash FROM ledger_nodes"))
     stored_nodes = {(int(l), int(i)): bytes(h) for l, i, h in cur.fetchall()}
-    cur.execute("SELECT MAX(seq), COUNT(*) FROM ledger_events")
-    max_seq, count = cur.fetchone()
-    max_seq, count = int(max_seq or 0), int(count)
+    cur.execute("SELECT MAX(seq) FROM ledger_events")  # for progress; the scan counts the rows itself
+    max_seq = int(cur.fetchone()[0] or 0)
     cps = sorted([*ledger._checkpoints_on(conn), *external], key=lambda c: c.size)
     trusted = _trusted_set(ledger, cur, origin, trusted_keys)
     walk = _Walk(stored_nodes, cps)
@@ -95,8 +94,10 @@ def _verify_snapshot(ledger: Ledger, conn, external: list[Checkpoint],
             if cps[walk.cp_i].root_hash != merkle.EMPTY_ROOT:
                 raise _Failed(None, "checkpoint at size 0 has a wrong root")
             walk.cp_i += 1
-        for page in _scan(ledger, conn):
-            walk.check(page)
+        count = 0
+        for page, as_bytes in _scan(ledger, conn):
+            count += len(page)
+            walk.check(page, as_bytes)
             if progress is not None and walk.seq % _PAGE == 0:
                 progress(walk.seq, total)
         seq, chain, tree, cp_i = walk.seq, walk.chain, walk.tree, walk.cp_i
@@ -135,22 +136,25 @@ class _Walk:
         self.tree = merkle.CompactRange()
         self.stream_last: dict[str, int] = {}
 
-    def check(self, rows: Iterable[Sequence]) -> None:
+    def check(self, rows: Iterable[Sequence], as_bytes: bool) -> None:
+        """Check one page of :func:`_scan` rows (text columns as UTF-8 bytes when ``as_bytes``)."""
         sha = hashlib.sha256
-        fmt = "\x00" + ENTRY_FORMAT  # the RFC 6962 leaf prefix, formatted in
+        fmt: str | bytes = "\x00" + ENTRY_FORMAT  # the RFC 6962 leaf prefix, formatted in
+        if as_bytes:
+            fmt = fmt.encode()  # type: ignore[union-attr]
         stored, cps, stream_last, edge = self.stored, self.cps, self.stream_last, self.tree.hashes
         seq, chain, cp_i = self.seq, self.chain, self.cp_i
         next_cp = cps[cp_i].size if cp_i < len(cps) else -1
         try:
-            for s, stream, ss, kind, cb, rec, payload, leaf, stored_chain in rows:
+            for s, stream, ss, kind, cb, cb_text, rec, payload, leaf, stored_chain in rows:
                 if s != seq + 1:
                     expected = seq + 1
                     raise _Failed(expected, f"event {expected} is missing (next stored is {s})" if s > expected
                                   else f"event {s} is stored twice")
                 seq = s
                 try:
-                    computed = sha((fmt % ("null" if cb is None else cb, kind, payload, rec, s, stream, ss))
-                                   .encode()).digest()
+                    entry = fmt % (cb_text, kind, payload, rec, s, stream, ss)
+                    computed = sha(entry if as_bytes else entry.encode()).digest()  # type: ignore[union-attr]
                 except (TypeError, ValueError, UnicodeError):  # a column holds a value of the wrong type
                     computed = None
                 if computed is None or computed != leaf:
@@ -160,7 +164,7 @@ class _Walk:
                     raise _Failed(s, f"event {s} breaks the hash chain (events removed, reordered or rehashed)")
                 last = stream_last.get(stream, 0)
                 if ss != last + 1:
-                    raise _Failed(s, f"event {s} is number {ss} in stream '{stream}', expected {last + 1}")
+                    raise _Failed(s, f"event {s} is number {ss} in stream '{_shown(stream)}', expected {last + 1}")
                 stream_last[stream] = ss
                 if cb is not None and not 1 <= cb < s:
                     raise _Failed(s, f"event {s} is caused_by {cb}, which is not an earlier event")
@@ -189,21 +193,38 @@ class _Walk:
             self.tree.size = seq
 
 
-def _scan(ledger: Ledger, conn) -> Iterator[list]:
-    """All event rows in seq order, as raw tuples, a page at a time, inside the caller's snapshot: one
-    streaming query (SQLite: a plain cursor; PostgreSQL: a server-side cursor)."""
+#: The scan's columns: an event's stored columns with ``caused_by`` also as the text the leaf holds.
+#: SQLite hands text columns over as their stored UTF-8 bytes (no decoding, and no encoding back
+#: for the hash); PostgreSQL as text, encoded for the hash.
+_SCAN_SQLITE = ("SELECT seq, CAST(stream AS BLOB), stream_seq, CAST(kind AS BLOB), caused_by, "
+                "CAST(COALESCE(CAST(caused_by AS TEXT), 'null') AS BLOB), CAST(recorded_at AS BLOB), "
+                "CAST(payload AS BLOB), leaf_hash, chain_hash FROM ledger_events ORDER BY seq")
+_SCAN_TEXT = ("SELECT seq, stream, stream_seq, kind, caused_by, COALESCE(CAST(caused_by AS TEXT), 'null'), "
+              "recorded_at, payload, leaf_hash, chain_hash FROM ledger_events ORDER BY seq")
+
+
+def _shown(value: object) -> object:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _scan(ledger: Ledger, conn) -> Iterator[tuple[list, bool]]:
+    """All event rows in seq order, a page at a time, inside the caller's snapshot, each page with
+    whether its text columns are bytes: one streaming query (SQLite: a plain cursor; PostgreSQL: a
+    server-side cursor)."""
     from .store import _dbapi
 
     dbapi = _dbapi(conn)
-    sql = ledger.sql.select_events + " ORDER BY seq"
     if ledger.sql.dialect == "postgresql":
-        cur = dbapi.cursor(name="accord_verify_scan")
+        cur, sql, as_bytes = dbapi.cursor(name="accord_verify_scan"), _SCAN_TEXT, False
         cur.itersize = _PAGE
     else:
         cur = dbapi.cursor()
+        cur.execute("PRAGMA encoding")
+        as_bytes = cur.fetchone()[0] == "UTF-8"  # a ledger file is UTF-8 unless made otherwise by hand
+        sql = _SCAN_SQLITE if as_bytes else _SCAN_TEXT
     try:
         cur.execute(sql)
         while rows := cur.fetchmany(_PAGE):
-            yield rows
+            yield rows, as_bytes
     finally:
         cur.close()
