@@ -9,7 +9,7 @@ truncated or rewritten tail after a published checkpoint shows); and the head.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from . import merkle
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .store import Ledger
 
 _PAGE = 5000
+_NODE_MASK = NODE_LEVEL_STEP - 1  # a power of two
 
 
 class _Failed(Exception):
@@ -75,57 +76,31 @@ def _verify_snapshot(ledger: Ledger, conn, external: list[Checkpoint],
                      progress: Callable[[int, int], None] | None, trusted_keys: list[bytes]) -> VerifyReport:
     from .store import _dbapi
 
-    sha = hashlib.sha256
     cur = _dbapi(conn).cursor()
     head_size, head_chain, head_edge, origin = ledger._head(cur)
     cur.execute(ledger.sql.p("SELECT level, idx, hash FROM ledger_nodes"))
     stored_nodes = {(int(l), int(i)): bytes(h) for l, i, h in cur.fetchall()}
-    cur.execute("SELECT MAX(seq), COUNT(*) FROM ledger_events")
-    max_seq, count = cur.fetchone()
-    max_seq, count = int(max_seq or 0), int(count)
+    cur.execute("SELECT MAX(seq) FROM ledger_events")  # for progress; the scan counts the rows itself
+    max_seq = int(cur.fetchone()[0] or 0)
     cps = sorted([*ledger._checkpoints_on(conn), *external], key=lambda c: c.size)
     trusted = _trusted_set(ledger, cur, origin, trusted_keys)
-    tree = merkle.CompactRange()
-    chain = bytes(32)
-    stream_last: dict[str, int] = {}
-    seq = 0
-    cp_i = 0
+    walk = _Walk(stored_nodes, cps)
     total = max(head_size, max_seq)
     try:
         for cp in cps:
             _check_checkpoint_signature(cp, origin)
             _check_trusted(cp, trusted)
-        while cp_i < len(cps) and cps[cp_i].size == 0:
-            if cps[cp_i].root_hash != merkle.EMPTY_ROOT:
+        while walk.cp_i < len(cps) and cps[walk.cp_i].size == 0:
+            if cps[walk.cp_i].root_hash != merkle.EMPTY_ROOT:
                 raise _Failed(None, "checkpoint at size 0 has a wrong root")
-            cp_i += 1
-        for ev in _scan(ledger, cur):
-            s, stream, ss, kind, cb, rec, payload, leaf, stored_chain = ev
-            expected = seq + 1
-            if s != expected:
-                raise _Failed(expected, f"event {expected} is missing (next stored is {s})" if s > expected
-                              else f"event {s} is stored twice")
-            seq = s
-            cb_text = "null" if cb is None else str(cb)
-            computed = sha(b"\x00" + (ENTRY_FORMAT % (cb_text, kind, payload, rec, s, stream, ss)).encode()).digest()
-            if computed != bytes(leaf):
-                raise _Failed(s, f"event {s} does not match its leaf hash (payload or fields changed)")
-            chain = sha(chain + computed).digest()
-            if chain != bytes(stored_chain):
-                raise _Failed(s, f"event {s} breaks the hash chain (events removed, reordered or rehashed)")
-            if ss != stream_last.get(stream, 0) + 1:
-                raise _Failed(s, f"event {s} is number {ss} in stream '{stream}', expected {stream_last.get(stream, 0) + 1}")
-            stream_last[stream] = ss
-            if cb is not None and not 1 <= cb < s:
-                raise _Failed(s, f"event {s} is caused_by {cb}, which is not an earlier event")
-            _push(tree, computed, stored_nodes, s)
-            while cp_i < len(cps) and cps[cp_i].size == s:
-                if tree.root() != cps[cp_i].root_hash:
-                    raise _Failed(s, f"the tree of the first {s} events does not match the checkpoint signed at "
-                                     f"{cps[cp_i].created_at}; an event at or before {s} was changed")
-                cp_i += 1
-            if progress is not None and s % _PAGE == 0:
-                progress(s, total)
+            walk.cp_i += 1
+        count = 0
+        for page, as_bytes in _scan(ledger, conn):
+            count += len(page)
+            walk.check(page, as_bytes)
+            if progress is not None and walk.seq % _PAGE == 0:
+                progress(walk.seq, total)
+        seq, chain, tree, cp_i = walk.seq, walk.chain, walk.tree, walk.cp_i
         if cp_i < len(cps):
             cp = cps[cp_i]
             raise _Failed(seq + 1, f"checkpoint signed at {cp.created_at} covers {cp.size} events but only {seq} "
@@ -139,31 +114,117 @@ def _verify_snapshot(ledger: Ledger, conn, external: list[Checkpoint],
         if count != seq:
             raise _Failed(seq + 1, f"{count - seq} stored rows lie outside seq 1..{seq}")
     except _Failed as bad:
-        return VerifyReport(False, seq, bad.seq, bad.reason, b"", cp_i)
+        return VerifyReport(False, walk.seq, bad.seq, bad.reason, b"", walk.cp_i)
     if progress is not None:
         progress(seq, total)
     return VerifyReport(True, seq, None, "", tree.root(), len(cps))
 
 
-def _push(tree: merkle.CompactRange, leaf: bytes, stored: dict[tuple[int, int], bytes], seq: int) -> None:
-    def check(level: int, index: int, node: bytes) -> None:
-        if level % NODE_LEVEL_STEP == 0:
-            if stored.get((level, index)) != node:
-                first = (index << level) + 1
-                raise _Failed(first, f"stored tree node (level {level}, index {index}) over events "
-                                     f"{first}..{(index + 1) << level} does not match the events")
+class _Walk:
+    """The state of one pass over the rows in seq order: every check of a row, in one tight loop per page.
 
-    tree.append(leaf, check)
+    The Merkle fold is inlined (the reference is :meth:`merkle.CompactRange.append`); every
+    ``NODE_LEVEL_STEP``-th level's node is compared with the stored one as it completes.
+    """
+
+    def __init__(self, stored_nodes: dict[tuple[int, int], bytes], cps: list[Checkpoint]) -> None:
+        self.stored = stored_nodes
+        self.cps = cps
+        self.cp_i = 0
+        self.seq = 0
+        self.chain = bytes(32)
+        self.tree = merkle.CompactRange()
+        self.stream_last: dict[str, int] = {}
+
+    def check(self, rows: Iterable[Sequence], as_bytes: bool) -> None:
+        """Check one page of :func:`_scan` rows (text columns as UTF-8 bytes when ``as_bytes``)."""
+        sha = hashlib.sha256
+        fmt: str | bytes = "\x00" + ENTRY_FORMAT  # the RFC 6962 leaf prefix, formatted in
+        if as_bytes:
+            fmt = fmt.encode()  # type: ignore[union-attr]
+        stored, cps, stream_last, edge = self.stored, self.cps, self.stream_last, self.tree.hashes
+        seq, chain, cp_i = self.seq, self.chain, self.cp_i
+        next_cp = cps[cp_i].size if cp_i < len(cps) else -1
+        try:
+            for s, stream, ss, kind, cb, cb_text, rec, payload, leaf, stored_chain in rows:
+                if s != seq + 1:
+                    expected = seq + 1
+                    raise _Failed(expected, f"event {expected} is missing (next stored is {s})" if s > expected
+                                  else f"event {s} is stored twice")
+                seq = s
+                try:
+                    entry = fmt % (cb_text, kind, payload, rec, s, stream, ss)
+                    computed = sha(entry if as_bytes else entry.encode()).digest()  # type: ignore[union-attr]
+                except (TypeError, ValueError, UnicodeError):  # a column holds a value of the wrong type
+                    computed = None
+                if computed is None or computed != leaf:
+                    raise _Failed(s, f"event {s} does not match its leaf hash (payload or fields changed)")
+                chain = sha(chain + computed).digest()
+                if chain != stored_chain:
+                    raise _Failed(s, f"event {s} breaks the hash chain (events removed, reordered or rehashed)")
+                last = stream_last.get(stream, 0)
+                if ss != last + 1:
+                    raise _Failed(s, f"event {s} is number {ss} in stream '{_shown(stream)}', expected {last + 1}")
+                stream_last[stream] = ss
+                if cb is not None and not 1 <= cb < s:
+                    raise _Failed(s, f"event {s} is caused_by {cb}, which is not an earlier event")
+                edge.append(computed)
+                n, level = s - 1, 0
+                while n & 1:
+                    right = edge.pop()
+                    edge[-1] = node = sha(b"\x01" + edge[-1] + right).digest()
+                    n >>= 1
+                    level += 1
+                    if not level & _NODE_MASK and stored.get((level, n)) != node:
+                        first = (n << level) + 1
+                        raise _Failed(first, f"stored tree node (level {level}, index {n}) over events "
+                                             f"{first}..{(n + 1) << level} does not match the events")
+                if s == next_cp:
+                    self.tree.size = s
+                    root = self.tree.root()
+                    while cp_i < len(cps) and cps[cp_i].size == s:
+                        if root != cps[cp_i].root_hash:
+                            raise _Failed(s, f"the tree of the first {s} events does not match the checkpoint "
+                                             f"signed at {cps[cp_i].created_at}; an event at or before {s} was changed")
+                        cp_i += 1
+                    next_cp = cps[cp_i].size if cp_i < len(cps) else -1
+        finally:
+            self.seq, self.chain, self.cp_i = seq, chain, cp_i
+            self.tree.size = seq
 
 
-def _scan(ledger: Ledger, cur):
-    """All event rows in seq order, as raw tuples, page by page, inside the caller's snapshot."""
-    sql = ledger.sql.p(ledger.sql.select_events + " WHERE seq > ? ORDER BY seq LIMIT ?")
-    after = -(1 << 62)
-    while True:
-        cur.execute(sql, (after, _PAGE))
-        rows = cur.fetchall()
-        yield from rows
-        if len(rows) < _PAGE:
-            return
-        after = rows[-1][0]
+#: The scan's columns: an event's stored columns with ``caused_by`` also as the text the leaf holds.
+#: SQLite hands text columns over as their stored UTF-8 bytes (no decoding, and no encoding back
+#: for the hash); PostgreSQL as text, encoded for the hash.
+_SCAN_SQLITE = ("SELECT seq, CAST(stream AS BLOB), stream_seq, CAST(kind AS BLOB), caused_by, "
+                "CAST(COALESCE(CAST(caused_by AS TEXT), 'null') AS BLOB), CAST(recorded_at AS BLOB), "
+                "CAST(payload AS BLOB), leaf_hash, chain_hash FROM ledger_events ORDER BY seq")
+_SCAN_TEXT = ("SELECT seq, stream, stream_seq, kind, caused_by, COALESCE(CAST(caused_by AS TEXT), 'null'), "
+              "recorded_at, payload, leaf_hash, chain_hash FROM ledger_events ORDER BY seq")
+
+
+def _shown(value: object) -> object:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _scan(ledger: Ledger, conn) -> Iterator[tuple[list, bool]]:
+    """All event rows in seq order, a page at a time, inside the caller's snapshot, each page with
+    whether its text columns are bytes: one streaming query (SQLite: a plain cursor; PostgreSQL: a
+    server-side cursor)."""
+    from .store import _dbapi
+
+    dbapi = _dbapi(conn)
+    if ledger.sql.dialect == "postgresql":
+        cur, sql, as_bytes = dbapi.cursor(name="accord_verify_scan"), _SCAN_TEXT, False
+        cur.itersize = _PAGE
+    else:
+        cur = dbapi.cursor()
+        cur.execute("PRAGMA encoding")
+        as_bytes = cur.fetchone()[0] == "UTF-8"  # a ledger file is UTF-8 unless made otherwise by hand
+        sql = _SCAN_SQLITE if as_bytes else _SCAN_TEXT
+    try:
+        cur.execute(sql)
+        while rows := cur.fetchmany(_PAGE):
+            yield rows, as_bytes
+    finally:
+        cur.close()
