@@ -120,7 +120,7 @@ def _outcome(history: History, period: str, shared: bool):
         return f"InputError: {exc}"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(awkward_rows(), min_size=1, max_size=40), period=st.sampled_from(PERIODS))
 def test_every_table_is_the_same_on_awkward_histories(rows: list[dict], period: str, tmp_path_factory) -> None:
     frames = awkward_history(rows)
