@@ -6,9 +6,12 @@ Parquet (dictionary-encoded; reading every column a report needs takes about 1 C
 each row into each grouping. So here each distinct grouping is computed once and every table that
 can be derived from it is derived from the small result, in Polars:
 
-* ``main``: one pass with ``GROUPING SETS`` — by local day, by issuing office, by (law pack, rules
-  that fired) and by offence list, each with disposition and held — gives the main table, the
-  office, reason and offence tables;
+* ``main``: by local day, by issuing office, by (law pack, rules that fired) and by offence list,
+  each with disposition and held — the main table, the office, reason and offence tables. These can
+  be one pass with ``GROUPING SETS`` (``MAIN_GROUPING_SETS``), but DuckDB hashes every row into every
+  set's table all the same: measured single-threaded it cost as much as four passes on 10 M
+  detainers (1.28 against 1.25 CPU-s) and more on 30 M (6.2 against 5.2), and one long query
+  balances worse over two workers than four short ones, so by default each set is its own query;
 * ``nyc``: NYC detainers by (local day, receiving agency, form, issuing component, disposition)
   gives the §14-154 detainers received and the detainer rows of the §10-178 log;
 * ``people``: NYC detainers held, transferred or declined, one row per (year, agency, person) with
@@ -65,6 +68,8 @@ MAIN_SETS: dict[str, tuple[str, ...]] = {
     "reason": ("pack_id", LIST_KEYS["decision_rules"], "disposition", "_held"),
     "offence": (LIST_KEYS["offense_categories"], "disposition", "_held"),
 }
+#: one ``GROUPING SETS`` pass for the main sets (True) or one query per set (False, measured cheaper; see above)
+MAIN_GROUPING_SETS = False
 #: which main grouping set each table is derived from
 MAIN_TABLES = {"detainers_by_period": "period", "detainers_by_office": "office", "detainers_by_reason": "reason",
                "detainers_by_offence": "offence"}
@@ -163,8 +168,12 @@ def compute(history: Any, specs: Sequence[Any], params: Any, connect: Callable[[
     tasks: dict[str, Callable[[Any, dict[str, Any]], pl.DataFrame]] = {}
     if "people" in needed:  # the largest grouping first, so the small ones fill the other worker's gaps
         tasks["people"] = lambda con, t: _sql(con, PEOPLE_SQL)
-    if sets:
+    if sets and MAIN_GROUPING_SETS:
         tasks["main"] = lambda con, t: _sql(con, main_sql(sets))
+    elif sets:
+        for s in sets:
+            tasks[f"main {s}"] = lambda con, t, one=s: _sql(con, main_sql([one])).with_columns(
+                _set=pl.lit(set_id(sets, one), dtype=pl.Int64))
     sql_of = {"nyc": NYC_SQL, "ca": CA_SQL, "ca_lists": CA_LISTS_SQL}
     for a in needed:
         if a in sql_of:
@@ -197,7 +206,8 @@ def compute(history: Any, specs: Sequence[Any], params: Any, connect: Callable[[
     seconds = {name: s for name, (_, s) in done.items()}
     found = agg.pop("jurisdictions")["jurisdiction"].to_list() if jurisdictions is not None else None
     if sets:
-        whole = agg.pop("main")
+        whole = agg.pop("main") if MAIN_GROUPING_SETS else pl.concat(
+            [agg.pop(f"main {s}").select("_set", *MAIN_SETS[s], "n") for s in sets], how="diagonal_relaxed")
         for s in sets:
             agg[s] = whole.filter(pl.col("_set") == set_id(sets, s)).select(*MAIN_SETS[s], "n")
     out = {}
