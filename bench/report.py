@@ -90,7 +90,9 @@ def raw_sql_main_table(root: Path) -> float:
 
 def fair_sql_main_table(root: Path) -> float:
     """Fair baseline (issue 16): the main table by hand in DuckDB SQL using the UTC offset stored beside
-    each row's ``received_at`` (what Accord's query reads): local time = UTC + offset, then the month."""
+    each row's ``received_at`` (what Accord's query reads): local time = UTC + offset, then the month.
+    The local day is written two ways (64-bit integer ``//``; ``floor`` of a double division, exact here)
+    and the faster counts: the baseline is the best hand-written query, not one Accord happens to beat."""
     import duckdb
 
     from accord.reports.calendar import offset_column
@@ -99,19 +101,22 @@ def fair_sql_main_table(root: Path) -> float:
     con.execute("SET TimeZone = 'UTC'")
     from accord.reports.schema import DISPOSITIONS
 
-    day = f"(epoch_us(received_at) + {offset_column('received_at')}::BIGINT * 60000000) // 86400000000"
+    local_us = f"(epoch_us(received_at) + {offset_column('received_at')}::BIGINT * 60000000)"
+    days = (f"{local_us} // 86400000000", f"floor({local_us} / 86400000000)::BIGINT")
     sums = ", ".join(f"sum({d})::BIGINT AS {d}" for d in DISPOSITIONS)
-    sql = (  # count by local day number with integer arithmetic (few thousand rows), then by month
-        f"SELECT strftime(DATE '1970-01-01' + day::INTEGER, '%Y-%m') AS period, sum(received)::BIGINT AS received, {sums},\n"
-        f"  sum(held)::BIGINT AS held FROM (\n"
-        f"SELECT {day} AS day, count(*) AS received,\n{_filters()},\n"
-        f"  count(hold_hours) AS held\nFROM read_parquet('{root}/detainers/*.parquet')\nGROUP BY 1) GROUP BY 1 ORDER BY 1"
-    )
-    t = time.perf_counter()
-    rows = con.execute(sql).fetchall()
-    took = time.perf_counter() - t
-    _check_same_as_ibis(root, rows)
-    return took
+    best = float("inf")
+    for day in days:
+        sql = (  # count by local day number (few thousand rows), then by month
+            f"SELECT strftime(DATE '1970-01-01' + day::INTEGER, '%Y-%m') AS period, sum(received)::BIGINT AS received, {sums},\n"
+            f"  sum(held)::BIGINT AS held FROM (\n"
+            f"SELECT {day} AS day, count(*) AS received,\n{_filters()},\n"
+            f"  count(hold_hours) AS held\nFROM read_parquet('{root}/detainers/*.parquet')\nGROUP BY 1) GROUP BY 1 ORDER BY 1"
+        )
+        t = time.perf_counter()
+        rows = con.execute(sql).fetchall()
+        best = min(best, time.perf_counter() - t)
+        _check_same_as_ibis(root, rows)
+    return best
 
 
 def _check_same_as_ibis(root: Path, rows: list[tuple]) -> None:
