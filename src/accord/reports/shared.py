@@ -23,12 +23,17 @@ can be derived from it is derived from the small result, in Polars:
 * the tables of the small notices and record-request tables, the hold lengths (a filtered scan of
   the few held rows) and the record rows of the §10-178 log run as their Ibis queries.
 
-Local days are exact integer arithmetic on the UTC offset stored beside ``received_at``
-(``calendar.offset_column``); a history without the stored offsets or the list keys
+Local days come from the UTC offset stored beside ``received_at`` (``calendar.offset_column``),
+by the very expression the per-table queries compile to (``LOCAL_DAY``); a history without the stored offsets or the list keys
 (``schema.LIST_KEYS``) is given them first when it is in memory (``layout.with_local_offsets``,
 ``layout.with_list_keys``, the writers' own functions), and is counted by the per-table queries when
 it is Parquet in an older layout. Every table is the same, cell for cell, as the per-table query's
 (``tests/reports/test_reports_shared.py`` checks it on generated histories).
+
+Measured against the per-table queries in the same run (``bench/report.py``, 10 M detainers, a
+2-core machine under a load average of 8 to 20): 5.4 against 5.9 CPU-s, so about 1.1x less work; the
+per-row hashing that both do dominates. Peak memory of the queries alone: 0.42 against 0.50 GiB
+at 10 M, 0.46 against 0.52 GiB at 30 M.
 """
 
 from __future__ import annotations
