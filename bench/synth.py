@@ -1,9 +1,11 @@
 """Benchmark: generate a synthetic detainer history to Parquet (goal: 100,000,000 rows within 4 GiB peak).
 
 Each chunk is drawn, decided under the NYC DOC pack with the vectorised engine, settled and
-written (``accord.synth.parquet.write_history``). Baseline, same run: re-encoding the same
-rows with a plain Polars streaming copy (``scan_parquet(...).sink_parquet``), the floor for
-writing these rows at all. Prints rows/s, peak RSS, and one JSON line.
+written (``accord.synth.parquet.write_history``). Fair baseline (issue 16), same run, same
+process: re-encoding the same rows with a plain Polars streaming copy
+(``scan_parquet(...).sink_parquet``, zstd), the floor for writing these rows at all (it draws,
+decides and settles nothing, so ``fair_ratio`` — Accord's rows/s over the copy's — stays below 1;
+how far below is the cost of drawing, deciding and settling). Prints rows/s, peak RSS, and one JSON line.
 
     python bench/synth.py --rows 1000000        # quick
     python bench/synth.py                       # 100,000,000 rows (disk: ~20 GiB under bench/data/)
@@ -52,8 +54,10 @@ def main() -> None:
     if not args.keep:
         shutil.rmtree(args.out)
     print(json.dumps({
-        "figure": "synth_rows_per_second", "value": round(rate), "unit": "rows/s", "baseline": round(base_rate),
-        "ratio": round(rate / base_rate, 4), "rows": args.rows, "seconds": round(seconds, 1), "peak_rss_gib": round(peak_gib, 2),
+        "figure": "synth_rows_per_second", "value": round(rate), "unit": "rows/s",
+        "fair_baseline": round(base_rate), "fair_ratio": round(rate / base_rate, 4),
+        "fair_baseline_is": "polars streaming re-encode (scan_parquet + sink_parquet, zstd) of the same rows, rows/s",
+        "baseline": round(base_rate), "ratio": round(rate / base_rate, 4), "rows": args.rows, "seconds": round(seconds, 1), "peak_rss_gib": round(peak_gib, 2),
         "goal_peak_gib": 4, "chunk_rows": args.chunk_rows,
     }))
 

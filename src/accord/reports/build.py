@@ -79,15 +79,34 @@ def _workers(backend: str, n_tables: int) -> int:
 
 def compute_tables(
     history: History, *, backend: str = "duckdb", params: QueryParams | None = None, names: Sequence[str] | None = None,
-    timings: dict[str, float] | None = None, jurisdictions: list[str] | None = None,
+    timings: dict[str, float] | None = None, jurisdictions: list[str] | None = None, shared: bool | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Run the catalog's Ibis queries on ``backend``; return the raw (unsuppressed) counts per table.
+    """Run the catalog's queries on ``backend``; return the raw (unsuppressed) counts per table.
 
-    ``jurisdictions``: a list to fill with the jurisdictions the history holds (one more small query)."""
+    On DuckDB the tables come from a few shared aggregates (``accord.reports.shared``: each grouping of
+    the detainers counted once, not once per table); ``shared=False`` runs each table's own Ibis query
+    (what PySpark, and a Parquet history in an older layout, always do). Both give the same tables.
+    ``timings``: seconds per query. ``jurisdictions``: a list to fill with the jurisdictions the history
+    holds (one more small query)."""
     params = replace(params or QueryParams(), backend=backend)
     if params.period not in PERIODS:
         raise InputError(f"unknown period '{params.period}' (expected one of {', '.join(PERIODS)})", field="period")
     specs = [s for s in CATALOG if names is None or s.name in names]
+    if shared is None:
+        from .shared import can_share
+
+        shared = backend == "duckdb" and can_share(history)
+    if shared:
+        from . import shared as sh
+
+        raws, seconds, where = sh.compute(history, specs, params, lambda: connect(backend), workers=_workers(backend, 2),
+                                          jurisdictions=None if jurisdictions is None else _jurisdictions)
+        results = {name: (raw, 0.0) for name, raw in raws.items()}
+        if jurisdictions is not None and where is not None:
+            jurisdictions.extend(where)
+        if timings is not None:
+            timings.update(seconds)
+        return _finish(specs, results, None)
     local = threading.local()
 
     def run(spec: TableSpec) -> tuple[pl.DataFrame, float]:
@@ -102,9 +121,7 @@ def compute_tables(
         if not hasattr(local, "con"):
             local.con = connect(backend)
             local.tables = history.open(local.con)
-        parts = [local.tables[t].select("jurisdiction").distinct() for t in ("detainers", "notices", "record_requests")]
-        union = parts[0].union(parts[1], distinct=True).union(parts[2], distinct=True)
-        return sorted(j for j in local.con.to_polars(union)["jurisdiction"].to_list() if j is not None)
+        return _jurisdictions(local.con, local.tables)
 
     order = sorted(specs, key=lambda s: s.name not in HEAVY_FIRST)
     with ThreadPoolExecutor(max_workers=max(1, _workers(backend, len(specs)))) as pool:
@@ -117,6 +134,19 @@ def compute_tables(
         except BaseException:
             pool.shutdown(cancel_futures=True)  # a failed table fails the report: do not start the rest
             raise
+    return _finish(specs, results, timings)
+
+
+def _jurisdictions(con: Any, tables: dict[str, Any]) -> list[str]:
+    """The jurisdictions any row of the history names."""
+    parts = [tables[t].select("jurisdiction").distinct() for t in ("detainers", "notices", "record_requests")]
+    union = parts[0].union(parts[1], distinct=True).union(parts[2], distinct=True)
+    return sorted(j for j in con.to_polars(union)["jurisdiction"].to_list() if j is not None)
+
+
+def _finish(specs: Sequence[TableSpec], results: dict[str, tuple[pl.DataFrame, float]],
+            timings: dict[str, float] | None) -> dict[str, pl.DataFrame]:
+    """Each table's raw counts as published: separator flags refused, ``post`` applied, keys sorted, partitions checked."""
     out: dict[str, pl.DataFrame] = {}
     for spec in specs:
         raw, seconds = results[spec.name]

@@ -234,7 +234,8 @@ def local_bucket(ts: Any, backend: str, zones: Iterable[str]) -> Any:
     cuts = [h for h in midnight_hours(zones) if h > 0]
     if not cuts:
         return day * 24
-    hour_of_day = ((us // US_PER_HOUR) % 24).cast("int64")
+    # ``%`` keeps the sign of the dividend on DuckDB and Spark: before 1970 the hour number is negative
+    hour_of_day = ((((us // US_PER_HOUR) % 24) + 24) % 24).cast("int64")
     start = ibis.cases(*((hour_of_day >= h, h) for h in reversed(cuts)), else_=0)
     return day * 24 + start
 

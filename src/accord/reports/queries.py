@@ -232,14 +232,31 @@ LOG_COUNTS = ("requests", "complied", "declined", *LOG_OTHER, "no_decision")
 
 def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
     """§10-178(d) quarterly, anonymised: immigration-enforcement requests and the city's responses."""
+    both = nyc_log_detainers(h, p).union(nyc_log_records(h, p))
+    return nyc_log_total(both)
+
+
+def nyc_log_total(both: Any) -> Any:
+    """The detainer and record-request rows of the §10-178 log added up by (quarter, request, requester)."""
+    both = both.group_by(_LOG).aggregate(**{c: _[c].sum() for c in LOG_COUNTS})
+    return both.select(*_LOG, *(both[c].cast("int64").name(c) for c in LOG_COUNTS))
+
+
+def nyc_log_detainers(h: dict[str, Any], p: QueryParams) -> Any:
+    """The §10-178 log's detainer rows: every NYC detainer, by quarter, form and issuing component."""
     d = h["detainers"].filter(_.jurisdiction.startswith(NYC))
     det = by_period(
         d, d.received_at, "quarter", p.backend, ["form", "issuing_component"], name="quarter", zone=NYC_ZONE,
         requests=_.count(), complied=_.disposition.isin(HONORED).sum(), declined=(_.disposition == "declined").sum(),
         **{c: (_.disposition == c).sum() for c in LOG_OTHER},
     )
-    det = det.mutate(request=ibis.literal("detainer ") + det.form, requester=det.issuing_component,
-                     no_decision=ibis.literal(0, type="int64")).select(*_LOG, *LOG_COUNTS)
+    return det.mutate(request=ibis.literal("detainer ") + det.form, requester=det.issuing_component,
+                      no_decision=ibis.literal(0, type="int64")).select(*_LOG, *LOG_COUNTS)
+
+
+def nyc_log_records(h: dict[str, Any], p: QueryParams) -> Any:
+    """The §10-178 log's record-request rows: NYC requests made for immigration enforcement or by an agency
+    that primarily enforces immigration law."""
     r = h["record_requests"].filter(
         _.jurisdiction.startswith(NYC)
         & (_.purpose.isin(IMMIGRATION_PURPOSES) | _.requester_primarily_enforces_immigration)
@@ -249,10 +266,8 @@ def nyc_10_178(h: dict[str, Any], p: QueryParams) -> Any:
         requests=_.count(), complied=(_.outcome == "allow").sum(), declined=(_.outcome == "deny").sum(),
         no_decision=_.outcome.isnull().sum(),
     )
-    rec = rec.mutate(request=ibis.literal("record ") + rec.record_kind, requester=rec.requester_kind,
-                     **{c: ibis.literal(0, type="int64") for c in LOG_OTHER}).select(*_LOG, *LOG_COUNTS)
-    both = det.union(rec).group_by(_LOG).aggregate(**{c: _[c].sum() for c in LOG_COUNTS})
-    return both.select(*_LOG, *(both[c].cast("int64").name(c) for c in LOG_COUNTS))
+    return rec.mutate(request=ibis.literal("record ") + rec.record_kind, requester=rec.requester_kind,
+                      **{c: ibis.literal(0, type="int64") for c in LOG_OTHER}).select(*_LOG, *LOG_COUNTS)
 
 
 def ca_7284_6_c2(h: dict[str, Any], p: QueryParams) -> Any:
