@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
@@ -88,9 +89,10 @@ def context_shape(value: Any) -> Any:
     """What Cedar's request validation reads of a context: its keys and their value types, not the values.
 
     Two contexts of one shape (asked with one action) both conform to the schema or both do not.
+    Keys stay in their order: the same keys in another order only make another shape, checked once more.
 
     >>> context_shape({"a": "x", "t": {"__extn": {"fn": "datetime", "arg": "2020-01-01T00:00:00Z"}}, "r": {"b": True}})
-    (('a', <class 'str'>), ('r', (('b', <class 'bool'>),)), ('t', ('__extn', 'datetime')))
+    (('a', <class 'str'>), ('t', ('__extn', 'datetime')), ('r', (('b', <class 'bool'>),)))
     """
     cls = type(value)
     if cls is dict:
@@ -99,9 +101,13 @@ def context_shape(value: Any) -> Any:
                 inner = value.get(escape)
                 if type(inner) is dict:
                     return (escape, inner.get("fn") if escape == "__extn" else inner.get("type"))
-        return tuple(sorted((k, context_shape(v)) for k, v in value.items()))
+        out = []
+        for k, v in value.items():
+            leaf = type(v)
+            out.append((k, leaf if leaf is str or leaf is bool else context_shape(v)))
+        return tuple(out)
     if cls is list:
-        return ("set", tuple(context_shape(v) for v in value))
+        return ("set", tuple([context_shape(v) for v in value]))
     return cls
 
 
@@ -291,7 +297,10 @@ class Gateway:
             if not all(_fixed_width_utc(t) for t in extra):
                 return None
             points = tuple(sorted({*points, *extra}))
-        key.append(tuple((moment > t) - (moment < t) for t in points))
+        # Where the time falls among the sorted, distinct points: how many are before it and whether
+        # it equals the next one, which fixes the outcome of every comparison with each of them.
+        at = bisect_left(points, moment)
+        key.append((at, at < len(points) and points[at] == moment))
         return tuple(key)
 
     def _owed_key(self, window: PolicyWindow, principal: dict, resource_id: str, ctx: dict) -> tuple | None:
