@@ -43,7 +43,7 @@ def _content(led: Ledger) -> list[tuple]:
     return [(e.seq, e.stream, e.stream_seq, e.kind, e.caused_by, e.payload_json) for e in led.events()]
 
 
-@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("workers", [0, 1, 2])
 def test_bulk_writes_what_recording_chunk_by_chunk_writes(db_url: str, sqlite_url: str, workers: int) -> None:
     reqs = _reqs(95)
     gw = Gateway("ny_dmv")

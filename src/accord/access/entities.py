@@ -119,16 +119,17 @@ def agency_entities(agency: Agency, picks: tuple[int | None, ...], tz: ZoneInfo)
 
 def request_context(areq: AccessRequest, tz: ZoneInfo) -> dict[str, Any]:
     req = areq.request
+    # ``_value_``: the member's value without the ``.value`` descriptor (a Python-level call per access)
     ctx: dict[str, Any] = {
-        "requested_action": req.action.value,
-        "purpose": req.purpose.value,
+        "requested_action": req.action._value_,
+        "purpose": req.purpose._value_,
         "request_time": cedar_datetime(req.requested_at),
         "has_subject": req.subject_person_id is not None,
         "notice_would_impede_investigation": areq.notice_would_impede_investigation,
     }
     if req.legal_process is not None:
         lp = req.legal_process
-        ctx["legal_process"] = {"kind": lp.kind.value, "judge_kind": lp.judge_kind.value,
+        ctx["legal_process"] = {"kind": lp.kind._value_, "judge_kind": lp.judge_kind._value_,
                                 "specific_records_only": lp.specific_records_only}
     agreement = None
     if areq.requester.agreements:  # most requesters have none: skip the local-date conversion

@@ -16,6 +16,7 @@ from accord.ledger.db import write_transaction
 from accord.service.migrate import ensure
 
 from . import follow, schema  # noqa: F401 - importing follow registers the followers
+from .sql import insert_new
 
 if TYPE_CHECKING:
     from accord.service.store import Store
@@ -33,4 +34,6 @@ def attach(store: Store) -> None:
     with write_transaction(store.engine) as conn:
         if conn.execute(sa.select(schema.meta.c.id)).first() is None:
             size = conn.execute(sa.text("SELECT size FROM ledger_head")).scalar() or 0
-            conn.execute(schema.meta.insert().values(id=1, outbox_from_seq=int(size)))
+            # insert-unless-present: on PostgreSQL this transaction takes no lock, so two processes
+            # opening a fresh store at once can both get here; the first one's row stands.
+            insert_new(conn, schema.meta, {"id": 1, "outbox_from_seq": int(size)})

@@ -15,13 +15,19 @@ def insert_new(conn: Connection, table: sa.Table, rows: list[dict[str, Any]] | d
     """Insert rows whose key is not there yet; returns how many were new (a rebuild inserts none twice)."""
     if not rows:
         return 0
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    key = table.primary_key.columns.values()[0]
-    # RETURNING counts the new rows on both dialects (psycopg reports no rowcount for ON CONFLICT inserts)
-    return len(conn.execute(insert(table).on_conflict_do_nothing().returning(key), rows).all())
+    stmt = _INSERTS.get((conn.dialect.name, table.name))
+    if stmt is None:  # built once per dialect and table (building one costs more than running it)
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        key = table.primary_key.columns.values()[0]
+        # RETURNING counts the new rows on both dialects (psycopg reports no rowcount for ON CONFLICT inserts)
+        stmt = _INSERTS[(conn.dialect.name, table.name)] = insert(table).on_conflict_do_nothing().returning(key)
+    return len(conn.execute(stmt, rows).all())
+
+
+_INSERTS: dict[tuple[str, str], Any] = {}
 
 
 def moment(text: str | None) -> datetime | None:

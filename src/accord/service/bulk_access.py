@@ -3,8 +3,9 @@
 Cedar holds the GIL while it evaluates, so one process decides at most ~10-15k requests/s and
 then spends about as long again writing them. Here forked worker processes each take a chunk of
 requests, decide it and build its events up to their canonical JSON (:func:`accord.ledger.prepare`);
-the parent only numbers, hashes, chains and inserts them (``UnitOfWork.append_prepared``), one
-transaction per chunk, in input order. Whatever the number of workers, the ledger holds the same
+the parent only numbers, hashes, chains and inserts them and brings the read model and the clocks
+along (``UnitOfWork.append_prepared``), one transaction per chunk, in input order, while the
+workers decide the next chunks. Whatever the number of workers, the ledger holds the same
 events as :func:`~accord.service.access_events.record_decisions` called chunk by chunk (a test compares).
 
 Workers are forked after the requests and the gateways exist, so they read both from memory
@@ -92,17 +93,22 @@ _ONE_RUN = threading.Lock()  # the job is process-global: one bulk run at a time
 
 
 def default_workers() -> int:
-    """One worker per core this process may use, on Linux; elsewhere 0 (decide in this process).
+    """One worker per core this process may use but one, on Linux; elsewhere 0 (decide in this process).
 
-    Workers are forked (see the module docstring); macOS offers ``fork`` but some of its system
-    libraries do not survive it, so only Linux forks unless ``workers`` is given.
+    The writer (this process) is busy too: writing a chunk (ledger, read model, clocks) costs about
+    as much as deciding it, so on 2 cores one worker deciding chunk k+1 while the writer writes
+    chunk k keeps both cores busy; a second worker only competes with the writer for them. On one
+    core there is nothing to overlap: 0. Workers are forked (see the module docstring); macOS
+    offers ``fork`` but some of its system libraries do not survive it, so only Linux forks unless
+    ``workers`` is given.
     """
     if sys.platform != "linux" or "fork" not in mp.get_all_start_methods():
         return 0
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return cores - 1
 
 
 def _worker_start() -> None:
@@ -170,7 +176,8 @@ def audit_requests(store: Store | Ledger, requests: Sequence[AccessRequest], *, 
     """Decide every request and record it with its decision and notices; one transaction per chunk.
 
     ``pack`` decides all requests (default: each request's custodian's pack). ``workers`` is the
-    number of decision processes (default: one per core; 0 decides in this process). Requests
+    number of decision processes besides this one, the writer (default: one per core but one; 0
+    decides in this process). Requests
     already in the ledger are skipped, so a run cut short can simply be run again. ``on_chunk(n)``
     is called after each chunk of ``n`` requests is committed. Errors about one request name it as
     ``source:N`` (N = ``lines[i]`` when given, e.g. the file's line numbers, else its position from 1).
@@ -196,8 +203,6 @@ def audit_requests(store: Store | Ledger, requests: Sequence[AccessRequest], *, 
     if "fork" not in mp.get_all_start_methods():
         n_workers = 0
     n_workers = min(n_workers, len(ranges))
-    if n_workers == 1:
-        n_workers = 0  # one worker only adds hand-offs: the writer would wait for it anyway
     totals = [0, 0, 0, 0]  # allowed, denied, notices, events
     first = last = 0
     late_skips: list[str] = []  # recorded by another writer after the look-up above
