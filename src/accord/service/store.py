@@ -129,6 +129,10 @@ class Store:
         self._turns = threading.RLock() if ledger.engine.dialect.name == "sqlite" else nullcontext()
         ensure(ledger.engine, "projections", _MIGRATIONS, _HEAD, schema.metadata)
         from .components import attach_all
+        from .group import GroupCommit
+
+        #: Concurrent callers of :meth:`submit` share durable transactions (see ``group.py``).
+        self.group = GroupCommit(self)
 
         attach_all(self)  # the clocks' schedule and outbox follow the same transactions
 
@@ -163,6 +167,15 @@ class Store:
             uow._catch_up()
             yield uow
             uow.proj.flush()
+
+    def submit(self, work: Callable[[UnitOfWork], Any]) -> Any:
+        """Run ``work(uow)`` in a unit of work of its own, committed (with those of other threads that
+        arrive meanwhile) in one durable transaction; returns its result once that is committed.
+
+        What :meth:`transaction` gives one caller, for servers with many: ``work``'s events and rows
+        are written all or none, and when it raises nothing of it is written (the others' are).
+        """
+        return self.group.run(work)
 
     def position(self) -> int:
         with self.engine.connect() as conn:
