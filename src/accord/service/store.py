@@ -29,6 +29,7 @@ from .projector import Projection
 _MIGRATIONS = Path(__file__).with_name("migrations") / "projections"
 _HEAD = "p0002"
 _PAGE = 5000
+_POSITION = sa.select(schema.position.c.seq, schema.position.c.version)
 
 #: The time source every use case reads (tests and the scheduler replace it; law code never calls now()).
 Clock = Callable[[], datetime]
@@ -92,7 +93,7 @@ class UnitOfWork:
 
     def _catch_up(self) -> int:
         """Project events appended by writers that did not (and rebuild on a new projection version)."""
-        got = self.connection.execute(sa.select(schema.position.c.seq, schema.position.c.version)).first()
+        got = self.connection.execute(_POSITION).first()
         position, version = (int(got[0]), int(got[1])) if got else (0, schema.PROJECTION_VERSION)
         if version != schema.PROJECTION_VERSION:
             for table in schema.PROJECTION_TABLES:
