@@ -52,9 +52,10 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     """SHA-256 of the request: method, path and the body as canonical JSON (its raw bytes if not JSON)."""
     try:
         import orjson
-        import rfc8785
 
-        canonical = rfc8785.dumps(orjson.loads(body))
+        from accord.ledger.canonical import canonical_bytes  # RFC 8785, byte for byte as the rfc8785 package
+
+        canonical = canonical_bytes(orjson.loads(body))
     except Exception:  # noqa: BLE001 - not JSON (the use case refuses it anyway): compare the bytes
         canonical = body
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), canonical])).hexdigest()

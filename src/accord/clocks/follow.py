@@ -26,11 +26,8 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-
-import sqlalchemy as sa
 
 from accord.ledger import StoredEvent
 from accord.service import schema as rm
@@ -43,58 +40,6 @@ from .sql import moment, stamp
 
 _HOLD_JOBS = (schema.WARNING, schema.LIMIT)
 _TO_PERSON = ("subject", "subject_attorney_or_designee")
-
-
-# -- the schedule's writes, with statements built once -----------------------------------------------
-# These followers run inside every append's transaction; building a SQLAlchemy statement costs more
-# than running it, so the statements of jobs.cancel, jobs.schedule and jobs.done are built here once, and a
-# decision's two jobs go in one statement. Same rows, same values as those functions write.
-
-_CANCELS: dict[tuple[tuple[str, ...], bool], Any] = {}
-_INSERTS: dict[str, Any] = {}
-
-
-def _cancel(conn: Any, subject: str, kinds: tuple[str, ...], reason: str, at: datetime,
-            keep_source: int | None = None) -> None:
-    """:func:`jobs.cancel`: the subject's waiting jobs of ``kinds`` (but ``keep_source``'s) are cancelled."""
-    stmt = _CANCELS.get((kinds, keep_source is None))
-    if stmt is None:
-        t = schema.jobs
-        q = t.update().where(t.c.subject == sa.bindparam("c_subject"), t.c.state == schema.SCHEDULED,
-                             t.c.kind.in_(list(kinds)))
-        if keep_source is not None:
-            q = q.where(t.c.source_seq != sa.bindparam("c_keep"))
-        stmt = _CANCELS[(kinds, keep_source is None)] = q.values(
-            state=schema.CANCELLED, finished_at=sa.bindparam("c_at"), reason=sa.bindparam("c_reason"))
-    params = {"c_subject": subject, "c_at": stamp(at), "c_reason": reason[:200]}
-    if keep_source is not None:
-        params["c_keep"] = keep_source
-    conn.execute(stmt, params)
-
-
-def _schedule(conn: Any, wanted: Iterable[tuple[str, str, datetime, int]]) -> None:
-    """:func:`jobs.schedule` for each (kind, subject, due_at, source_seq), in one statement."""
-    rows = [{"job_id": jobs.job_id(kind, subject, source), "kind": kind, "subject": subject, "due_at": stamp(due),
-             "state": schema.SCHEDULED, "source_seq": source} for kind, subject, due, source in wanted]
-    if not rows:
-        return
-    stmt = _INSERTS.get(conn.dialect.name)
-    if stmt is None:
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = _INSERTS[conn.dialect.name] = insert(schema.jobs).on_conflict_do_nothing()
-    conn.execute(stmt, rows)
-
-
-_DONE = schema.jobs.update().where(schema.jobs.c.job_id == sa.bindparam("d_job")).values(
-    state=schema.DONE, fired_seq=sa.bindparam("d_fired"), finished_at=sa.bindparam("d_at"), reason=None)
-
-
-def _done(conn: Any, kind: str, subject: str, source_seq: int, fired_seq: int, at: datetime) -> None:
-    """:func:`jobs.done`: the job's event is in the ledger."""
-    conn.execute(_DONE, {"d_job": jobs.job_id(kind, subject, source_seq), "d_fired": fired_seq, "d_at": stamp(at)})
 
 
 #: Per engine: the (ledger id, first seq that owes messages) the outbox asks for once per transaction;
@@ -133,12 +78,13 @@ def _decided(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     d = p.get(rm.detainers, rid)
     if d is None or d["decision_seq"] != ev.seq:
         return
-    _cancel(p.conn, rid, _HOLD_JOBS, f"replaced by the decision at event {ev.seq}", ev.recorded_at, keep_source=ev.seq)
+    jobs.cancel(p.conn, rid, _HOLD_JOBS, f"replaced by the decision at event {ev.seq}", ev.recorded_at, keep_source=ev.seq)
     hold_until = moment(d["hold_until"])
     if d["state"] == DetainerState.HOLDING and hold_until is not None:
         lead = _lead()
-        wanted = [(schema.WARNING, rid, hold_until - lead, ev.seq)] if lead > timedelta(0) else []
-        _schedule(p.conn, [*wanted, (schema.LIMIT, rid, hold_until, ev.seq)])
+        if lead > timedelta(0):
+            jobs.schedule(p.conn, schema.WARNING, rid, hold_until - lead, ev.seq)
+        jobs.schedule(p.conn, schema.LIMIT, rid, hold_until, ev.seq)
     _owe(p, ev, "detainer.decided", to=d["issuing_agency_id"], owner=d["custodian_agency_id"], subject=rid, data={
         "request_id": rid, "state": d["state"], "pack_id": payload["pack_id"], "law_date": payload["law_date"],
         "outcomes": {x["action"]: x["outcome"] for x in payload["decisions"]},
@@ -150,7 +96,7 @@ def _released(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     for d in p.detainers_of_booking(payload["booking_id"]):
         if d["closed_seq"] != ev.seq:
             continue
-        _cancel(p.conn, d["request_id"], _HOLD_JOBS, f"person released (event {ev.seq})", ev.recorded_at)
+        jobs.cancel(p.conn, d["request_id"], _HOLD_JOBS, f"person released (event {ev.seq})", ev.recorded_at)
         if d["state"] == DetainerState.RELEASED and _notify_allowed(d):
             _owe(p, ev, "detainer.released", to=d["issuing_agency_id"], owner=d["custodian_agency_id"],
                 subject=d["request_id"], data={"request_id": d["request_id"], "booking_id": d["booking_id"],
@@ -161,7 +107,7 @@ def _released(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
 def _lifted(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     d = p.get(rm.detainers, payload["request_id"])
     if d is not None and d["closed_seq"] == ev.seq:
-        _cancel(p.conn, d["request_id"], _HOLD_JOBS, f"detainer {d['state']} (event {ev.seq})", ev.recorded_at)
+        jobs.cancel(p.conn, d["request_id"], _HOLD_JOBS, f"detainer {d['state']} (event {ev.seq})", ev.recorded_at)
 
 
 @follows("notice.due")
@@ -171,8 +117,8 @@ def _notice_due(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None
         return
     nid = n["notice_id"]
     if n["state"] == "owed" and n["kind"] != "hold_expiry":
-        _cancel(p.conn, nid, (schema.OVERDUE,), f"owed again at event {ev.seq}", ev.recorded_at, keep_source=ev.seq)
-        _schedule(p.conn, [(schema.OVERDUE, nid, moment(n["due_by"]), ev.seq)])
+        jobs.cancel(p.conn, nid, (schema.OVERDUE,), f"owed again at event {ev.seq}", ev.recorded_at, keep_source=ev.seq)
+        jobs.schedule(p.conn, schema.OVERDUE, nid, moment(n["due_by"]), ev.seq)
     data = {"notice_id": nid, "kind": n["kind"], "recipient": n["recipient"], "about": n["about"],
             "about_request_id": n["about_request_id"], "due_by": n["due_by"], "citation": n["citation"]}
     if n["recipient"] in _TO_PERSON:
@@ -189,7 +135,7 @@ def _notice_due(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None
 
 @follows("notice.sent")
 def _notice_sent(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
-    _cancel(p.conn, payload["notice_id"], (schema.OVERDUE,), f"sent (event {ev.seq})", ev.recorded_at)
+    jobs.cancel(p.conn, payload["notice_id"], (schema.OVERDUE,), f"sent (event {ev.seq})", ev.recorded_at)
 
 
 # -- the clocks' own events -------------------------------------------------------------------------
@@ -197,7 +143,7 @@ def _notice_sent(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> Non
 @follows("hold.warning", reads=(("proj_detainers", "request_id"),))
 def _warned(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     rid = payload["request_id"]
-    _done(p.conn, schema.WARNING, rid, payload["decision_seq"], ev.seq, ev.recorded_at)
+    jobs.done(p.conn, schema.WARNING, rid, payload["decision_seq"], ev.seq, ev.recorded_at)
     d = p.get(rm.detainers, rid)
     if d is not None:
         _owe(p, ev, "alert.hold_warning", to=d["custodian_agency_id"], owner=d["custodian_agency_id"], subject=rid,
@@ -209,7 +155,7 @@ def _warned(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
 def _limit_reached(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     """holding -> expired (lifecycle): the hold the decision allowed is over."""
     rid = payload["request_id"]
-    _done(p.conn, schema.LIMIT, rid, payload["decision_seq"], ev.seq, ev.recorded_at)
+    jobs.done(p.conn, schema.LIMIT, rid, payload["decision_seq"], ev.seq, ev.recorded_at)
     d = p.get(rm.detainers, rid)
     if d is None or d["state"] != DetainerState.HOLDING or d["decision_seq"] != payload["decision_seq"]:
         return
@@ -230,7 +176,7 @@ def _overdue(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     n = p.get(rm.notices, nid)
     if n is None:
         return
-    _done(p.conn, schema.OVERDUE, nid, n["due_seq"], ev.seq, ev.recorded_at)
+    jobs.done(p.conn, schema.OVERDUE, nid, n["due_seq"], ev.seq, ev.recorded_at)
     _owe(p, ev, "alert.notice_overdue", to=n["owed_by_agency_id"], owner=n["owed_by_agency_id"], subject=nid,
         data={"notice_id": nid, "kind": n["kind"], "about_request_id": n["about_request_id"], "due_by": n["due_by"],
               "citation": n["citation"], "event_seq": ev.seq})
