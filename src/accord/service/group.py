@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: One unit's savepoint, on the transaction's own DBAPI connection (both dialects speak this SQL).
+_SAVEPOINT, _RELEASE, _ROLLBACK_TO = "SAVEPOINT accord_unit", "RELEASE SAVEPOINT accord_unit", "ROLLBACK TO SAVEPOINT accord_unit"
+
 #: The most units one transaction takes (a bound on how long the lock is held and a group's latency).
 MAX_GROUP = 64
 
@@ -116,9 +119,11 @@ class GroupCommit:
         size = 0  # the ledger's size after the group's last append (0: it appended nothing)
         try:
             with store._turns, write_transaction(store.engine) as conn:
+                cur = conn.connection.driver_connection.cursor()
                 projected: int | None = None  # the read model's position, once a unit of this group knows it
                 for unit in group:
-                    savepoint = None if alone else conn.begin_nested()
+                    if not alone:
+                        cur.execute(_SAVEPOINT)
                     try:
                         tx = LedgerTx(store.ledger, conn)
                         uow = UnitOfWork(store, tx)
@@ -128,13 +133,14 @@ class GroupCommit:
                         uow.proj.flush()
                         tx._finish()
                     except Exception as exc:  # noqa: BLE001 - this unit's failure is this unit's answer
-                        if savepoint is None:
+                        if alone:
                             raise
-                        savepoint.rollback()  # its events, rows and head move are undone; the head is as before
+                        cur.execute(_ROLLBACK_TO)  # its events, rows and head move are undone
+                        cur.execute(_RELEASE)
                         unit.error, unit.result = exc, None
                         continue
-                    if savepoint is not None:
-                        savepoint.commit()
+                    if not alone:
+                        cur.execute(_RELEASE)
                     # every event it appended went through its projection, or the next unit catches up
                     projected = tx.size if tx.size in (tx.size_at_start, uow.proj.position) else None
                     if tx.size != tx.size_at_start:
