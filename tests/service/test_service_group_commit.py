@@ -161,3 +161,10 @@ def test_a_unit_alone_that_fails_writes_nothing(db_url: str) -> None:
         assert store.ledger.size == size
         assert store.submit(_submission(7))[0] == size + 1
         assert store.ledger.verify().ok
+
+
+def test_submit_inside_a_unit_is_refused_rather_than_waiting_forever(sqlite_url: str) -> None:
+    with Store.open(sqlite_url) as store:
+        with pytest.raises(RuntimeError, match="inside a unit of work"):
+            store.submit(lambda uow: store.submit(lambda inner: None))
+        assert store.submit(lambda uow: 42) == 42  # and the store goes on

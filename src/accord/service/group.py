@@ -68,6 +68,7 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._queue: list[_Unit] = []
         self._busy = False
+        self._leading = threading.local()  # set in the leader's thread while it writes a group
         #: Groups written and units they held (for tests and the benchmark).
         self.groups = 0
         self.units = 0
@@ -77,6 +78,8 @@ class GroupCommit:
 
         Raises what ``work`` raised (its changes rolled back, nobody else's), or the commit's error.
         """
+        if getattr(self._leading, "now", False):
+            raise RuntimeError("Store.submit called from inside a unit of work: it would wait for its own group")
         unit = _Unit(work)
         with self._lock:
             self._queue.append(unit)
@@ -96,9 +99,11 @@ class GroupCommit:
         with self._lock:
             group = self._queue[: self.max_group]
             del self._queue[: self.max_group]
+        self._leading.now = True
         try:
             self._write(group)
         finally:
+            self._leading.now = False
             with self._lock:
                 for unit in group:
                     unit.finished = True
