@@ -12,11 +12,12 @@ transaction is being written share the next one:
   :class:`~accord.ledger.LedgerTx` view of the head: the events of one unit get their seqs right
   after the previous unit's, so the chain is one chain in commit order. A unit that raises (a
   409, a 422, any error) is rolled back to its savepoint and only it fails; the others go on.
-- Then it commits once. Only after the commit returns (the data is durable) is any caller of the
+- Units that queue while the group is being written join it, up to ``MAX_GROUP``; then it
+  commits once. Only after the commit returns (the data is durable) is any caller of the
   group answered: with its result, or with the error of the commit itself when that fails, in
   which case nothing of the group was written and nobody was told otherwise.
-- Callers that arrived meanwhile wait; when the leader is done it hands the lead to the first of
-  them, which takes the whole queue as the next group.
+- Callers that arrive while it commits wait; when the leader is done it hands the lead to the
+  first of them, which takes the whole queue as the next group.
 
 Each unit runs in the leader's thread, inside a copy of its own caller's context variables
 (request id, log fields), and sees the read model as every earlier unit of its group left it.
@@ -117,17 +118,22 @@ class GroupCommit:
                     self._busy = False
 
     def _write(self, group: list[_Unit]) -> None:
+        """Write ``group`` in one transaction, taking in (up to ``max_group``) the units that queue meanwhile."""
         from .store import UnitOfWork
 
         store = self.store
-        alone = len(group) == 1
         size = 0  # the ledger's size after the group's last append (0: it appended nothing)
         try:
             with store._turns, write_transaction(store.engine) as conn:
                 cur = conn.connection.driver_connection.cursor()
                 projected: int | None = None  # the read model's position, once a unit of this group knows it
-                for unit in group:
-                    if not alone:
+                i = 0
+                while i < len(group):
+                    unit = group[i]
+                    # the first unit, with nobody waiting, needs no savepoint: if it fails, the transaction is its own
+                    own = i > 0 or len(group) > 1
+                    i += 1
+                    if own:
                         cur.execute(_SAVEPOINT)
                     try:
                         tx = LedgerTx(store.ledger, conn)
@@ -138,22 +144,27 @@ class GroupCommit:
                         uow.proj.flush()
                         tx._finish()
                     except Exception as exc:  # noqa: BLE001 - this unit's failure is this unit's answer
-                        if alone:
+                        if not own:
                             raise
                         cur.execute(_ROLLBACK_TO)  # its events, rows and head move are undone
                         cur.execute(_RELEASE)
                         unit.error, unit.result = exc, None
-                        continue
-                    if not alone:
-                        cur.execute(_RELEASE)
-                    # every event it appended went through its projection, or the next unit catches up
-                    projected = tx.size if tx.size in (tx.size_at_start, uow.proj.position) else None
-                    if tx.size != tx.size_at_start:
-                        size = tx.size
+                    else:
+                        if own:
+                            cur.execute(_RELEASE)
+                        # every event it appended went through its projection, or the next unit catches up
+                        projected = tx.size if tx.size in (tx.size_at_start, uow.proj.position) else None
+                        if tx.size != tx.size_at_start:
+                            size = tx.size
+                    if i == len(group) and len(group) < self.max_group:
+                        with self._lock:  # those that queued while this group was written join it
+                            more = self._queue[: self.max_group - len(group)]
+                            del self._queue[: len(more)]
+                        group.extend(more)
         except BaseException as exc:
             for unit in group:  # nothing of the group is written: every caller gets the error
                 unit.result = None
-                if unit.error is None or alone:
+                if unit.error is None or len(group) == 1:
                     unit.error = exc
             if not isinstance(exc, Exception):
                 raise
