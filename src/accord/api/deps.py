@@ -27,7 +27,7 @@ SUBMIT = ("submit",)
 OFFICER = ("submit", "officer")
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:  # async: no thread hop for what needs no I/O
     return request.app.state.store
 
 
@@ -41,7 +41,7 @@ Caller = Annotated[Principal, Depends(get_principal)]
 
 
 def _scoped(scopes: tuple[str, ...]) -> Any:
-    def actor(principal: Caller) -> Actor:
+    async def actor(principal: Caller) -> Actor:  # async: a scope check needs no thread of the pool
         return require_scope(principal, scopes)
 
     actor.__name__ = f"needs_{'_or_'.join(scopes)}"

@@ -52,9 +52,10 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     """SHA-256 of the request: method, path and the body as canonical JSON (its raw bytes if not JSON)."""
     try:
         import orjson
-        import rfc8785
 
-        canonical = rfc8785.dumps(orjson.loads(body))
+        from accord.ledger.canonical import canonical_bytes  # RFC 8785, byte for byte as the rfc8785 package
+
+        canonical = canonical_bytes(orjson.loads(body))
     except Exception:  # noqa: BLE001 - not JSON (the use case refuses it anyway): compare the bytes
         canonical = body
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), canonical])).hexdigest()
@@ -72,31 +73,43 @@ def post_context(store: Store, method: str, path: str, body: bytes, token_id: st
     return PostContext(store, token_id, None if key is None else parse_key(key), fingerprint(method, path, body))
 
 
+#: Built once: building a statement costs more than running it.
+_KEPT = sa.select(schema.idempotency.c.fingerprint, schema.idempotency.c.status, schema.idempotency.c.body).where(
+    schema.idempotency.c.token_id == sa.bindparam("token_id"), schema.idempotency.c.key == sa.bindparam("key"))
+_KEEP = schema.idempotency.insert()
+
+
 def run(ctx: PostContext, action: Callable[[UnitOfWork], BaseModel], status: int = 201,
         kept_as: Callable[[BaseModel], BaseModel] | None = None) -> Response:
     """Run ``action`` in one unit of work, once per (token, key): a replay returns the first response.
 
-    ``kept_as`` turns the response into what is stored for replays, when the first one holds a secret
-    that must be shown once only (a webhook's signing secret): a replay returns that version."""
-    t = schema.idempotency
-    with ctx.store.transaction() as uow:
+    The unit of work is committed with those of the requests that arrive meanwhile (group commit,
+    ``accord.service.group``): the response is sent once that transaction is durable, and a unit
+    that fails is rolled back alone. ``kept_as`` turns the response into what is stored for replays,
+    when the first one holds a secret that must be shown once only (a webhook's signing secret): a
+    replay returns that version."""
+
+    def work(uow: UnitOfWork) -> tuple[Response | None, str, list[int]]:
         if ctx.key is not None:
-            kept = uow.connection.execute(sa.select(t.c.fingerprint, t.c.status, t.c.body)
-                                          .where(t.c.token_id == ctx.token_id, t.c.key == ctx.key)).first()
+            kept = uow.connection.execute(_KEPT, {"token_id": ctx.token_id, "key": ctx.key}).first()
             if kept is not None:
                 if kept.fingerprint != ctx.fingerprint:
                     raise ProblemError(422, "this Idempotency-Key was used with another request; use a new key",
                                        kind="idempotency-key-reused", field="Idempotency-Key", location="header")
                 return Response(kept.body, status_code=kept.status, media_type="application/json",
-                                headers={"Idempotent-Replayed": "true"})
+                                headers={"Idempotent-Replayed": "true"}), "", []
         view = action(uow)
         body = view.model_dump_json()
         if ctx.key is not None:
             from accord.service.projector import stamp
 
             kept_body = body if kept_as is None else kept_as(view).model_dump_json()
-            uow.connection.execute(t.insert().values(token_id=ctx.token_id, key=ctx.key, fingerprint=ctx.fingerprint,
-                                                     status=status, body=kept_body, created_at=stamp(uow.now)))
-        seqs = list(range(uow.tx.size_at_start + 1, uow.tx.size + 1))
+            uow.connection.execute(_KEEP, {"token_id": ctx.token_id, "key": ctx.key, "fingerprint": ctx.fingerprint,
+                                           "status": status, "body": kept_body, "created_at": stamp(uow.now)})
+        return None, body, list(range(uow.tx.size_at_start + 1, uow.tx.size + 1))
+
+    replay, body, seqs = ctx.store.submit(work)
+    if replay is not None:
+        return replay
     note_seqs(seqs)
     return Response(body, status_code=status, media_type="application/json")

@@ -172,11 +172,14 @@ def rotate(engine: Engine, token_id: str, *, now: datetime, grace: timedelta = t
     return new, token
 
 
+_BY_ID = sa.select(schema.tokens).where(schema.tokens.c.token_id == sa.bindparam("token_id"))  # built once: every request runs it
+
+
 def authenticate(engine: Engine, token: str, now: datetime | None = None) -> TokenInfo:
     """The active token ``token`` is, or :class:`TokenRejected` (one message for every kind of bad token)."""
     token_id = split(token)
     with engine.connect() as conn:
-        r = conn.execute(sa.select(schema.tokens).where(schema.tokens.c.token_id == token_id)).first()
+        r = conn.execute(_BY_ID, {"token_id": token_id}).first()
     if r is None or not hmac.compare_digest(r.secret_hash, digest(token)):
         raise TokenRejected("unknown token")
     info = _row(r)

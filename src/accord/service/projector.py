@@ -68,6 +68,7 @@ _UPSERTS: dict[tuple[str, str], Any] = {}
 #: ``SELECT * FROM table WHERE key = :k`` per read-model table, built once.
 _BY_KEY = {t.name: sa.select(t).where(t.primary_key.columns.values()[0] == sa.bindparam("k"))
            for t in schema.PROJECTION_TABLES}
+_OF_BOOKING = sa.select(schema.detainers).where(schema.detainers.c.booking_id == sa.bindparam("b"))
 
 
 class Projection:
@@ -100,7 +101,7 @@ class Projection:
         cache = self._rows[t.name]
         keys = self._by_booking.setdefault(booking_id, set())
         if booking_id not in self._bookings_loaded:
-            for r in self.conn.execute(sa.select(t).where(t.c.booking_id == booking_id)).mappings():
+            for r in self.conn.execute(_OF_BOOKING, {"b": booking_id}).mappings():
                 cache.setdefault(r["request_id"], dict(r))
                 keys.add(r["request_id"])
             self._bookings_loaded.add(booking_id)

@@ -29,6 +29,7 @@ from .projector import Projection
 _MIGRATIONS = Path(__file__).with_name("migrations") / "projections"
 _HEAD = "p0002"
 _PAGE = 5000
+_POSITION = sa.select(schema.position.c.seq, schema.position.c.version)
 
 #: The time source every use case reads (tests and the scheduler replace it; law code never calls now()).
 Clock = Callable[[], datetime]
@@ -92,7 +93,7 @@ class UnitOfWork:
 
     def _catch_up(self) -> int:
         """Project events appended by writers that did not (and rebuild on a new projection version)."""
-        got = self.connection.execute(sa.select(schema.position.c.seq, schema.position.c.version)).first()
+        got = self.connection.execute(_POSITION).first()
         position, version = (int(got[0]), int(got[1])) if got else (0, schema.PROJECTION_VERSION)
         if version != schema.PROJECTION_VERSION:
             for table in schema.PROJECTION_TABLES:
@@ -129,6 +130,10 @@ class Store:
         self._turns = threading.RLock() if ledger.engine.dialect.name == "sqlite" else nullcontext()
         ensure(ledger.engine, "projections", _MIGRATIONS, _HEAD, schema.metadata)
         from .components import attach_all
+        from .group import GroupCommit
+
+        #: Concurrent callers of :meth:`submit` share durable transactions (see ``group.py``).
+        self.group = GroupCommit(self)
 
         attach_all(self)  # the clocks' schedule and outbox follow the same transactions
 
@@ -163,6 +168,15 @@ class Store:
             uow._catch_up()
             yield uow
             uow.proj.flush()
+
+    def submit(self, work: Callable[[UnitOfWork], Any]) -> Any:
+        """Run ``work(uow)`` in a unit of work of its own, committed (with those of other threads that
+        arrive meanwhile) in one durable transaction; returns its result once that is committed.
+
+        What :meth:`transaction` gives one caller, for servers with many: ``work``'s events and rows
+        are written all or none, and when it raises nothing of it is written (the others' are).
+        """
+        return self.group.run(work)
 
     def position(self) -> int:
         with self.engine.connect() as conn:

@@ -1,0 +1,175 @@
+"""Group commit: the units of work of concurrent requests written in one durable transaction.
+
+A durable commit costs a disk flush (SQLite ``synchronous=FULL`` in WAL mode; PostgreSQL's WAL
+flush), and only one writer holds the ledger's lock at a time, so one commit per request caps a
+server at one request per flush. :class:`GroupCommit` lets the requests that arrive while a
+transaction is being written share the next one:
+
+- The first caller to find no group running becomes the *leader*. It takes every unit of work
+  waiting at that moment (its own first), opens one write transaction (the ledger's lock, as
+  :meth:`Store.transaction <accord.service.store.Store.transaction>`), and runs each in a
+  ``SAVEPOINT`` of its own, in arrival order, each with its own
+  :class:`~accord.ledger.LedgerTx` view of the head: the events of one unit get their seqs right
+  after the previous unit's, so the chain is one chain in commit order. A unit that raises (a
+  409, a 422, any error) is rolled back to its savepoint and only it fails; the others go on.
+- Units that queue while the group is being written join it, up to ``MAX_GROUP``; then it
+  commits once. Only after the commit returns (the data is durable) is any caller of the
+  group answered: with its result, or with the error of the commit itself when that fails, in
+  which case nothing of the group was written and nobody was told otherwise.
+- Callers that arrive while it commits wait; when the leader is done it hands the lead to the
+  first of them, which takes the whole queue as the next group.
+
+Each unit runs in the leader's thread, inside a copy of its own caller's context variables
+(request id, log fields), and sees the read model as every earlier unit of its group left it.
+Between processes (several server workers on PostgreSQL) groups queue on the ledger's lock as
+single transactions do.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from accord.ledger import LedgerTx
+from accord.ledger.db import write_transaction
+
+if TYPE_CHECKING:
+    from .store import Store, UnitOfWork
+
+T = TypeVar("T")
+
+#: One unit's savepoint, on the transaction's own DBAPI connection (both dialects speak this SQL).
+_SAVEPOINT, _RELEASE, _ROLLBACK_TO = "SAVEPOINT accord_unit", "RELEASE SAVEPOINT accord_unit", "ROLLBACK TO SAVEPOINT accord_unit"
+
+#: The most units one transaction takes (a bound on how long the lock is held and a group's latency).
+MAX_GROUP = 64
+
+
+class _Unit:
+    __slots__ = ("work", "context", "wake", "lead", "finished", "result", "error")
+
+    def __init__(self, work: Callable[[UnitOfWork], Any]) -> None:
+        self.work = work
+        self.context = contextvars.copy_context()
+        self.wake = threading.Event()
+        self.lead = False
+        self.finished = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """Runs units of work of many threads in shared durable transactions (see the module's text)."""
+
+    def __init__(self, store: Store, max_group: int = MAX_GROUP) -> None:
+        self.store = store
+        self.max_group = max_group
+        self._lock = threading.Lock()
+        self._queue: list[_Unit] = []
+        self._busy = False
+        self._leading = threading.local()  # set in the leader's thread while it writes a group
+        #: Groups written and units they held (for tests and the benchmark).
+        self.groups = 0
+        self.units = 0
+
+    def run(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work(uow)`` in a unit of work; return its result once the transaction holding it is durable.
+
+        Raises what ``work`` raised (its changes rolled back, nobody else's), or the commit's error.
+        """
+        if getattr(self._leading, "now", False):
+            raise RuntimeError("Store.submit called from inside a unit of work: it would wait for its own group")
+        unit = _Unit(work)
+        with self._lock:
+            self._queue.append(unit)
+            if not self._busy:
+                self._busy = unit.lead = True
+        while not unit.finished:
+            if unit.lead:
+                self._lead()
+            else:
+                unit.wake.wait()
+                unit.wake.clear()
+        if unit.error is not None:
+            raise unit.error
+        return unit.result
+
+    def _lead(self) -> None:
+        with self._lock:
+            group = self._queue[: self.max_group]
+            del self._queue[: self.max_group]
+        self._leading.now = True
+        try:
+            self._write(group)
+        finally:
+            self._leading.now = False
+            with self._lock:
+                for unit in group:
+                    unit.finished = True
+                    unit.lead = False
+                    unit.wake.set()
+                if self._queue:
+                    nxt = self._queue[0]
+                    nxt.lead = True
+                    nxt.wake.set()
+                else:
+                    self._busy = False
+
+    def _write(self, group: list[_Unit]) -> None:
+        """Write ``group`` in one transaction, taking in (up to ``max_group``) the units that queue meanwhile."""
+        from .store import UnitOfWork
+
+        store = self.store
+        size = 0  # the ledger's size after the group's last append (0: it appended nothing)
+        try:
+            with store._turns, write_transaction(store.engine) as conn:
+                cur = conn.connection.driver_connection.cursor()
+                projected: int | None = None  # the read model's position, once a unit of this group knows it
+                i = 0
+                while i < len(group):
+                    unit = group[i]
+                    # the first unit, with nobody waiting, needs no savepoint: if it fails, the transaction is its own
+                    own = i > 0 or len(group) > 1
+                    i += 1
+                    if own:
+                        cur.execute(_SAVEPOINT)
+                    try:
+                        tx = LedgerTx(store.ledger, conn)
+                        uow = UnitOfWork(store, tx)
+                        if projected != tx.size_at_start:
+                            uow._catch_up()
+                        unit.result = unit.context.run(unit.work, uow)
+                        uow.proj.flush()
+                        tx._finish()
+                    except Exception as exc:  # noqa: BLE001 - this unit's failure is this unit's answer
+                        if not own:
+                            raise
+                        cur.execute(_ROLLBACK_TO)  # its events, rows and head move are undone
+                        cur.execute(_RELEASE)
+                        unit.error, unit.result = exc, None
+                    else:
+                        if own:
+                            cur.execute(_RELEASE)
+                        # every event it appended went through its projection, or the next unit catches up
+                        projected = tx.size if tx.size in (tx.size_at_start, uow.proj.position) else None
+                        if tx.size != tx.size_at_start:
+                            size = tx.size
+                    if i == len(group) and len(group) < self.max_group:
+                        with self._lock:  # those that queued while this group was written join it
+                            more = self._queue[: self.max_group - len(group)]
+                            del self._queue[: len(more)]
+                        group.extend(more)
+        except BaseException as exc:
+            for unit in group:  # nothing of the group is written: every caller gets the error
+                unit.result = None
+                if unit.error is None or len(group) == 1:
+                    unit.error = exc
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self.groups += 1
+        self.units += len(group)
+        if size:
+            store.ledger._checkpoint_if_due(size)

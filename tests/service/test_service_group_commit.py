@@ -1,0 +1,170 @@
+"""Group commit (``Store.submit``): concurrent units of work share durable transactions, each all or nothing.
+
+A unit that waits on an event holds the lead, so the callers that arrive meanwhile are queued and
+join its transaction when it is done: the tests know which units share a transaction, rather than
+hoping the scheduler makes one.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from accord.errors import ConflictError
+from accord.ledger import NewEvent
+from accord.service.detainers import submit_custody, submit_detainer
+from accord.service.store import Store
+from helpers.service_world import ICE, JAIL, agency_actor, booking, detainer, world
+
+
+def _submission(n: int):
+    rec, person = booking(n)
+    det = detainer(n)
+
+    def work(uow: Any) -> tuple[int, int, str]:
+        submit_custody(uow, agency_actor(JAIL), rec, person)
+        view = submit_detainer(uow, agency_actor(ICE), det)
+        return uow.tx.size_at_start + 1, uow.tx.size, view.state.value
+
+    return work
+
+
+def _hold_the_lead(store: Store) -> tuple[threading.Event, Any]:
+    """A unit that keeps the lead until the returned event is set (so the next callers queue up)."""
+    release = threading.Event()
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(store.submit, lambda uow: release.wait(60))
+    deadline = time.monotonic() + 30
+    while not store.group._busy:
+        assert time.monotonic() < deadline, "the holding unit never took the lead"
+        time.sleep(0.005)
+    pool.shutdown(wait=False)
+    return release, future
+
+
+def _wait_queued(store: Store, n: int) -> None:
+    """Until ``n`` units wait behind the one holding the lead (it left the queue when it took the lead)."""
+    deadline = time.monotonic() + 60
+    while len(store.group._queue) < n:
+        assert time.monotonic() < deadline, f"only {len(store.group._queue)} of {n} units queued"
+        time.sleep(0.005)
+
+
+def _verify_cli(url: str) -> None:
+    verify = subprocess.run([sys.executable, "-c", "from accord.cli import main; main()", "audit", "verify",
+                             "--db", url], capture_output=True, text=True, timeout=300)
+    assert verify.returncode == 0, verify.stderr
+
+
+def test_fifty_concurrent_submissions_are_each_acknowledged_and_recorded_exactly_once(db_url: str) -> None:
+    from accord.service import schema
+
+    n = 50
+    with Store.open(db_url) as store:
+        world(store)
+        groups_before = store.group.groups
+        release, holder = _hold_the_lead(store)
+        with ThreadPoolExecutor(n) as pool:
+            futures = [pool.submit(store.submit, _submission(i)) for i in range(1, n + 1)]
+            _wait_queued(store, n)
+            release.set()
+            answers = [f.result(timeout=120) for f in futures]
+        holder.result(timeout=60)
+        # the fifty queued while the holding unit was written joined its transaction: one commit for all
+        assert store.group.groups - groups_before == 1 and store.group.units >= n + 1
+        assert all(state == "holding" for _, _, state in answers)
+        spans = sorted((first, last) for first, last, _ in answers)
+        for (_, last), (first, _) in zip(spans, spans[1:]):
+            assert first == last + 1  # each unit's events right after the previous unit's: one chain
+        booked = [e.payload["booking_id"] for e in store.ledger.events(kind="custody.booked")]
+        received = [e.payload["request_id"] for e in store.ledger.events(kind="detainer.received")]
+        decided = [e.caused_by for e in store.ledger.events(kind="decision.made")]
+        assert sorted(booked) == sorted(f"bk-{i}" for i in range(1, n + 1))
+        assert sorted(received) == sorted(f"det-{i}" for i in range(1, n + 1))
+        assert len(decided) == len(set(decided)) == n
+        for first, last, _ in answers:  # what each caller was told is what the ledger holds
+            events = list(store.ledger.events(after_seq=first - 1, until_seq=last))
+            assert [e.kind for e in events][:3] == ["person.registered", "custody.booked", "detainer.received"]
+            assert events[1].payload["booking_id"] == events[2].payload["booking_id"]
+        assert store.ledger.verify().ok
+        with store.reading() as r:  # the read model followed every unit
+            assert all(r.row(schema.detainers, f"det-{i}")["state"] == "holding" for i in range(1, n + 1))
+    _verify_cli(db_url)
+
+
+def test_a_failing_unit_in_a_group_is_rolled_back_alone(db_url: str) -> None:
+    from accord.service import schema
+
+    with Store.open(db_url) as store:
+        world(store)
+        groups_before = store.group.groups
+        release, holder = _hold_the_lead(store)
+
+        def appends_then_fails(uow: Any) -> None:
+            rec, person = booking(99)
+            submit_custody(uow, agency_actor(JAIL), rec, person)  # events, projection rows: then an error
+            raise RuntimeError("this unit fails after appending")
+
+        def conflict(uow: Any) -> None:
+            submit_custody(uow, agency_actor(JAIL), *booking(1))  # bk-1 is the group's first unit's: a 409
+
+        with ThreadPoolExecutor(6) as pool:
+            first = pool.submit(store.submit, _submission(1))
+            _wait_queued(store, 1)
+            failing = pool.submit(store.submit, appends_then_fails)
+            _wait_queued(store, 2)
+            clash = pool.submit(store.submit, conflict)
+            _wait_queued(store, 3)
+            last = pool.submit(store.submit, _submission(2))
+            _wait_queued(store, 4)
+            release.set()
+            a = first.result(timeout=60)
+            with pytest.raises(RuntimeError, match="fails after appending"):
+                failing.result(timeout=60)
+            with pytest.raises(ConflictError, match="bk-1 is already recorded"):
+                clash.result(timeout=60)
+            b = last.result(timeout=60)
+        holder.result(timeout=60)
+        assert store.group.groups - groups_before == 1  # the holding unit and all four in one transaction
+        assert b[0] == a[1] + 1  # the failed units left no gap in the chain
+        assert [e.payload["booking_id"] for e in store.ledger.events(kind="custody.booked")] == ["bk-1", "bk-2"]
+        assert store.ledger.size == b[1]
+        with store.reading() as r:
+            assert r.row(schema.bookings, "bk-99") is None
+            assert r.row(schema.persons, "p-99") is None
+            assert r.row(schema.detainers, "det-2")["state"] == "holding"
+        assert store.position() == store.ledger.size
+        assert store.ledger.verify().ok
+        # and the store goes on: the next unit appends after them
+        more = store.submit(lambda uow: uow.append([NewEvent("person.registered", {"person_id": "p-100"})])[0].seq)
+        assert more == b[1] + 1
+    _verify_cli(db_url)
+
+
+def test_a_unit_alone_that_fails_writes_nothing(db_url: str) -> None:
+    with Store.open(db_url) as store:
+        world(store)
+        size = store.ledger.size
+
+        def fails(uow: Any) -> None:
+            submit_custody(uow, agency_actor(JAIL), *booking(7))
+            raise ValueError("no")
+
+        with pytest.raises(ValueError):
+            store.submit(fails)
+        assert store.ledger.size == size
+        assert store.submit(_submission(7))[0] == size + 1
+        assert store.ledger.verify().ok
+
+
+def test_submit_inside_a_unit_is_refused_rather_than_waiting_forever(sqlite_url: str) -> None:
+    with Store.open(sqlite_url) as store:
+        with pytest.raises(RuntimeError, match="inside a unit of work"):
+            store.submit(lambda uow: store.submit(lambda inner: None))
+        assert store.submit(lambda uow: 42) == 42  # and the store goes on
