@@ -20,10 +20,13 @@ from accord.ledger import StoredEvent
 from accord.service.store import Store
 
 from . import jobs, schema
-from .fire import event_for
+from .batch import batched
+from .fire import events_for
 from .sql import moment, stamp
 
 log = logging.getLogger("accord.clocks.scheduler")
+_CANCEL = (schema.jobs.update().where(schema.jobs.c.job_id == sa.bindparam("j"))
+           .values(state=schema.CANCELLED, finished_at=sa.bindparam("t"), reason=sa.bindparam("r")))
 
 
 class Scheduler:
@@ -50,18 +53,20 @@ class Scheduler:
         t = schema.jobs
         with self.store.transaction() as uow:
             at = now or uow.now
-            due = uow.connection.execute(
+            conn = uow.connection
+            due = [dict(r) for r in conn.execute(
                 sa.select(t).where(t.c.state == schema.SCHEDULED, t.c.due_at <= stamp(at))
-                .order_by(t.c.due_at, t.c.job_id).limit(self.batch).with_for_update(skip_locked=True)).mappings().all()
-            events = []
-            for job in due:
-                got = event_for(uow, dict(job), at)
+                .order_by(t.c.due_at, t.c.job_id).limit(self.batch).with_for_update(skip_locked=True)).mappings()]
+            events, cancelled = [], []
+            for job, got in zip(due, events_for(uow, due, at)):
                 if isinstance(got, str):
-                    uow.connection.execute(t.update().where(t.c.job_id == job["job_id"]).values(
-                        state=schema.CANCELLED, finished_at=stamp(at), reason=got[:200]))
+                    cancelled.append({"j": job["job_id"], "t": stamp(at), "r": got[:200]})
                 else:
                     events.append(got)
-            stored = uow.append(events) if events else []
+            if cancelled:
+                conn.execute(_CANCEL, cancelled)
+            with batched(conn):  # the followers' rows (jobs done, messages, deliveries) in a few statements
+                stored = uow.append(events) if events else []
         self.fired += len(stored)
         return stored, len(due) == self.batch
 
