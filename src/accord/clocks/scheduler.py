@@ -6,6 +6,11 @@ against the read model, and their events appended; the followers mark the jobs d
 transaction. So a job's effect is committed exactly once whatever crashes: before the commit
 nothing happened, after it the job is done. Several schedulers on one PostgreSQL database never
 fire a job twice: the second waits for the lock and then finds it done.
+
+A batch costs a few statements, not a few per job: the rows its jobs are decided on are read in
+one query per table (``fire.events_for``), the events appended in one call, and the followers'
+rows — jobs done, messages owed, their deliveries — written together when the append is projected
+(``batch.batched``); jobs that no longer apply are cancelled in one ``executemany``.
 """
 
 from __future__ import annotations
