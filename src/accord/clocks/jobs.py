@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import schema
+from . import batch, schema
 from .sql import insert_new, stamp
 
 t = schema.jobs
@@ -31,12 +31,20 @@ def job_id(kind: str, subject: str, source_seq: int) -> str:
 
 def schedule(conn: Connection, kind: str, subject: str, due_at: datetime, source_seq: int) -> None:
     """Add a job (a no-op when the same event scheduled it before: a rebuild)."""
+    batch.flush_before(conn)
     insert_new(conn, t, {"job_id": job_id(kind, subject, source_seq), "kind": kind, "subject": subject,
                          "due_at": stamp(due_at), "state": schema.SCHEDULED, "source_seq": source_seq})
 
 
 def done(conn: Connection, kind: str, subject: str, source_seq: int, fired_seq: int, at: datetime) -> None:
-    """The job's event is in the ledger (whoever appended it, whenever it is projected)."""
+    """The job's event is in the ledger (whoever appended it, whenever it is projected).
+
+    Inside :func:`accord.clocks.batch.batched` (the scheduler firing a batch) it is written with the batch's others.
+    """
+    open_batch = batch.current(conn)
+    if open_batch is not None:
+        open_batch.job_done(job_id(kind, subject, source_seq), fired_seq, stamp(at))
+        return
     conn.execute(t.update().where(t.c.job_id == job_id(kind, subject, source_seq))
                  .values(state=schema.DONE, fired_seq=fired_seq, finished_at=stamp(at), reason=None))
 
@@ -44,6 +52,7 @@ def done(conn: Connection, kind: str, subject: str, source_seq: int, fired_seq: 
 def cancel(conn: Connection, subject: str, kinds: Iterable[str], reason: str, at: datetime,
            keep_source: int | None = None) -> None:
     """Cancel the subject's waiting jobs of ``kinds`` (except those ``keep_source`` scheduled)."""
+    batch.flush_before(conn)
     # The subject's jobs are found by the subject index alone, then changed by primary key: given
     # ``state = 'scheduled'`` too, SQLite (no statistics) walks ix_clock_jobs_due, i.e. every waiting
     # job, once per call, which made a run's cancels quadratic in its notices.

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from accord.ledger import StoredEvent, canonical_json
 
-from . import schema
+from . import batch, schema
 from .sql import insert_new, stamp
 
 #: Cached per transaction's projection: (ledger id, first seq that owes messages).
@@ -85,21 +85,36 @@ def owe(projection: Any, ev: StoredEvent, type_: str, *, to: str | None, owner: 
     row = {"message_id": mid, "type": type_, "channel": channel, "agency_id": to, "owner_agency_id": owner,
            "subject": subject, "notice_id": notice_id, "event_seq": ev.seq, "body": body(type_, created, data),
            "state": schema.PENDING, "created_at": created}
+    open_batch = batch.current(conn)
+    if open_batch is not None:  # the scheduler firing a batch: the same rows, written with the batch's others
+        targets = _targets(projection, conn, to, type_) if channel == schema.WEBHOOK else []
+        if channel == schema.WEBHOOK and not targets:
+            row["state"] = schema.NO_ENDPOINT
+        open_batch.message(row, _deliveries(mid, targets, created))
+        return mid
     if not insert_new(conn, schema.messages, row):
         return mid
     if channel == schema.WEBHOOK:
-        cache = projection.__dict__.setdefault("_clocks_endpoints", {})  # per transaction: one query per agency
-        if to not in cache:
-            cache[to] = _endpoints_of(conn, to)
-        targets = [ep for ep, types in cache[to] if matches(types, type_)]
+        targets = _targets(projection, conn, to, type_)
         if targets:
-            insert_new(conn, schema.deliveries, [
-                {"message_id": mid, "endpoint_id": ep, "state": schema.PENDING, "attempts": 0,
-                 "next_attempt_at": created} for ep in targets])
+            insert_new(conn, schema.deliveries, _deliveries(mid, targets, created))
         else:
             conn.execute(schema.messages.update().where(schema.messages.c.message_id == mid)
                          .values(state=schema.NO_ENDPOINT))
     return mid
+
+
+def _targets(projection: Any, conn: Connection, agency_id: str, type_: str) -> list[str]:
+    """The endpoints of ``agency_id`` that take ``type_`` (its endpoints read once per transaction)."""
+    cache = projection.__dict__.setdefault("_clocks_endpoints", {})
+    if agency_id not in cache:
+        cache[agency_id] = _endpoints_of(conn, agency_id)
+    return [ep for ep, types in cache[agency_id] if matches(types, type_)]
+
+
+def _deliveries(message_id: str, endpoint_ids: list[str], created: str | None) -> list[dict[str, Any]]:
+    return [{"message_id": message_id, "endpoint_id": ep, "state": schema.PENDING, "attempts": 0,
+             "next_attempt_at": created} for ep in endpoint_ids]
 
 
 def _endpoints_of(conn: Connection, agency_id: str) -> list[tuple[str, str | None]]:
