@@ -1,5 +1,7 @@
 """The slow reference for ``accord audit verify``: the implementation before the one-loop scan (issue #16),
 kept verbatim but for its imports, so tests can check the fast one reports exactly what it reported.
+The parts the rewrite left unchanged (checkpoint signatures, trusted keys) are imported from
+accord.ledger.verify rather than copied.
 
 Checks, in seq order: no gaps or extra rows; each row's leaf hash from its
 columns (so one changed byte shows); the hash chain; stream numbering; the
@@ -16,51 +18,13 @@ from typing import TYPE_CHECKING
 from accord.ledger import merkle
 from accord.ledger.records import Checkpoint, VerifyReport
 from accord.ledger.schema import NODE_LEVEL_STEP
-from accord.ledger.signing import ROTATION_KIND, key_id_of, rotation_message, signature_valid
+from accord.ledger.verify import _check_checkpoint_signature, _check_trusted, _Failed, _trusted_set
 from accord.ledger.writer import ENTRY_FORMAT
 
 if TYPE_CHECKING:
     from accord.ledger.store import Ledger
 
 _PAGE = 5000
-
-
-class _Failed(Exception):
-    def __init__(self, seq: int | None, reason: str) -> None:
-        self.seq, self.reason = seq, reason
-
-
-def _check_checkpoint_signature(cp: Checkpoint, origin: str) -> None:
-    if cp.origin != origin:
-        raise _Failed(None, f"checkpoint at size {cp.size} is for ledger '{cp.origin}', not '{origin}'")
-    if not signature_valid(cp.public_key, cp.signature, cp.note()):
-        raise _Failed(cp.size or None, f"checkpoint at size {cp.size} has an invalid signature")
-
-
-def _trusted_set(ledger: Ledger, cur, origin: str, trusted: list[bytes]) -> dict[bytes, str]:
-    """The trusted keys (public key -> where trust came from), plus each key a rotation event signed by
-    a key trusted by then handed over to (the events are read in seq order, in the snapshot)."""
-    import json
-
-    out = {k: "given" for k in trusted}
-    cur.execute(ledger.sql.p("SELECT seq, payload FROM ledger_events WHERE kind = ? ORDER BY seq"), (ROTATION_KIND,))
-    for seq, payload in cur.fetchall():
-        try:
-            p = json.loads(payload)
-            old, new, sig = (bytes.fromhex(p[k]) for k in ("old_public_key", "new_public_key", "signature"))
-        except (ValueError, KeyError, TypeError):
-            continue
-        if old in out and signature_valid(old, sig, rotation_message(origin, old, new)):
-            out.setdefault(new, f"rotation event {seq}")
-    return out
-
-
-def _check_trusted(cp: Checkpoint, trusted: dict[bytes, str]) -> None:
-    if cp.public_key not in trusted:
-        hint = ("no key is trusted: give --trusted-key FILE or $ACCORD_TRUSTED_KEYS (the configured signing key "
-                "file was not found)") if not trusted else f"trusted: {', '.join(sorted(key_id_of(k) for k in trusted))}"
-        raise _Failed(cp.size or None, f"checkpoint at size {cp.size} signed at {cp.created_at} is signed by key "
-                                       f"{key_id_of(cp.public_key)}, which is not trusted ({hint})")
 
 
 def verify_ledger(ledger: Ledger, external: list[Checkpoint], progress: Callable[[int, int], None] | None,
