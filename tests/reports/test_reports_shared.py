@@ -132,24 +132,24 @@ def _outcome(history: History, period: str, shared: bool):
         return f"InputError: {exc}"
 
 
+def assert_same_outcome(history: History, period: str) -> None:
+    """Both paths give the same tables, or refuse the history with the same message."""
+    slow, fast = _outcome(history, period, False), _outcome(history, period, True)
+    if isinstance(slow, str):
+        assert slow == fast
+    else:
+        assert not isinstance(fast, str), fast
+        assert_same(slow, fast)
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(awkward_rows(), min_size=1, max_size=40), period=st.sampled_from(PERIODS))
 def test_every_table_is_the_same_on_awkward_histories(rows: list[dict], period: str, tmp_path_factory) -> None:
     frames = awkward_history(rows)
     memory = History.from_frames(frames)
-    slow, fast = _outcome(memory, period, False), _outcome(memory, period, True)
-    if isinstance(slow, str):
-        assert slow == fast
-    else:
-        assert not isinstance(fast, str), fast
-        assert_same(slow, fast)
+    assert_same_outcome(memory, period)
     root = tmp_path_factory.mktemp("awkward")  # the same history written in the writers' layout (offsets stored)
     for name, frame in frames.items():
         write_history_parquet(frame, root / f"{name}.parquet")
     parquet = History.from_parquet(root)
-    slow, fast = _outcome(parquet, period, False), _outcome(parquet, period, True)
-    if isinstance(slow, str):
-        assert slow == fast
-    else:
-        assert not isinstance(fast, str), fast
-        assert_same(slow, fast)
+    assert_same_outcome(parquet, period)
