@@ -15,7 +15,6 @@ import cedarpy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import accord.access.gateway as gateway_module
 from accord.access.gateway import Gateway, context_shape
 from accord.access.model import AccessRequest
 from accord.domain.enums import JudgeKind, LegalProcessKind, RecordKind, RequestPurpose
@@ -135,20 +134,13 @@ def test_the_validated_path_sends_the_schema_every_time_and_the_fast_path_once_p
     assert with_schema == [True, False, True]
 
 
-def test_a_context_of_a_new_shape_is_checked_even_after_known_ones(monkeypatch) -> None:
+def test_a_context_of_a_new_shape_is_checked_even_after_known_ones(drop_purpose_from_contexts) -> None:
     """A context the schema does not accept is caught when its shape first appears, however many
     well-formed requests came before: Cedar refuses it and the gateway denies, naming the error."""
     gw = Gateway("ny_dmv")
     process = ("judicial_warrant", "article_iii", True)
     assert gw.check(_one(kind="dmv_standard_license", process=process)[0]).outcome == "allow"
-    real = gateway_module.request_context
-
-    def without_purpose(areq, tz):
-        ctx = real(areq, tz)
-        del ctx["purpose"]
-        return ctx
-
-    monkeypatch.setattr(gateway_module, "request_context", without_purpose)
+    drop_purpose_from_contexts()
     decision = gw.check(_one(kind="dmv_standard_license", process=process, at=MOMENTS[-2])[0])
     assert decision.outcome == "deny"
     assert [p.id for p in decision.deciding] == ["accord.evaluation_error"]

@@ -275,20 +275,11 @@ def test_the_entity_cache_key_covers_everything_the_entities_read() -> None:
         assert (entity_key(a, picks_a) == entity_key(b, picks_b)) == same_entities, change
 
 
-def test_a_request_cedar_cannot_match_to_the_schema_is_denied_with_the_reason(monkeypatch) -> None:
+def test_a_request_cedar_cannot_match_to_the_schema_is_denied_with_the_reason(drop_purpose_from_contexts) -> None:
     """Why every request is validated against the schema (about 20 % of Cedar's time here): without
     it, a context missing an attribute the policies read can come back a plain Deny or Allow with
     no error at all. With it Cedar refuses the request, and the gateway denies and says why."""
-    import accord.access.gateway as gateway_module
-
-    real = gateway_module.request_context
-
-    def without_purpose(areq, tz):
-        ctx = real(areq, tz)
-        del ctx["purpose"]
-        return ctx
-
-    monkeypatch.setattr(gateway_module, "request_context", without_purpose)
+    drop_purpose_from_contexts()
     areq = request(ICE, when=datetime(2021, 5, 5, 13, tzinfo=NY), process={"kind": "judicial_warrant", "judge_kind": "article_iii"})
     decision = Gateway("ny_dmv").check(areq)
     assert decision.outcome == "deny"
