@@ -25,7 +25,6 @@ Who is told what:
 from __future__ import annotations
 
 import json
-import weakref
 from datetime import timedelta
 from typing import Any
 
@@ -40,22 +39,6 @@ from .sql import moment, stamp
 
 _HOLD_JOBS = (schema.WARNING, schema.LIMIT)
 _TO_PERSON = ("subject", "subject_attorney_or_designee")
-
-
-#: Per engine: the (ledger id, first seq that owes messages) the outbox asks for once per transaction;
-#: neither changes for the life of a store, and a server has a transaction per request.
-_OUTBOX_STORES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-
-
-def _owe(p: Projection, ev: StoredEvent, type_: str, **kw: Any) -> str | None:
-    engine = p.conn.engine
-    known = _OUTBOX_STORES.get(engine)
-    if known is not None and not hasattr(p, "_clocks_store"):
-        p._clocks_store = known  # type: ignore[attr-defined]  # what outbox._store would read
-    mid = owe(p, ev, type_, **kw)
-    if known is None and hasattr(p, "_clocks_store"):
-        _OUTBOX_STORES[engine] = p._clocks_store  # type: ignore[attr-defined]
-    return mid
 
 
 def _lead() -> timedelta:
@@ -85,7 +68,7 @@ def _decided(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
         if lead > timedelta(0):
             jobs.schedule(p.conn, schema.WARNING, rid, hold_until - lead, ev.seq)
         jobs.schedule(p.conn, schema.LIMIT, rid, hold_until, ev.seq)
-    _owe(p, ev, "detainer.decided", to=d["issuing_agency_id"], owner=d["custodian_agency_id"], subject=rid, data={
+    owe(p, ev, "detainer.decided", to=d["issuing_agency_id"], owner=d["custodian_agency_id"], subject=rid, data={
         "request_id": rid, "state": d["state"], "pack_id": payload["pack_id"], "law_date": payload["law_date"],
         "outcomes": {x["action"]: x["outcome"] for x in payload["decisions"]},
         "citations": payload["citations"], "hold_until": d["hold_until"], "decision_seq": ev.seq})
@@ -98,7 +81,7 @@ def _released(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
             continue
         jobs.cancel(p.conn, d["request_id"], _HOLD_JOBS, f"person released (event {ev.seq})", ev.recorded_at)
         if d["state"] == DetainerState.RELEASED and _notify_allowed(d):
-            _owe(p, ev, "detainer.released", to=d["issuing_agency_id"], owner=d["custodian_agency_id"],
+            owe(p, ev, "detainer.released", to=d["issuing_agency_id"], owner=d["custodian_agency_id"],
                 subject=d["request_id"], data={"request_id": d["request_id"], "booking_id": d["booking_id"],
                                                "released_at": stamp(payload["released_at"]), "event_seq": ev.seq})
 
@@ -122,14 +105,14 @@ def _notice_due(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None
     data = {"notice_id": nid, "kind": n["kind"], "recipient": n["recipient"], "about": n["about"],
             "about_request_id": n["about_request_id"], "due_by": n["due_by"], "citation": n["citation"]}
     if n["recipient"] in _TO_PERSON:
-        _owe(p, ev, f"letter.{n['kind']}", to=n["owed_by_agency_id"], owner=n["owed_by_agency_id"], subject=nid,
+        owe(p, ev, f"letter.{n['kind']}", to=n["owed_by_agency_id"], owner=n["owed_by_agency_id"], subject=nid,
             data=data, channel=schema.LETTER, notice_id=nid)
     elif n["recipient"] == "requesting_agency" and n["state"] == "owed":
         if n["about"] == "detainer":
             d = p.get(rm.detainers, n["about_request_id"])
             booking = p.get(rm.bookings, d["booking_id"]) if d else None
             data["release_eligible_at"] = booking["release_eligible_at"] if booking else None
-        _owe(p, ev, f"notice.{n['kind']}", to=n["requester_agency_id"], owner=n["owed_by_agency_id"], subject=nid,
+        owe(p, ev, f"notice.{n['kind']}", to=n["requester_agency_id"], owner=n["owed_by_agency_id"], subject=nid,
             data=data, notice_id=nid)
 
 
@@ -146,7 +129,7 @@ def _warned(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     jobs.done(p.conn, schema.WARNING, rid, payload["decision_seq"], ev.seq, ev.recorded_at)
     d = p.get(rm.detainers, rid)
     if d is not None:
-        _owe(p, ev, "alert.hold_warning", to=d["custodian_agency_id"], owner=d["custodian_agency_id"], subject=rid,
+        owe(p, ev, "alert.hold_warning", to=d["custodian_agency_id"], owner=d["custodian_agency_id"], subject=rid,
             data={"request_id": rid, "booking_id": d["booking_id"], "hold_until": stamp(payload["hold_until"]),
                   "lead_seconds": payload["lead_seconds"], "event_seq": ev.seq})
 
@@ -163,10 +146,10 @@ def _limit_reached(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> N
                           "updated_seq": ev.seq})
     data = {"request_id": rid, "booking_id": d["booking_id"], "hold_until": stamp(payload["hold_until"]),
             "citation": payload.get("citation"), "event_seq": ev.seq}
-    _owe(p, ev, "alert.hold_limit_reached", to=d["custodian_agency_id"], owner=d["custodian_agency_id"], subject=rid,
+    owe(p, ev, "alert.hold_limit_reached", to=d["custodian_agency_id"], owner=d["custodian_agency_id"], subject=rid,
         data=data)
     if _notify_allowed(d):
-        _owe(p, ev, "detainer.expired", to=d["issuing_agency_id"], owner=d["custodian_agency_id"], subject=rid,
+        owe(p, ev, "detainer.expired", to=d["issuing_agency_id"], owner=d["custodian_agency_id"], subject=rid,
             data={"request_id": rid, "hold_until": data["hold_until"], "event_seq": ev.seq})
 
 
@@ -177,7 +160,7 @@ def _overdue(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     if n is None:
         return
     jobs.done(p.conn, schema.OVERDUE, nid, n["due_seq"], ev.seq, ev.recorded_at)
-    _owe(p, ev, "alert.notice_overdue", to=n["owed_by_agency_id"], owner=n["owed_by_agency_id"], subject=nid,
+    owe(p, ev, "alert.notice_overdue", to=n["owed_by_agency_id"], owner=n["owed_by_agency_id"], subject=nid,
         data={"notice_id": nid, "kind": n["kind"], "about_request_id": n["about_request_id"], "due_by": n["due_by"],
               "citation": n["citation"], "event_seq": ev.seq})
 
@@ -188,6 +171,6 @@ def _delivery_failed(p: Projection, ev: StoredEvent, payload: dict[str, Any]) ->
         return  # an alert that could not be delivered is not alerted about again (it is listed as failed)
     m = p.conn.execute(schema.messages.select().where(schema.messages.c.message_id == payload["message_id"])).first()
     owner = m.owner_agency_id if m is not None else None
-    _owe(p, ev, "alert.delivery_failed", to=owner, owner=owner, subject=payload["message_id"], data={
+    owe(p, ev, "alert.delivery_failed", to=owner, owner=owner, subject=payload["message_id"], data={
         "message_id": payload["message_id"], "type": payload["type"], "agency_id": payload["agency_id"],
         "endpoint_id": payload["endpoint_id"], "reason": payload["reason"], "event_seq": ev.seq})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,8 +23,10 @@ from accord.ledger import StoredEvent, canonical_json
 from . import batch, schema
 from .sql import insert_new, stamp
 
-#: Cached per transaction's projection: (ledger id, first seq that owes messages).
-_STORE_KEY = "_clocks_store"
+#: Per engine: (ledger id, first seq that owes messages). Neither changes for the life of a store
+#: (clock_meta is written once, at attach), and a server runs a transaction per request, so they are
+#: read once per engine, not once per transaction.
+_STORES: weakref.WeakKeyDictionary[Any, tuple[str, int]] = weakref.WeakKeyDictionary()
 
 
 def message_id(ledger_id: str, event_seq: int, type_: str, agency_id: str, subject: str) -> str:
@@ -58,13 +61,12 @@ def matches(event_types: str | None, type_: str) -> bool:
 
 
 def _store(projection: Any) -> tuple[str, int]:
-    got = getattr(projection, _STORE_KEY, None)
+    conn = projection.conn
+    got = _STORES.get(conn.engine)
     if got is None:
-        conn = projection.conn
         ledger_id = conn.execute(sa.text("SELECT ledger_id FROM ledger_head")).scalar() or ""
         since = conn.execute(sa.select(schema.meta.c.outbox_from_seq)).scalar() or 0
-        got = (str(ledger_id), int(since))
-        setattr(projection, _STORE_KEY, got)
+        got = _STORES[conn.engine] = (str(ledger_id), int(since))
     return got
 
 
