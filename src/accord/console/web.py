@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -580,9 +581,36 @@ async def _sign_in_first(request: Request, exc: _SignInFirst) -> Response:
     return RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
 
 
+def _form_problems(exc: RequestValidationError) -> str:
+    """What was wrong with a form field or an address, in words an officer reads (no JSON)."""
+    from accord.api.problems import validation_problems
+
+    named = [f"{e.field.removeprefix('body.')}: {e.problem}" for e in validation_problems(list(exc.errors()))]
+    return "; ".join(named[:5]) or "the form or address was not understood"
+
+
+def _html_for_console(previous: Callable[..., Any]) -> Callable[..., Any]:
+    """The app's handler for invalid requests, answering a page instead on the console's own paths.
+
+    FastAPI checks form fields and path parameters before a console handler runs (a reason over
+    its length, a proof seq that is not a number); the API answers those with problem JSON, which
+    an officer's browser would show raw."""
+    async def handler(request: Request, exc: RequestValidationError) -> Response:
+        path = request.url.path
+        if path != PREFIX and not path.startswith(PREFIX + "/"):
+            return await previous(request, exc)
+        return await _page_error(request, PageError(422, "Not accepted", f"Nothing was recorded. {_form_problems(exc)}."))
+    return handler
+
+
 def install(app: FastAPI) -> None:
-    """Mount the console at ``/console`` of ``app`` (its pages, CSS and script)."""
+    """Mount the console at ``/console`` of ``app`` (its pages, CSS and script).
+
+    After the API's error handlers (``api.problems.install``): it wraps their handler of invalid requests."""
     app.mount(f"{PREFIX}/static", StaticFiles(directory=_HERE / "static"), name="console-static")
     app.include_router(router)
     app.add_exception_handler(PageError, _page_error)
     app.add_exception_handler(_SignInFirst, _sign_in_first)
+    previous = app.exception_handlers.get(RequestValidationError)
+    if previous is not None:
+        app.add_exception_handler(RequestValidationError, _html_for_console(previous))
