@@ -77,3 +77,12 @@ def db_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Stop the servers and workers a test started and left running (it failed before stopping them),
+    before its fixtures drop the databases those processes hold connections to."""
+    from helpers.children import reap
+
+    reap()

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 
 import httpx
 
+from helpers.children import spawn
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -25,9 +27,9 @@ def running_server(url: str, workers: int = 1, env: dict[str, str] | None = None
     """Start ``accord serve --db url`` and yield its base URL once /health answers; stop it after."""
     port = free_port()
     environ = {**os.environ, "ACCORD_RATE_LIMIT": "100000/minute", **(env or {})}
-    proc = subprocess.Popen([sys.executable, "-c", "from accord.cli import main; main()", "serve", "--db", url,
-                             "--port", str(port), "--workers", str(workers)], env=environ,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = spawn([sys.executable, "-c", "from accord.cli import main; main()", "serve", "--db", url,
+                  "--port", str(port), "--workers", str(workers)], env=environ,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -65,10 +67,10 @@ class Server:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         log = os.environ.get("ACCORD_TEST_WORKER_LOG")  # a file to append the server's stderr to (debugging)
-        self.proc = subprocess.Popen([ACCORD, "serve", "--db", url, "--port", str(self.port), "--workers", "1"],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=open(log, "a") if log else subprocess.DEVNULL,  # noqa: SIM115
-                                     env={**os.environ, "ACCORD_RATE_LIMIT": "100000/minute", **FAST_ENV, **(env or {})})
+        self.proc = spawn([ACCORD, "serve", "--db", url, "--port", str(self.port), "--workers", "1"],
+                          stdout=subprocess.DEVNULL,
+                          stderr=open(log, "a") if log else subprocess.DEVNULL,  # noqa: SIM115
+                          env={**os.environ, "ACCORD_RATE_LIMIT": "100000/minute", **FAST_ENV, **(env or {})})
 
     def wait_ready(self, timeout: float = 60.0) -> float:
         """Block until /health answers; returns that moment (time.time())."""

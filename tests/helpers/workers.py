@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from helpers.children import spawn
+
 ACCORD = str(Path(sys.executable).with_name("accord"))
 
 #: Fast clocks for tests: short polls, short time limits, short backoff; http to 127.0.0.1 allowed.
@@ -23,9 +25,9 @@ class Worker:
     def __init__(self, url: str, *args: str, env: dict[str, str] | None = None) -> None:
         self.started = time.time()
         log = os.environ.get("ACCORD_TEST_WORKER_LOG")  # a file to append the workers' stderr to (debugging)
-        self.proc = subprocess.Popen([ACCORD, "worker", "--db", url, *args], stdout=subprocess.PIPE,
-                                     stderr=open(log, "a") if log else subprocess.PIPE,  # noqa: SIM115
-                                     env={**os.environ, **FAST_ENV, **(env or {})}, text=True)
+        self.proc = spawn([ACCORD, "worker", "--db", url, *args], stdout=subprocess.PIPE,
+                          stderr=open(log, "a") if log else subprocess.PIPE,  # noqa: SIM115
+                          env={**os.environ, **FAST_ENV, **(env or {})}, text=True)
         self.ready_at: float | None = None
 
     def wait_ready(self, timeout: float = 60.0) -> float:
