@@ -42,6 +42,13 @@ class Statements:
         marks = ", ".join([self.mark] * n)
         return f"SELECT stream, MAX(stream_seq) FROM ledger_events WHERE stream IN ({marks}) GROUP BY stream"
 
+    def events_query(self, after: int, kind: str | None = None, stream: str | None = None,
+                     until: int | None = None, limit: int | None = None) -> tuple[str, list[object]]:
+        """The statement and parameters of :meth:`events_where` for these filters (``None`` = no filter)."""
+        params: list[object] = [after]
+        params += [value for value in (None if kind is None else str(kind), stream, until, limit) if value is not None]
+        return self.events_where(kind is not None, stream is not None, until is not None, limit is not None), params
+
     def events_where(self, kind: bool, stream: bool, until: bool, limit: bool) -> str:
         sql = self.select_events + " WHERE seq > ?"
         if kind:

@@ -367,15 +367,7 @@ class Ledger:
         after = after_seq
         while remaining is None or remaining > 0:
             page = _PAGE if remaining is None else min(_PAGE, remaining)
-            params: list[Any] = [after]
-            if kind is not None:
-                params.append(str(kind))
-            if stream is not None:
-                params.append(stream)
-            if until_seq is not None:
-                params.append(until_seq)
-            params.append(page)
-            sql = self.sql.events_where(kind is not None, stream is not None, until_seq is not None, True)
+            sql, params = self.sql.events_query(after, kind, stream, until_seq, page)
             with read_connection(self.engine) as conn:
                 cur = _dbapi(conn).cursor()
                 cur.execute(sql, params)

@@ -94,16 +94,7 @@ class LedgerTx:
     def events(self, kind: str | None = None, stream: str | None = None, after_seq: int = 0,
                until_seq: int | None = None, limit: int | None = None) -> Iterator[StoredEvent]:
         """Events in seq order, read inside this transaction (so its own appends are seen)."""
-        params: list[Any] = [after_seq]
-        if kind is not None:
-            params.append(str(kind))
-        if stream is not None:
-            params.append(stream)
-        if until_seq is not None:
-            params.append(until_seq)
-        if limit is not None:
-            params.append(limit)
-        sql = self.ledger.sql.events_where(kind is not None, stream is not None, until_seq is not None, limit is not None)
+        sql, params = self.ledger.sql.events_query(after_seq, kind, stream, until_seq, limit)
         cur = self.connection.connection.driver_connection.cursor()
         cur.execute(sql, params)
         for r in cur.fetchall():
