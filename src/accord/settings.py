@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     server_header_cap_bytes: int = Field(
         262_144, ge=16_384,
         description="Headers the HTTP server itself buffers before refusing a request (uvicorn h11_max_incomplete_event_size)")
+    idempotency_retention_hours: float = Field(
+        168.0, gt=0, description="How long an Idempotency-Key and its first response are kept (a retry within it gets "
+                                 "the first response again); the server purges older keys every hour")
     rate_limit: str = Field("1200/minute", description="Requests per API token (the `limits` notation, e.g. '100/second')")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Level of the JSON log lines")
     docs: bool = Field(True, description="Serve the interactive API documentation at /docs")

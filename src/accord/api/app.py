@@ -158,6 +158,9 @@ def serve_app() -> FastAPI:
     logs.configure(settings.log_level)
     from accord.clocks.runner import in_server  # the scheduler and dispatcher run with the server
 
-    if in_server not in COMPONENTS:
-        COMPONENTS.append(in_server)
+    from .key_retention import in_server as key_retention  # old idempotency keys are purged hourly
+
+    for component in (in_server, key_retention):
+        if component not in COMPONENTS:
+            COMPONENTS.append(component)
     return create_app(settings)

@@ -33,6 +33,7 @@ idempotency = sa.Table(
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("body", sa.Text, nullable=False),  # the first response, replayed byte for byte
     sa.Column("created_at", Stamp, nullable=False),
+    sa.Index("ix_api_idempotency_created_at", "created_at"),  # the retention purge's range (key_retention.py)
 )
 
-HEAD = "a0001"
+HEAD = "a0002"

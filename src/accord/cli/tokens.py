@@ -116,5 +116,32 @@ def rotate(
         _show_new(info, token, as_json, now)
 
 
+@tokens_app.command("purge-keys")
+def purge_keys(
+    older_than_hours: Annotated[Optional[float], typer.Option(  # noqa: UP007
+        "--older-than-hours", min=0.0,
+        help="Purge keys created longer ago than this [default: ACCORD_IDEMPOTENCY_RETENTION_HOURS, 168].")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete idempotency keys (and the responses kept for their retries) past their retention; the server does this hourly."""
+    with reported():
+        from datetime import datetime, timezone
+
+        from accord.api import key_retention, tokens
+        from accord.service.store import Store
+        from accord.settings import get_settings
+
+        hours = get_settings().idempotency_retention_hours if older_than_hours is None else older_than_hours
+        now = datetime.now(timezone.utc)
+        with Store.open(db, create=False) as store:
+            tokens.ensure_tables(store.engine)
+            n = key_retention.purge(store, now, hours)
+        if as_json:
+            typer.echo(json.dumps({"purged": n, "before": key_retention.cutoff(now, hours)}))
+        else:
+            err.print(f"{n} idempotency key(s) created before {key_retention.cutoff(now, hours)} purged")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(tokens_app, name="tokens")
