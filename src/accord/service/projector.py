@@ -13,7 +13,8 @@ transaction has already changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, ExitStack
 from datetime import datetime, timezone
 from typing import Any
 
@@ -143,14 +144,23 @@ class Projection:
             self._streams[ev.seq] = ev.stream
             handlers = _HANDLERS.get(ev.kind)
             parsed.append((ev, handlers, orjson.loads(ev.payload_json) if handlers else None))
-        if len(parsed) > 8:
+        if len(parsed) > BATCH_FROM:
             self._prefetch(parsed)
+            with ExitStack() as scopes:
+                kinds = frozenset(ev.kind for ev, handlers, _ in parsed if handlers)
+                for scope in _BATCH_SCOPES:
+                    scopes.enter_context(scope(self.conn, kinds))
+                self._run(parsed)
+        else:
+            self._run(parsed)
+        if len(self._streams) > 100_000:
+            self._streams.clear()
+
+    def _run(self, parsed: list[tuple[StoredEvent, Any, Any]]) -> None:
         for ev, handlers, payload in parsed:
             for handler in handlers or ():
                 handler(self, ev, payload)
             self.position = ev.seq
-        if len(self._streams) > 100_000:
-            self._streams.clear()
 
     def _prefetch(self, parsed: list[tuple[StoredEvent, Any, Any]]) -> None:
         """Load, in a few ``IN`` queries, every row the events will touch (one query per row is what a
@@ -360,6 +370,22 @@ _KEYS_READ: dict[str, tuple[tuple[str, str], ...]] = {
 def _parts(keys: list[Any], size: int = 500) -> Iterable[list[Any]]:
     for i in range(0, len(keys), size):
         yield keys[i : i + size]
+
+
+#: ``apply`` treats more events than this as a batch: the rows they read are loaded at once, and the
+#: scopes registered with :func:`batches` are open while they are applied.
+BATCH_FROM = 8
+_BATCH_SCOPES: list[Callable[[Connection, frozenset[str]], AbstractContextManager[Any]]] = []
+
+
+def batches(scope: Callable[[Connection, frozenset[str]], AbstractContextManager[Any]]) -> None:
+    """Register a context manager opened, with the transaction's connection and the batch's event kinds,
+    around applying a batch of events: a component collects its followers' writes there and writes
+    them together on leaving (the clocks: ``accord.clocks.batch.for_events``). The rows must be those
+    the followers write one event at a time; on an error nothing is written (the transaction rolls back).
+    """
+    if scope not in _BATCH_SCOPES:
+        _BATCH_SCOPES.append(scope)
 
 
 def follows(kind: str, reads: tuple[tuple[str, str], ...] = ()):
