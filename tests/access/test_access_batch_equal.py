@@ -273,3 +273,21 @@ def test_the_batch_path_is_the_one_taken(sqlite_url: str, monkeypatch: pytest.Mo
         with store.engine.connect() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(clocks.jobs)).scalar() == 5
     assert opened == [True]
+
+
+_texts = st.one_of(st.text(max_size=12), st.sampled_from(["N.Y. VTL §201(12)(a)", "2019-06-04T03:59:59.000000Z", "1.5e3"]))
+_leaves = st.one_of(st.none(), st.booleans(), st.integers(-(2**53 - 1), 2**53 - 1), _texts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(type_=st.sampled_from(["letter.subject_record_request", "notice.x", "alert.hold_warning"]),
+       timestamp=st.sampled_from(["2026-12-03T13:09:29.123456Z", "2024-11-04T15:00:00.000000Z"]),
+       data=st.dictionaries(_texts, st.one_of(_leaves, st.lists(_leaves, max_size=3),
+                                              st.dictionaries(_texts, _leaves, max_size=3)), max_size=8))
+def test_a_message_body_is_the_reference_canonical_json(type_: str, timestamp: str, data: dict) -> None:
+    """The outbox writes each message body once, the bytes every retry signs: RFC 8785, as the reference writes it."""
+    import rfc8785
+
+    from accord.clocks.outbox import body
+
+    assert body(type_, timestamp, data) == rfc8785.dumps({"type": type_, "timestamp": timestamp, "data": data}).decode()
