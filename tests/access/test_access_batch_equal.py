@@ -291,3 +291,28 @@ def test_a_message_body_is_the_reference_canonical_json(type_: str, timestamp: s
     from accord.clocks.outbox import body
 
     assert body(type_, timestamp, data) == rfc8785.dumps({"type": type_, "timestamp": timestamp, "data": data}).decode()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_read_model_columns_reach_the_driver_unchanged(dialect: str) -> None:
+    """Projection.flush sends rows to the driver's executemany itself: right only while no column has a
+    bind processor (SQLAlchemy would change the value on its way), on either dialect."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    d = {"sqlite": sqlite.dialect(), "postgresql": postgresql.psycopg.dialect()}[dialect]
+    for table in rm.PROJECTION_TABLES:
+        for column in table.columns:
+            assert column.type.dialect_impl(d).bind_processor(d) is None, (table.name, column.name)
+
+
+_citations = st.text(max_size=8) | st.sampled_from(["N.Y. VTL §201(12)(a)", "\U0001f600", '"\\'])
+
+
+@settings(max_examples=300, deadline=None)
+@given(deciding=st.one_of(
+    st.lists(st.dictionaries(st.sampled_from(["id", "effect", "citation"]), _citations), max_size=3),
+    st.lists(st.dictionaries(st.text(max_size=3), st.one_of(st.none(), st.booleans(), st.integers(0, 2), _citations)),
+             max_size=3)))
+def test_a_decisions_policies_are_stored_as_json_dumps_writes_them(deciding: list) -> None:
+    assert projector._deciding_text(deciding) == json.dumps(deciding)
+    assert projector._deciding_text(deciding) == json.dumps(deciding)  # and again, from the kept text

@@ -83,7 +83,7 @@ class Batch:
             m = schema.messages
             ids = list(self.messages)
             there = {r[0] for i in range(0, len(ids), 500)
-                     for r in self.conn.execute(sa.select(m.c.message_id).where(m.c.message_id.in_(ids[i : i + 500])))}
+                     for r in self.conn.execute(_MESSAGES_THERE, {"ids": ids[i : i + 500]})}
             new = [mid for mid in ids if mid not in there]
             if new:
                 self.conn.execute(_insert(self.conn, m), [self.messages[mid] for mid in new])
@@ -106,12 +106,12 @@ class Batch:
                                       for c in changes if c[0] != "done"))
         rows: dict[str, dict[str, Any]] = {}  # job id -> its row as the changes so far leave it
         for part in _parts(subjects):
-            for r in self.conn.execute(sa.select(t).where(t.c.subject.in_(part))).mappings():
+            for r in self.conn.execute(_JOBS_OF_SUBJECTS, {"keys": part}).mappings():
                 rows[r["job_id"]] = dict(r)
         ids = [c[1]["job_id"] if c[0] == "schedule" else c[1] for c in changes if c[0] != "cancel"]
         rest = [i for i in dict.fromkeys(ids) if i not in rows]
         for part in _parts(rest):
-            for r in self.conn.execute(sa.select(t).where(t.c.job_id.in_(part))).mappings():
+            for r in self.conn.execute(_JOBS_BY_ID, {"keys": part}).mappings():
                 rows[r["job_id"]] = dict(r)
         of_subject: dict[str, list[dict[str, Any]]] = {}
         for r in rows.values():
@@ -147,6 +147,10 @@ class Batch:
                                          "t": r["finished_at"], "r": r["reason"]} for r in changed.values()])
 
 
+_MESSAGES_THERE = sa.select(schema.messages.c.message_id).where(
+    schema.messages.c.message_id.in_(sa.bindparam("ids", expanding=True)))
+_JOBS_OF_SUBJECTS = sa.select(schema.jobs).where(schema.jobs.c.subject.in_(sa.bindparam("keys", expanding=True)))
+_JOBS_BY_ID = sa.select(schema.jobs).where(schema.jobs.c.job_id.in_(sa.bindparam("keys", expanding=True)))
 _SETTLE = (schema.jobs.update().where(schema.jobs.c.job_id == sa.bindparam("j"))
            .values(state=sa.bindparam("s"), fired_seq=sa.bindparam("f"), finished_at=sa.bindparam("t"),
                    reason=sa.bindparam("r")))
