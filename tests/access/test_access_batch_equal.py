@@ -316,3 +316,33 @@ _citations = st.text(max_size=8) | st.sampled_from(["N.Y. VTL §201(12)(a)", "\U
 def test_a_decisions_policies_are_stored_as_json_dumps_writes_them(deciding: list) -> None:
     assert projector._deciding_text(deciding) == json.dumps(deciding)
     assert projector._deciding_text(deciding) == json.dumps(deciding)  # and again, from the kept text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(workload=workloads, errors=st.lists(st.text(max_size=6) | st.just("\U0001f600 \ud800"), max_size=2),
+       days=st.sampled_from([None, 3, 2**53, -5]))
+def test_a_bulk_worker_prepares_what_the_ledger_prepares(workload: dict, errors: list, days: int | None) -> None:
+    """A bulk worker writes each decision's canonical text itself; the ledger's prepare() gives the same
+    (including odd payloads: error texts with astral characters or lone surrogates, huge day counts)."""
+    from accord.errors import InputError
+    from accord.ledger import prepare
+    from accord.service.access_events import prepare_decision_events
+
+    for events in _chunks(workload, 10):
+        odd = []
+        for ev in events:
+            if ev.kind == "access.decided":
+                payload = {**ev.payload, "errors": ev.payload["errors"] + errors}
+                if days is not None and payload["obligations"]:
+                    payload["obligations"] = [{**payload["obligations"][0], "days": days}, *payload["obligations"][1:]]
+                ev = NewEvent(ev.kind, payload, ev.stream, ev.caused_by)
+            odd.append(ev)
+        for batch in (events, odd):
+            try:
+                expected = prepare(batch, source="request")
+            except InputError as exc:
+                with pytest.raises(InputError) as got:
+                    prepare_decision_events(batch)
+                assert str(got.value) == str(exc)
+                continue
+            assert prepare_decision_events(batch) == expected

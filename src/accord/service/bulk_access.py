@@ -26,14 +26,15 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from accord.errors import InputError
-from accord.ledger import Ledger, Prepared, prepare
+from accord.ledger import Ledger, Prepared
 
 from accord.access.errors import PolicyError
 from accord.access.gateway import Gateway, gateway_for
 from accord.access.model import AccessRequest
 from accord.access.packs import Pack, load_pack, pack_for_custodian
 
-from .access_events import _DECIDED, _DUE, _REQUESTED, collector_paused, decision_events, record_stream
+from .access_events import (_DECIDED, _DUE, _REQUESTED, collector_paused, decision_events,
+                            prepare_decision_events, record_stream)
 from .store import Store
 
 #: Requests per worker task and per ledger transaction.
@@ -136,7 +137,7 @@ def _decide_chunk(start: int, end: int) -> tuple[list[Prepared], int, int, int]:
     events, _ = decision_events(list(zip(reqs, decisions)))
     allowed = sum(d.outcome == "allow" for d in decisions)
     notices = sum(len(d.notices()) for d in decisions)
-    return prepare(events, source="request"), allowed, len(decisions) - allowed, notices
+    return prepare_decision_events(events), allowed, len(decisions) - allowed, notices
 
 
 def _gateways(requests: Sequence[AccessRequest], pack: Pack | str | None, where: Callable[[int], _Place]) -> list[Gateway]:
