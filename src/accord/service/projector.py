@@ -4,7 +4,11 @@ A :class:`Projection` is opened on the connection of a write transaction. It rea
 events need them (once each), applies events in seq order to those rows in memory, and
 :meth:`Projection.flush` writes every changed row in one upsert per table. The same code serves a
 single API call (a few events), the catch-up after another writer (``accord ingest``, a bulk
-run) and a full rebuild (the whole ledger, chunk by chunk).
+run) and a full rebuild (the whole ledger, chunk by chunk). A batch of more than ``BATCH_FROM``
+events has the rows it reads loaded in a few ``IN`` queries first, and is applied inside the scopes
+components register with :func:`batches`, where they collect their followers' writes and write them
+together (the clocks' jobs and messages: ``accord.clocks.batch``); the rows are those one event at a
+time gives (tests/access/test_access_batch_equal.py).
 
 Use cases read through the same object (:meth:`Projection.get`) so they see the state their own
 transaction has already changed.
