@@ -94,14 +94,17 @@ _ONE_RUN = threading.Lock()  # the job is process-global: one bulk run at a time
 
 
 def default_workers() -> int:
-    """One worker per core this process may use but one, on Linux; elsewhere 0 (decide in this process).
+    """On Linux, two workers on two cores, one per core but one on more; on one core (or elsewhere) 0
+    (decide in this process).
 
-    The writer (this process) is busy too: writing a chunk (ledger, read model, clocks) costs about
-    as much as deciding it, so on 2 cores one worker deciding chunk k+1 while the writer writes
-    chunk k keeps both cores busy; a second worker only competes with the writer for them. On one
-    core there is nothing to overlap: 0. Workers are forked (see the module docstring); macOS
-    offers ``fork`` but some of its system libraries do not survive it, so only Linux forks unless
-    ``workers`` is given.
+    The writer (this process) is busy too. Deciding a chunk (Cedar, the decisions, their events'
+    canonical JSON) now costs more than writing it (ledger, read model, clocks: about 80 against 65 us
+    a decision on the benchmark machine), so one worker leaves the writer waiting for it; with two,
+    the next chunk is ready when the writer is (``bench/access.py --n 20000`` on 2 shared cores:
+    8,200-8,500/s with one, 8,200-10,500/s with two). More workers than that only compete with the
+    writer for the cores. On one core there is nothing to overlap: 0. Workers are forked (see the
+    module docstring); macOS offers ``fork`` but some of its system libraries do not survive it, so
+    only Linux forks unless ``workers`` is given.
     """
     if sys.platform != "linux" or "fork" not in mp.get_all_start_methods():
         return 0
@@ -109,7 +112,7 @@ def default_workers() -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return cores - 1
+    return 0 if cores < 2 else max(2, cores - 1)
 
 
 def _worker_start() -> None:
@@ -177,7 +180,7 @@ def audit_requests(store: Store | Ledger, requests: Sequence[AccessRequest], *, 
     """Decide every request and record it with its decision and notices; one transaction per chunk.
 
     ``pack`` decides all requests (default: each request's custodian's pack). ``workers`` is the
-    number of decision processes besides this one, the writer (default: one per core but one; 0
+    number of decision processes besides this one, the writer (default: :func:`default_workers`; 0
     decides in this process). Requests
     already in the ledger are skipped, so a run cut short can simply be run again. ``on_chunk(n)``
     is called after each chunk of ``n`` requests is committed. Errors about one request name it as
