@@ -168,7 +168,7 @@ def main() -> None:
     ap.add_argument("--n", "--rows", type=int, default=100_000, dest="n")
     ap.add_argument("--batch", type=int, default=1000, help="requests per check_many call and ledger commit")
     ap.add_argument("--db", default=None, help="ledger URL [default: a fresh SQLite file]")
-    ap.add_argument("--workers", type=int, default=None, help="bulk path decision processes besides the writer [default: one per core but one]")
+    ap.add_argument("--workers", type=int, default=None, help="bulk path decision processes besides the writer [default: bulk_access.default_workers()]")
     args = ap.parse_args()
 
     load_before = _load()

@@ -213,13 +213,16 @@ class Gateway:
                 entry = prepared[i]
                 for q, question in enumerate(entry[3]):
                     if question is not None:
-                        entry[4][q] = answer = next(results)
-                        key = entry[5][q]
-                        if key is not None and not answer.diagnostics.errors:
-                            memo = self._memo_of[q]
-                            if len(memo) >= self._memo_size:
-                                memo.clear()
-                            memo[key] = self._kept(answer)
+                        answer = next(results)
+                        if not answer.diagnostics.errors:  # kept (shared with equal answers) whether memoised or not
+                            answer = self._kept(answer)
+                            key = entry[5][q]
+                            if key is not None:
+                                memo = self._memo_of[q]
+                                if len(memo) >= self._memo_size:
+                                    memo.clear()
+                                memo[key] = answer
+                        entry[4][q] = answer
         out: list[AccessDecision] = []
         for i, (on, window, entities, _, answers, keys, _) in enumerate(prepared):
             for q in (0, 1):
@@ -390,9 +393,16 @@ class Gateway:
         A pure function of the window and the answers' decisions and reason sets, so answers
         without errors are memoised on exactly those (errored answers are always worked out).
         """
+        key: tuple | None = None
+        if type(decision) is _Answer and type(owed) is _Answer:
+            # Kept answers are one object per (allowed, reasons) and never dropped (``_kept``): their ids
+            # stand for their content, and are cheaper to hash than frozensets of the reasons.
+            key = (id(window), id(decision), id(owed))
+            hit = self._verdicts.get(key)
+            if hit is not None:
+                return hit
         d, o = decision.diagnostics, owed.diagnostics
-        key = None
-        if not d.errors and not o.errors:
+        if key is None and not d.errors and not o.errors:
             key = (id(window), decision.allowed, frozenset(d.reasons), frozenset(o.reasons))
             hit = self._verdicts.get(key)
             if hit is not None:

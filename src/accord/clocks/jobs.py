@@ -31,9 +31,14 @@ def job_id(kind: str, subject: str, source_seq: int) -> str:
 
 def schedule(conn: Connection, kind: str, subject: str, due_at: datetime, source_seq: int) -> None:
     """Add a job (a no-op when the same event scheduled it before: a rebuild)."""
+    row = {"job_id": job_id(kind, subject, source_seq), "kind": kind, "subject": subject,
+           "due_at": stamp(due_at), "state": schema.SCHEDULED, "source_seq": source_seq}
+    open_batch = batch.current(conn)
+    if open_batch is not None and open_batch.collects_jobs:
+        open_batch.schedule_job(row)
+        return
     batch.flush_before(conn)
-    insert_new(conn, t, {"job_id": job_id(kind, subject, source_seq), "kind": kind, "subject": subject,
-                         "due_at": stamp(due_at), "state": schema.SCHEDULED, "source_seq": source_seq})
+    insert_new(conn, t, row)
 
 
 def done(conn: Connection, kind: str, subject: str, source_seq: int, fired_seq: int, at: datetime) -> None:
@@ -52,6 +57,10 @@ def done(conn: Connection, kind: str, subject: str, source_seq: int, fired_seq: 
 def cancel(conn: Connection, subject: str, kinds: Iterable[str], reason: str, at: datetime,
            keep_source: int | None = None) -> None:
     """Cancel the subject's waiting jobs of ``kinds`` (except those ``keep_source`` scheduled)."""
+    open_batch = batch.current(conn)
+    if open_batch is not None and open_batch.collects_jobs:
+        open_batch.cancel_jobs(subject, frozenset(kinds), reason, stamp(at), keep_source)
+        return
     batch.flush_before(conn)
     # The subject's jobs are found by the subject index alone, then changed by primary key: given
     # ``state = 'scheduled'`` too, SQLite (no statistics) walks ix_clock_jobs_due, i.e. every waiting

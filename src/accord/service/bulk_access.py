@@ -26,14 +26,15 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from accord.errors import InputError
-from accord.ledger import Ledger, Prepared, prepare
+from accord.ledger import Ledger, Prepared
 
 from accord.access.errors import PolicyError
 from accord.access.gateway import Gateway, gateway_for
 from accord.access.model import AccessRequest
 from accord.access.packs import Pack, load_pack, pack_for_custodian
 
-from .access_events import _DECIDED, _DUE, _REQUESTED, decision_events, record_stream
+from .access_events import (_DECIDED, _DUE, _REQUESTED, collector_paused, decision_events,
+                            prepare_decision_events, record_stream)
 from .store import Store
 
 #: Requests per worker task and per ledger transaction.
@@ -93,14 +94,17 @@ _ONE_RUN = threading.Lock()  # the job is process-global: one bulk run at a time
 
 
 def default_workers() -> int:
-    """One worker per core this process may use but one, on Linux; elsewhere 0 (decide in this process).
+    """On Linux, two workers on two cores, one per core but one on more; on one core (or elsewhere) 0
+    (decide in this process).
 
-    The writer (this process) is busy too: writing a chunk (ledger, read model, clocks) costs about
-    as much as deciding it, so on 2 cores one worker deciding chunk k+1 while the writer writes
-    chunk k keeps both cores busy; a second worker only competes with the writer for them. On one
-    core there is nothing to overlap: 0. Workers are forked (see the module docstring); macOS
-    offers ``fork`` but some of its system libraries do not survive it, so only Linux forks unless
-    ``workers`` is given.
+    The writer (this process) is busy too. Deciding a chunk (Cedar, the decisions, their events'
+    canonical JSON) now costs more than writing it (ledger, read model, clocks: about 80 against 65 us
+    a decision on the benchmark machine), so one worker leaves the writer waiting for it; with two,
+    the next chunk is ready when the writer is (``bench/access.py --n 20000`` on 2 shared cores:
+    8,200-8,500/s with one, 8,200-10,500/s with two). More workers than that only compete with the
+    writer for the cores. On one core there is nothing to overlap: 0. Workers are forked (see the
+    module docstring); macOS offers ``fork`` but some of its system libraries do not survive it, so
+    only Linux forks unless ``workers`` is given.
     """
     if sys.platform != "linux" or "fork" not in mp.get_all_start_methods():
         return 0
@@ -108,7 +112,7 @@ def default_workers() -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return cores - 1
+    return 0 if cores < 2 else max(2, cores - 1)
 
 
 def _worker_start() -> None:
@@ -136,7 +140,7 @@ def _decide_chunk(start: int, end: int) -> tuple[list[Prepared], int, int, int]:
     events, _ = decision_events(list(zip(reqs, decisions)))
     allowed = sum(d.outcome == "allow" for d in decisions)
     notices = sum(len(d.notices()) for d in decisions)
-    return prepare(events, source="request"), allowed, len(decisions) - allowed, notices
+    return prepare_decision_events(events), allowed, len(decisions) - allowed, notices
 
 
 def _gateways(requests: Sequence[AccessRequest], pack: Pack | str | None, where: Callable[[int], _Place]) -> list[Gateway]:
@@ -176,7 +180,7 @@ def audit_requests(store: Store | Ledger, requests: Sequence[AccessRequest], *, 
     """Decide every request and record it with its decision and notices; one transaction per chunk.
 
     ``pack`` decides all requests (default: each request's custodian's pack). ``workers`` is the
-    number of decision processes besides this one, the writer (default: one per core but one; 0
+    number of decision processes besides this one, the writer (default: :func:`default_workers`; 0
     decides in this process). Requests
     already in the ledger are skipped, so a run cut short can simply be run again. ``on_chunk(n)``
     is called after each chunk of ``n`` requests is committed. Errors about one request name it as
@@ -210,7 +214,9 @@ def audit_requests(store: Store | Ledger, requests: Sequence[AccessRequest], *, 
     def write(result: tuple[list[Prepared], int, int, int], size: int) -> None:
         nonlocal first, last
         prepared, allowed, denied, notices = result
-        with store.transaction() as uow:  # the chunk's events and the read model's rows, together
+        # collector off: a chunk's rows and events hold no cycles, and a full collection walks the whole
+        # heap of the process that started the run (88 ms each in the benchmark, a fifth of the writer)
+        with collector_paused(), store.transaction() as uow:  # the chunk's events and the read model's rows, together
             # Another run (or API worker) may have recorded some of these requests since they were
             # looked up: this transaction holds the ledger's write lock, so what it sees now is final.
             prepared, dropped = _without_recorded(prepared, uow.tx.known_streams(

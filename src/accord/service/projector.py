@@ -4,7 +4,11 @@ A :class:`Projection` is opened on the connection of a write transaction. It rea
 events need them (once each), applies events in seq order to those rows in memory, and
 :meth:`Projection.flush` writes every changed row in one upsert per table. The same code serves a
 single API call (a few events), the catch-up after another writer (``accord ingest``, a bulk
-run) and a full rebuild (the whole ledger, chunk by chunk).
+run) and a full rebuild (the whole ledger, chunk by chunk). A batch of more than ``BATCH_FROM``
+events has the rows it reads loaded in a few ``IN`` queries first, and is applied inside the scopes
+components register with :func:`batches`, where they collect their followers' writes and write them
+together (the clocks' jobs and messages: ``accord.clocks.batch``); the rows are those one event at a
+time gives (tests/access/test_access_batch_equal.py).
 
 Use cases read through the same object (:meth:`Projection.get`) so they see the state their own
 transaction has already changed.
@@ -13,7 +17,8 @@ transaction has already changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, ExitStack
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,6 +36,7 @@ Row = dict[str, Any]
 _KEYS = {t.name: t.primary_key.columns.values()[0].name for t in schema.PROJECTION_TABLES}
 _TABLES = {t.name: t for t in schema.PROJECTION_TABLES}
 _COLUMNS = {t.name: [c.name for c in t.columns] for t in schema.PROJECTION_TABLES}
+_COLUMN_SETS = {name: frozenset(cols) for name, cols in _COLUMNS.items()}
 _IMMIGRATION_RELEASE = "transferred_to_immigration"
 
 
@@ -65,10 +71,32 @@ def _upsert(conn: Connection, table: sa.Table) -> Any:
 
 
 _UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def _driver_upsert(conn: Connection, table: sa.Table) -> tuple[str, list[str] | None]:
+    """The table's upsert as the driver's SQL and, for a positional paramstyle, the column order of its
+    parameters; compiled once. Flushing sends rows straight to the driver's ``executemany``: the read
+    model's columns are text and integers, which SQLAlchemy passes through unchanged on both dialects
+    (no bind processors; a test checks), so only its per-row bookkeeping is saved."""
+    key = (conn.dialect.name, table.name)
+    got = _DRIVER_UPSERTS.get(key)
+    if got is None:
+        compiled = _upsert(conn, table).compile(dialect=conn.dialect)
+        got = _DRIVER_UPSERTS[key] = (compiled.string, list(compiled.positiontup) if compiled.positional else None)
+    return got
+
+
+_DRIVER_UPSERTS: dict[tuple[str, str], tuple[str, list[str] | None]] = {}
 #: ``SELECT * FROM table WHERE key = :k`` per read-model table, built once.
 _BY_KEY = {t.name: sa.select(t).where(t.primary_key.columns.values()[0] == sa.bindparam("k"))
            for t in schema.PROJECTION_TABLES}
 _OF_BOOKING = sa.select(schema.detainers).where(schema.detainers.c.booking_id == sa.bindparam("b"))
+#: The same for many keys at once (``{"keys": [...]}``), for :meth:`Projection._prefetch`: built once,
+#: as building a statement costs about what running it does.
+_IN_KEYS = {t.name: sa.select(t).where(t.primary_key.columns.values()[0].in_(sa.bindparam("keys", expanding=True)))
+            for t in schema.PROJECTION_TABLES}
+_OF_BOOKINGS = sa.select(schema.detainers).where(schema.detainers.c.booking_id.in_(sa.bindparam("keys", expanding=True)))
+_STREAMS_OF = sa.text("SELECT seq, stream FROM ledger_events WHERE seq IN :s").bindparams(sa.bindparam("s", expanding=True))
 
 
 class Projection:
@@ -116,7 +144,8 @@ class Projection:
 
     # -- writing ------------------------------------------------------------------------------
     def _put(self, table: sa.Table, row: Row) -> None:
-        full = {c: row.get(c) for c in _COLUMNS[table.name]}
+        # A row changed from a stored one names every column already: a copy, not a lookup per column.
+        full = dict(row) if row.keys() == _COLUMN_SETS[table.name] else {c: row.get(c) for c in _COLUMNS[table.name]}
         key = full[_KEYS[table.name]]
         if table is schema.detainers:
             full["issuer_state"] = issuer_state(DetainerState(full["state"]), json.loads(full["outcomes"] or "{}")).value
@@ -128,8 +157,10 @@ class Projection:
         """Write every changed row (one upsert statement per table) and the position."""
         for name, keys in self._dirty.items():
             if keys:
-                rows = [self._rows[name][k] for k in sorted(keys)]
-                self.conn.execute(_upsert(self.conn, _TABLES[name]), rows)
+                cache = self._rows[name]
+                sql, order = _driver_upsert(self.conn, _TABLES[name])
+                rows = [cache[k] for k in sorted(keys)]
+                self.conn.exec_driver_sql(sql, [tuple([r[c] for c in order]) for r in rows] if order else rows)
                 keys.clear()
         if self.position is not None:
             self.conn.execute(_upsert(self.conn, schema.position),
@@ -143,14 +174,23 @@ class Projection:
             self._streams[ev.seq] = ev.stream
             handlers = _HANDLERS.get(ev.kind)
             parsed.append((ev, handlers, orjson.loads(ev.payload_json) if handlers else None))
-        if len(parsed) > 8:
+        if len(parsed) > BATCH_FROM:
             self._prefetch(parsed)
+            with ExitStack() as scopes:
+                kinds = frozenset(ev.kind for ev, handlers, _ in parsed if handlers)
+                for scope in _BATCH_SCOPES:
+                    scopes.enter_context(scope(self.conn, kinds))
+                self._run(parsed)
+        else:
+            self._run(parsed)
+        if len(self._streams) > 100_000:
+            self._streams.clear()
+
+    def _run(self, parsed: list[tuple[StoredEvent, Any, Any]]) -> None:
         for ev, handlers, payload in parsed:
             for handler in handlers or ():
                 handler(self, ev, payload)
             self.position = ev.seq
-        if len(self._streams) > 100_000:
-            self._streams.clear()
 
     def _prefetch(self, parsed: list[tuple[StoredEvent, Any, Any]]) -> None:
         """Load, in a few ``IN`` queries, every row the events will touch (one query per row is what a
@@ -172,9 +212,8 @@ class Projection:
             cache = self._rows[name]
             todo = [k for k in keys if k not in cache]
             table = _TABLES[name]
-            key_col = table.c[_KEYS[name]]
             for part in _parts(todo):
-                for r in self.conn.execute(sa.select(table).where(key_col.in_(part))).mappings():
+                for r in self.conn.execute(_IN_KEYS[name], {"keys": part}).mappings():
                     cache[r[_KEYS[name]]] = dict(r)
                     if table is schema.detainers:
                         self._by_booking.setdefault(r["booking_id"], set()).add(r["request_id"])
@@ -183,13 +222,12 @@ class Projection:
         todo = [b for b in bookings_of if b not in self._bookings_loaded]
         t = schema.detainers
         for part in _parts(todo):
-            for r in self.conn.execute(sa.select(t).where(t.c.booking_id.in_(part))).mappings():
+            for r in self.conn.execute(_OF_BOOKINGS, {"keys": part}).mappings():
                 self._rows[t.name].setdefault(r["request_id"], dict(r))
                 self._by_booking.setdefault(r["booking_id"], set()).add(r["request_id"])
         self._bookings_loaded.update(todo)
         for part in _parts(sorted(causes)):
-            for seq, stream in self.conn.execute(sa.text("SELECT seq, stream FROM ledger_events WHERE seq IN :s")
-                                                 .bindparams(sa.bindparam("s", expanding=True)), {"s": part}):
+            for seq, stream in self.conn.execute(_STREAMS_OF, {"s": part}):
                 self._streams[int(seq)] = stream
 
     def stream_of(self, seq: int | None) -> str | None:
@@ -319,7 +357,26 @@ class Projection:
         if r is None:
             return
         self._put(schema.record_requests, {**r, "outcome": p["outcome"], "pack": p["pack"],
-                                           "deciding": json.dumps(p["deciding"]), "decided_seq": ev.seq})
+                                           "deciding": _deciding_text(p["deciding"]), "decided_seq": ev.seq})
+
+
+def _deciding_text(deciding: Any) -> str:
+    """``json.dumps(deciding)``, kept per distinct value: a pack's decisions cite a few policy lists, and
+    ``json.dumps`` (escaping the citations' ``§``) was a tenth of projecting a decision. Kept only for
+    lists of objects of text (1 and True, say, would share a key)."""
+    if type(deciding) is list and all(type(d) is dict for d in deciding):
+        key = tuple(tuple(d.items()) for d in deciding)
+        if all(type(v) is str for items in key for _, v in items):
+            text = _DECIDING.get(key)
+            if text is None:
+                if len(_DECIDING) >= 4096:
+                    _DECIDING.clear()
+                text = _DECIDING[key] = json.dumps(deciding)
+            return text
+    return json.dumps(deciding)
+
+
+_DECIDING: dict[tuple, str] = {}
 
 
 #: kind -> how it changes the read model, in order. Other components add theirs with :func:`follows`.
@@ -360,6 +417,22 @@ _KEYS_READ: dict[str, tuple[tuple[str, str], ...]] = {
 def _parts(keys: list[Any], size: int = 500) -> Iterable[list[Any]]:
     for i in range(0, len(keys), size):
         yield keys[i : i + size]
+
+
+#: ``apply`` treats more events than this as a batch: the rows they read are loaded at once, and the
+#: scopes registered with :func:`batches` are open while they are applied.
+BATCH_FROM = 8
+_BATCH_SCOPES: list[Callable[[Connection, frozenset[str]], AbstractContextManager[Any]]] = []
+
+
+def batches(scope: Callable[[Connection, frozenset[str]], AbstractContextManager[Any]]) -> None:
+    """Register a context manager opened, with the transaction's connection and the batch's event kinds,
+    around applying a batch of events: a component collects its followers' writes there and writes
+    them together on leaving (the clocks: ``accord.clocks.batch.for_events``). The rows must be those
+    the followers write one event at a time; on an error nothing is written (the transaction rolls back).
+    """
+    if scope not in _BATCH_SCOPES:
+        _BATCH_SCOPES.append(scope)
 
 
 def follows(kind: str, reads: tuple[tuple[str, str], ...] = ()):
