@@ -90,7 +90,7 @@ def check_batch(
     requests_file: Annotated[Path, typer.Argument(metavar="REQUESTS.jsonl", help='One {"request": ..., "requester": ...} per line.')],
     db: DbOption = None,
     pack: PackOption = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", help="Decision processes \\[default: one per core; 0: this process].", show_default=False)] = None,  # noqa: UP007
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Decision processes \\[default: 2 on 2 cores, one per core but one on more, 0 on one core; 0: this process].", show_default=False)] = None,  # noqa: UP007
     chunk: Annotated[int, typer.Option("--chunk", help="Requests per transaction.")] = 1000,
     block_size: Annotated[int, typer.Option("--block", help="Requests held in memory at once (workers are started per block).")] = 50_000,
     as_json: JsonOption = False,
