@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -173,13 +176,81 @@ def rotate(engine: Engine, token_id: str, *, now: datetime, grace: timedelta = t
 
 
 _BY_ID = sa.select(schema.tokens).where(schema.tokens.c.token_id == sa.bindparam("token_id"))  # built once: every request runs it
+_COLUMNS = ("token_id", "secret_hash", "agency_id", "scopes", "label", "created_at", "expires_at", "revoked_at", "replaces")
+_BY_ID_SQL = f"SELECT {', '.join(_COLUMNS)} FROM {schema.tokens.name} WHERE token_id = ?"
 
 
-def authenticate(engine: Engine, token: str, now: datetime | None = None) -> TokenInfo:
-    """The active token ``token`` is, or :class:`TokenRejected` (one message for every kind of bad token)."""
+class Lookup:
+    """A token's row, read afresh on every request (so a revocation counts from the next one), cheaply.
+
+    On a SQLite file each thread keeps one DBAPI connection of its own, open and in autocommit
+    (the engine's connect hook sets that), so every look-up is one statement that sees everything
+    committed before it, without a pool check-out: with 16 clients the pool's 5 connections were
+    exceeded, and each overflow connection was opened (its PRAGMAs run) and closed per request.
+    Elsewhere (PostgreSQL, SQLite in memory, ``keep=False``) it uses the pool. Nothing is cached but
+    connections; the server makes one per store and closes it at shutdown.
+    """
+
+    def __init__(self, engine: Engine, *, keep: bool = True) -> None:
+        self.engine = engine
+        self.local = keep and engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+        self._mine = threading.local()
+        self._kept: list[Any] = []
+        self._lock = threading.Lock()
+
+    def row(self, token_id: str) -> Any:
+        if not self.local:
+            with self.engine.connect() as conn:
+                return conn.execute(_BY_ID, {"token_id": token_id}).first()
+        held = getattr(self._mine, "held", None)
+        if held is None or held[0] != os.getpid():
+            pooled = self.engine.raw_connection()
+            dbapi = pooled.driver_connection
+            pooled.detach()  # this thread's own from now on; closed by close()
+            held = self._mine.held = (os.getpid(), dbapi)
+            with self._lock:
+                self._kept.append(dbapi)
+        try:
+            cur = held[1].execute(_BY_ID_SQL, (token_id,))
+            try:
+                got = cur.fetchone()
+            finally:
+                cur.close()
+        except Exception:
+            self._mine.held = None  # a broken connection is not reused
+            raise
+        return None if got is None else _Raw(*got)
+
+    def close(self) -> None:
+        with self._lock:
+            kept, self._kept = self._kept, []
+        for dbapi in kept:
+            try:
+                dbapi.close()
+            except Exception:  # noqa: BLE001 - closing at shutdown (or from another thread)
+                pass
+
+
+@dataclass(frozen=True)
+class _Raw:
+    token_id: str
+    secret_hash: str
+    agency_id: str | None
+    scopes: str
+    label: str
+    created_at: str
+    expires_at: str | None
+    revoked_at: str | None
+    replaces: str | None
+
+
+def authenticate(engine: Engine, token: str, now: datetime | None = None, lookup: Lookup | None = None) -> TokenInfo:
+    """The active token ``token`` is, or :class:`TokenRejected` (one message for every kind of bad token).
+
+    ``lookup`` (the server's, over ``engine``) reads the row; without it, a pooled connection does.
+    """
     token_id = split(token)
-    with engine.connect() as conn:
-        r = conn.execute(_BY_ID, {"token_id": token_id}).first()
+    r = (lookup or Lookup(engine, keep=False)).row(token_id)
     if r is None or not hmac.compare_digest(r.secret_hash, digest(token)):
         raise TokenRejected("unknown token")
     info = _row(r)
