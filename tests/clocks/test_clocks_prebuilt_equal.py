@@ -212,3 +212,55 @@ def test_next_due_is_the_earliest_waiting_job(store: Store) -> None:
                                                    .where(schema.jobs.c.state == schema.SCHEDULED)).scalar()
         assert jobs.next_due(conn) == stamp(T0 + timedelta(hours=1))
         conn.rollback()
+
+
+def _sa_insert_new(conn, table, rows):
+    """``insert_new`` through SQLAlchemy only (what it did before the driver-level path)."""
+    from accord.clocks.sql import _INSERTS
+
+    many = [rows] if isinstance(rows, dict) else rows
+    if not many:
+        return 0
+    saved = conn.in_transaction
+    conn.in_transaction = lambda: False  # type: ignore[method-assign]  # forces the general path
+    try:
+        return insert_new(conn, table, rows)
+    finally:
+        conn.in_transaction = saved  # type: ignore[method-assign]
+        assert (conn.dialect.name, table.name) in _INSERTS
+
+
+_TEXT = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))  # no NUL (PostgreSQL), no lone surrogates
+
+
+def _text(**kw):
+    return st.text(alphabet=_TEXT, **kw)
+
+
+MESSAGE_ROWS = st.lists(st.fixed_dictionaries({
+    "message_id": st.sampled_from(["msg_a", "msg_b", "msg_c"]), "type": _text(min_size=1, max_size=10),
+    "channel": st.sampled_from([schema.WEBHOOK, schema.LETTER]), "agency_id": st.sampled_from(["ice", "nyc-doc"]),
+    "owner_agency_id": st.none() | st.just("nyc-doc"), "subject": _text(min_size=1, max_size=10),
+    "notice_id": st.none() | st.just("n-1"), "event_seq": st.integers(1, 2**40),
+    "body": _text(max_size=30).filter(lambda t: "\x00" not in t), "state": st.sampled_from([schema.PENDING, schema.NO_ENDPOINT]),
+    "created_at": st.just("2026-12-03T12:00:00.000000Z")}), max_size=5)
+
+
+@pytest.fixture
+def any_store(db_url: str):
+    with Store.open(db_url) as s:
+        world(s)
+        yield s
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=MESSAGE_ROWS, rows=MESSAGE_ROWS, one=st.booleans())
+def test_driver_level_insert_new_is_the_sqlalchemy_one(any_store: Store, before, rows, one) -> None:
+    with any_store.engine.connect() as conn, conn.begin():
+        for r in before:
+            insert_new(conn, schema.messages, r)
+        arg = rows[0] if (one and rows) else rows
+        new, old = _both(conn, lambda: insert_new(conn, schema.messages, arg),
+                         lambda: _sa_insert_new(conn, schema.messages, arg), (schema.messages,))
+        assert new == old
+        conn.rollback()
