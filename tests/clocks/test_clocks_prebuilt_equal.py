@@ -264,3 +264,31 @@ def test_driver_level_insert_new_is_the_sqlalchemy_one(any_store: Store, before,
                          lambda: _sa_insert_new(conn, schema.messages, arg), (schema.messages,))
         assert new == old
         conn.rollback()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=JOBS, subject=st.sampled_from(["det-1", "det-2", "det-3"]),
+       endpoints=ENDPOINTS, agency=st.sampled_from(["ice", "nyc-doc", "other"]), key=_text(min_size=1, max_size=8))
+def test_fetch_returns_the_rows_sqlalchemy_returns(any_store: Store, rows, subject, endpoints, agency, key) -> None:
+    from accord.api import idempotency
+    from accord.api import schema as api_schema
+    from accord.api.tokens import ensure_tables
+    from accord.clocks.sql import fetch
+
+    ensure_tables(any_store.engine)
+    with any_store.engine.connect() as conn, conn.begin():
+        for kind, subj, source, state in rows:
+            conn.execute(schema.jobs.insert().values(job_id=jobs.job_id(kind, subj, source), kind=kind, subject=subj,
+                                                     due_at=stamp(T0), state=state, source_seq=source))
+        for i, (a, types, state) in enumerate(endpoints):
+            conn.execute(schema.endpoints.insert().values(
+                endpoint_id=f"ep_{i}", agency_id=a, url="https://example.org/h", secret="whsec_x", event_types=types,
+                state=state, created_at=stamp(T0), created_by="test"))
+        fetch(conn, idempotency._KEEP, {"token_id": "t1", "key": key, "fingerprint": "f", "status": 201, "body": "{}",
+                                        "created_at": stamp(T0)})
+        for stmt, params in ((jobs._OF_SUBJECT, {"subject": subject}), (outbox._ENDPOINTS_OF, {"agency_id": agency}),
+                             (idempotency._KEPT, {"token_id": "t1", "key": key}),
+                             (idempotency._KEPT, {"token_id": "t2", "key": key})):
+            assert sorted(fetch(conn, stmt, params)) == sorted(tuple(r) for r in conn.execute(stmt, params))
+        assert [tuple(r) for r in conn.execute(sa.select(api_schema.idempotency.c.key))] == [(key,)]
+        conn.rollback()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import batch, schema
-from .sql import insert_new, stamp
+from .sql import fetch, insert_new, stamp
 
 t = schema.jobs
 
@@ -56,8 +56,8 @@ def cancel(conn: Connection, subject: str, kinds: Iterable[str], reason: str, at
     # ``state = 'scheduled'`` too, SQLite (no statistics) walks ix_clock_jobs_due, i.e. every waiting
     # job, once per call, which made a run's cancels quadratic in its notices.
     wanted = set(kinds)
-    ids = [r.job_id for r in conn.execute(_OF_SUBJECT, {"subject": subject})
-           if r.state == schema.SCHEDULED and r.kind in wanted and (keep_source is None or r.source_seq != keep_source)]
+    ids = [job for job, state, kind, source in fetch(conn, _OF_SUBJECT, {"subject": subject})
+           if state == schema.SCHEDULED and kind in wanted and (keep_source is None or source != keep_source)]
     if ids:
         when, why = stamp(at), reason[:200]
         conn.execute(_CANCEL, [{"j": j, "at": when, "why": why} for j in ids])

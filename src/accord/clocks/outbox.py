@@ -22,7 +22,7 @@ from accord.ledger import StoredEvent
 from accord.ledger.canonical import canonical_payload
 
 from . import batch, schema
-from .sql import insert_new, stamp
+from .sql import fetch, insert_new, stamp
 
 #: Per engine: (ledger id, first seq that owes messages). Neither changes for the life of a store
 #: (clock_meta is written once, at attach), and a server runs a transaction per request, so they are
@@ -123,7 +123,7 @@ def _deliveries(message_id: str, endpoint_ids: list[str], created: str | None) -
 
 def _endpoints_of(conn: Connection, agency_id: str) -> list[tuple[str, str | None]]:
     """The agency's active endpoints and the types each takes."""
-    return [(r.endpoint_id, r.event_types) for r in conn.execute(_ENDPOINTS_OF, {"agency_id": agency_id})]
+    return [(endpoint_id, types) for endpoint_id, types in fetch(conn, _ENDPOINTS_OF, {"agency_id": agency_id})]
 
 
 _e = schema.endpoints

@@ -75,6 +75,54 @@ def _raw_insert(dialect: str, table: sa.Table, keys: tuple[str, ...], n: int) ->
     return sql
 
 
+def fetch(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tuple]:
+    """The rows (plain tuples, in the statement's column order) of a prebuilt ``stmt`` with ``params``.
+
+    ``stmt`` must be built once (a module-level constant): its rendering is cached by identity.
+
+    Inside a begun transaction the statement, rendered once per dialect, goes straight to the
+    driver; SQLAlchemy's execute (cache key, parameter processing, result wrapping) cost several
+    times the query on the per-decision path. Elsewhere, or for a statement whose parameters need
+    processing, it is SQLAlchemy's ``execute``.
+    """
+    plan = _plan(conn.dialect, stmt) if conn.in_transaction() else None
+    if plan is None:
+        return [tuple(r) for r in conn.execute(stmt, params)]
+    sql, names, defaults = plan
+    values: Any = {**defaults, **params}
+    if names is not None:
+        values = [values[n] for n in names]
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(sql, values)
+        return cur.fetchall() if cur.description is not None else []
+    finally:
+        cur.close()
+
+
+_PLANS: dict[tuple[str, int], Any] = {}
+
+
+def _plan(dialect: Any, stmt: Any) -> tuple[str, list[str] | None, dict[str, Any]] | None:
+    key = (dialect.name, id(stmt))
+    got = _PLANS.get(key, False)
+    if got is not False:
+        return got
+    plan = None
+    if dialect.name in ("sqlite", "postgresql"):
+        compiled = stmt.compile(dialect=dialect)
+        plain = all(b.type._cached_bind_processor(dialect) is None and not b.expanding for b in compiled.binds.values())
+        if plain and dialect.paramstyle in ("qmark", "pyformat", "format"):
+            names = list(compiled.positiontup) if compiled.positional else None
+            plan = (compiled.string, names, dict(compiled.params))
+    _PLANS[key] = plan
+    _KEEP_ALIVE.append(stmt)  # so its id is never another statement's (only module-level statements come here)
+    return plan
+
+
+_KEEP_ALIVE: list[Any] = []
+
+
 def moment(text: str | None) -> datetime | None:
     """A stored stamp back as an aware UTC datetime.
 
@@ -86,4 +134,4 @@ def moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
-__all__ = ["insert_new", "moment", "stamp"]
+__all__ = ["fetch", "insert_new", "moment", "stamp"]
