@@ -95,3 +95,22 @@ def sqlite_url_once(tmp_path_factory: pytest.TempPathFactory) -> str:
         world(store)
         tokens.ensure_tables(store.engine)
     return url
+
+
+def test_many_threads_share_a_few_kept_connections(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    lookup = tokens.Lookup(store.engine)
+    try:
+        info, token = tokens.issue(store.engine, "ice", {"read"}, now=NOW - timedelta(hours=1))
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda _: _answer(store.engine, token, NOW, lookup), range(200)))
+        assert answers == [info] * 200
+        if lookup.shared:  # PostgreSQL: a handful, however many threads ask
+            assert 1 <= lookup._made <= tokens.PG_KEPT
+        tokens.revoke(store.engine, info.token_id, now=NOW - timedelta(seconds=1))
+        with ThreadPoolExecutor(16) as pool:
+            after = list(pool.map(lambda _: _answer(store.engine, token, NOW, lookup), range(50)))
+        assert after == [("rejected", f"token {info.token_id} is revoked")] * 50
+    finally:
+        lookup.close()
