@@ -18,6 +18,11 @@ is in the figure too. ``decided_in_ledger`` and ``verified`` are read from the s
     python bench/api_load.py              # 20,000 detainers (the figure)
     python bench/api_load.py --n 500      # quick look
     python bench/api_load.py --no-pg      # SQLite only
+    python bench/api_load.py --no-pg --sqlite-workers 2   # two server processes on the SQLite file
+
+With several workers each has its own ``SO_REUSEPORT`` socket (the kernel spreads the 16
+connections over them) and they take turns at SQLite's write lock through ``WriteTurns``
+(``accord.service.group``); the write transaction is then what limits the rate.
 
 Goals: >= 500 decided submissions/s on SQLite with 2 cores, p99 <= 100 ms, and >= 25 % of the
 health endpoint's rate. ``ratio`` is submissions/s over health requests/s; ``fair_baseline`` is

@@ -70,9 +70,20 @@ def test_huge_headers_and_bodies_get_4xx_and_the_server_keeps_serving(sqlite_url
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_two_workers_on_postgresql_keep_one_chain_and_record_each_acknowledged_request_once(postgres_url: str) -> None:
-    tok = _prepared(postgres_url)
+    _two_workers(postgres_url)
+
+
+def test_two_workers_on_sqlite_keep_one_chain_and_record_each_acknowledged_request_once(sqlite_url: str) -> None:
+    """Each worker has its own SO_REUSEPORT socket and they take turns at the write lock (``WriteTurns``)."""
+    port = _two_workers(sqlite_url)
+    with socket.socket() as s:  # every worker is gone with the server: the port can be bound again
+        s.bind(("127.0.0.1", port))
+
+
+def _two_workers(url: str) -> int:
+    tok = _prepared(url)
     n = 60
-    with running_server(postgres_url, workers=2) as base:
+    with running_server(url, workers=2) as base:
         def submit(i: int) -> list[int]:
             statuses = []
             with httpx.Client(base_url=base, timeout=60) as c:
@@ -88,14 +99,15 @@ def test_two_workers_on_postgresql_keep_one_chain_and_record_each_acknowledged_r
             results = list(pool.map(submit, range(1, n + 1)))
     assert all(set(s) == {201} for s in results), results
     verify = subprocess.run([sys.executable, "-c", "from accord.cli import main; main()", "audit", "verify",
-                             "--db", postgres_url], capture_output=True, text=True, timeout=300)
+                             "--db", url], capture_output=True, text=True, timeout=300)
     assert verify.returncode == 0, verify.stderr
     from accord.ledger import Ledger
 
-    with Ledger.open(postgres_url) as led:
+    with Ledger.open(url) as led:
         booked = [e.payload["booking_id"] for e in led.events(kind="custody.booked")]
         received = [e.payload["request_id"] for e in led.events(kind="detainer.received")]
         decided = [e.caused_by for e in led.events(kind="decision.made")]
     assert sorted(booked) == sorted(f"bk-{i}" for i in range(1, n + 1))
     assert sorted(received) == sorted(f"det-{i}" for i in range(1, n + 1))
     assert len(decided) == len(set(decided)) == n
+    return int(base.rsplit(":", 1)[1])

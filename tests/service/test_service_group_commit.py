@@ -168,3 +168,73 @@ def test_submit_inside_a_unit_is_refused_rather_than_waiting_forever(sqlite_url:
         with pytest.raises(RuntimeError, match="inside a unit of work"):
             store.submit(lambda uow: store.submit(lambda inner: None))
         assert store.submit(lambda uow: 42) == 42  # and the store goes on
+
+
+_TWO_PROCESS_WRITER = """
+import sys, threading
+from concurrent.futures import ThreadPoolExecutor
+sys.path.insert(0, sys.argv[3])
+from accord.service.store import Store
+from test_service_group_commit import _submission
+url, first = sys.argv[1], int(sys.argv[2])
+with Store.open(url) as store:
+    with ThreadPoolExecutor(6) as pool:
+        views = list(pool.map(store.submit, [_submission(i) for i in range(first, first + 24)]))
+print(len(views))
+"""
+
+
+def test_two_processes_take_turns_through_the_write_lock_file(sqlite_url: str) -> None:
+    """Two server-like processes submitting at once: one valid chain, every submission once, a lock file beside the db."""
+    from pathlib import Path
+
+    from accord.ledger import Ledger
+    from accord.service import schema
+
+    with Store.open(sqlite_url) as store:
+        world(store)
+        assert type(store._turns).__name__ == "WriteTurns"
+    here = str(Path(__file__).parent)
+    tests = str(Path(__file__).parents[1])
+    env_path = f"{here}:{tests}"
+    procs = [subprocess.Popen([sys.executable, "-c", _TWO_PROCESS_WRITER, sqlite_url, str(first), here],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**__import__("os").environ, "PYTHONPATH": env_path}) for first in (1, 101)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        assert out.strip() == "24"
+    with Store.open(sqlite_url) as store, store.engine.connect() as conn:
+        ids = sorted(r.request_id for r in conn.execute(schema.detainers.select()))
+    assert ids == sorted([f"det-{i}" for i in range(1, 25)] + [f"det-{i}" for i in range(101, 125)])
+    with Ledger.open(sqlite_url) as led:
+        assert sum(1 for _ in led.events(kind="decision.made")) == 48
+        assert led.verify().ok
+    assert Path(sqlite_url.removeprefix("sqlite:///") + ".writer-lock").exists()
+    _verify_cli(sqlite_url)
+
+
+def test_write_turns_are_reentrant_and_exclude_another_process(tmp_path) -> None:
+    from accord.service.group import WriteTurns
+
+    path = str(tmp_path / "db.writer-lock")
+    turns = WriteTurns(path)
+    with turns, turns:  # re-entrant in one thread (a transaction inside a store's catch-up, say)
+        holder = subprocess.run([sys.executable, "-c", (
+            "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR); "
+            "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)"), path], capture_output=True, text=True, timeout=60)
+        assert holder.returncode != 0 and "BlockingIOError" in holder.stderr  # another process cannot have it
+    # released: another process can take it now
+    free = subprocess.run([sys.executable, "-c", (
+        "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR); fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)"),
+        path], capture_output=True, text=True, timeout=60)
+    assert free.returncode == 0, free.stderr
+    seen: list[str] = []  # a second thread of this process waits for the first to leave
+    with turns:
+        t = threading.Thread(target=lambda: (turns.__enter__(), seen.append("in"), turns.__exit__()))
+        t.start()
+        time.sleep(0.05)
+        seen.append("first out")
+    t.join(30)
+    assert seen == ["first out", "in"]
+    turns.close()

@@ -28,6 +28,7 @@ from accord.settings import Settings, get_settings
 from . import logs, problems, routes
 from .guards import SizeLimits
 from .ratelimit import RateLimiter
+from .tokens import Lookup
 
 #: Run for the life of the server, after the store opens: ``component(app) -> async context manager``.
 COMPONENTS: list[Callable[[FastAPI], AbstractAsyncContextManager[Any]]] = []
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
 
         own = store is None
         app.state.store = Store.open(settings.database_url) if own else store
+        app.state.token_lookup = Lookup(app.state.store.engine)
         try:
             ensure_tables(app.state.store.engine)
             ensure_console_tables(app.state.store.engine)
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
                     await stack.enter_async_context(component(app))
                 yield
         finally:
+            app.state.token_lookup.close()
             if own:
                 app.state.store.close()
 
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
         from .tokens import ensure_tables
 
         app.state.store = store
+        app.state.token_lookup = Lookup(store.engine)
         ensure_tables(store.engine)
         ensure_console_tables(store.engine)
     app.state.rate_limiter = RateLimiter(settings.rate_limit)

@@ -31,7 +31,8 @@ class Principal:
 def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise tokens.TokenRejected("no bearer token")
-    info = tokens.authenticate(request.app.state.store.engine, credentials.credentials)
+    state = request.app.state
+    info = tokens.authenticate(state.store.engine, credentials.credentials, lookup=state.token_lookup)
     note_token(info.token_id)
     request.app.state.rate_limiter.hit(info.token_id)
     return Principal(info.token_id, Actor(f"token:{info.token_id}", info.agency_id, info.scopes))

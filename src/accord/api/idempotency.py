@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from accord.clocks.sql import fetch
 from accord.service.store import Store, UnitOfWork
 
 from . import schema
@@ -73,7 +74,7 @@ def post_context(store: Store, method: str, path: str, body: bytes, token_id: st
     return PostContext(store, token_id, None if key is None else parse_key(key), fingerprint(method, path, body))
 
 
-#: Built once: building a statement costs more than running it.
+#: Built once: building a statement costs more than running it; ``fetch`` sends them to the driver as rendered once.
 _KEPT = sa.select(schema.idempotency.c.fingerprint, schema.idempotency.c.status, schema.idempotency.c.body).where(
     schema.idempotency.c.token_id == sa.bindparam("token_id"), schema.idempotency.c.key == sa.bindparam("key"))
 _KEEP = schema.idempotency.insert()
@@ -91,12 +92,13 @@ def run(ctx: PostContext, action: Callable[[UnitOfWork], BaseModel], status: int
 
     def work(uow: UnitOfWork) -> tuple[Response | None, str, list[int]]:
         if ctx.key is not None:
-            kept = uow.connection.execute(_KEPT, {"token_id": ctx.token_id, "key": ctx.key}).first()
-            if kept is not None:
-                if kept.fingerprint != ctx.fingerprint:
+            kept = fetch(uow.connection, _KEPT, {"token_id": ctx.token_id, "key": ctx.key})
+            if kept:
+                fingerprint_, status_, body_ = kept[0]
+                if fingerprint_ != ctx.fingerprint:
                     raise ProblemError(422, "this Idempotency-Key was used with another request; use a new key",
                                        kind="idempotency-key-reused", field="Idempotency-Key", location="header")
-                return Response(kept.body, status_code=kept.status, media_type="application/json",
+                return Response(body_, status_code=status_, media_type="application/json",
                                 headers={"Idempotent-Replayed": "true"}), "", []
         view = action(uow)
         body = view.model_dump_json()
@@ -104,8 +106,8 @@ def run(ctx: PostContext, action: Callable[[UnitOfWork], BaseModel], status: int
             from accord.service.projector import stamp
 
             kept_body = body if kept_as is None else kept_as(view).model_dump_json()
-            uow.connection.execute(_KEEP, {"token_id": ctx.token_id, "key": ctx.key, "fingerprint": ctx.fingerprint,
-                                           "status": status, "body": kept_body, "created_at": stamp(uow.now)})
+            fetch(uow.connection, _KEEP, {"token_id": ctx.token_id, "key": ctx.key, "fingerprint": ctx.fingerprint,
+                                          "status": status, "body": kept_body, "created_at": stamp(uow.now)})
         return None, body, list(range(uow.tx.size_at_start + 1, uow.tx.size + 1))
 
     replay, body, seqs = ctx.store.submit(work)

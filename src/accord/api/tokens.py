@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import queue
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -173,13 +177,128 @@ def rotate(engine: Engine, token_id: str, *, now: datetime, grace: timedelta = t
 
 
 _BY_ID = sa.select(schema.tokens).where(schema.tokens.c.token_id == sa.bindparam("token_id"))  # built once: every request runs it
+_COLUMNS = ("token_id", "secret_hash", "agency_id", "scopes", "label", "created_at", "expires_at", "revoked_at", "replaces")
+_BY_ID_SQL = f"SELECT {', '.join(_COLUMNS)} FROM {schema.tokens.name} WHERE token_id = ?"
 
 
-def authenticate(engine: Engine, token: str, now: datetime | None = None) -> TokenInfo:
-    """The active token ``token`` is, or :class:`TokenRejected` (one message for every kind of bad token)."""
+class Lookup:
+    """A token's row, read afresh on every request (so a revocation counts from the next one), cheaply.
+
+    The statement runs on a DBAPI connection the look-up keeps open in autocommit, so it is one
+    statement that sees everything committed before it, without a pool check-out: with 16 clients
+    the pool's 5 connections were exceeded, and each overflow connection was opened (SQLite's
+    PRAGMAs; PostgreSQL's whole handshake) and closed again per request. On a SQLite file each
+    thread keeps one (the event loop's thread does the look-ups); on PostgreSQL up to
+    :data:`PG_KEPT` are shared by the threads that ask. SQLite in memory and ``keep=False`` use the
+    pool. Nothing is cached but connections; the server makes one per store and closes it at shutdown.
+    """
+
+    def __init__(self, engine: Engine, *, keep: bool = True) -> None:
+        self.engine = engine
+        name = engine.dialect.name
+        self.local = keep and name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+        self.shared = keep and name == "postgresql"
+        self._mine = threading.local()
+        self._kept: list[Any] = []
+        self._lock = threading.Lock()
+        self._idle: queue.LifoQueue[tuple[int, Any]] = queue.LifoQueue()
+        self._made = 0
+
+    def row(self, token_id: str) -> Any:
+        if self.local:
+            return self._local_row(token_id)
+        if self.shared:
+            return self._shared_row(token_id)
+        with self.engine.connect() as conn:
+            return conn.execute(_BY_ID, {"token_id": token_id}).first()
+
+    def _open(self) -> Any:
+        pooled = self.engine.raw_connection()
+        dbapi = pooled.driver_connection
+        pooled.detach()  # the look-up's own from now on; closed by close()
+        with self._lock:
+            self._kept.append(dbapi)
+        return dbapi
+
+    def _local_row(self, token_id: str) -> Any:
+        held = getattr(self._mine, "held", None)
+        if held is None or held[0] != os.getpid():
+            held = self._mine.held = (os.getpid(), self._open())
+        try:
+            cur = held[1].execute(_BY_ID_SQL, (token_id,))
+            try:
+                got = cur.fetchone()
+            finally:
+                cur.close()
+        except Exception:
+            self._mine.held = None  # a broken connection is not reused
+            raise
+        return None if got is None else _Raw(*got)
+
+    def _shared_row(self, token_id: str) -> Any:
+        pid = os.getpid()
+        try:
+            owner, dbapi = self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                room = self._made < PG_KEPT
+                self._made += room
+            if room:
+                owner, dbapi = pid, self._open()
+                dbapi.autocommit = True  # each look-up its own statement-long transaction (READ COMMITTED)
+            else:
+                owner, dbapi = self._idle.get()
+        if owner != pid:  # inherited through fork: not ours to use
+            return self._shared_row(token_id)
+        try:
+            with dbapi.cursor() as cur:
+                cur.execute(_BY_ID_SQL.replace("?", "%s"), (token_id,))
+                got = cur.fetchone()
+        except Exception:
+            with self._lock:
+                self._made -= 1  # a broken connection is not reused; the next caller opens another
+            try:
+                dbapi.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+            raise
+        self._idle.put((owner, dbapi))
+        return None if got is None else _Raw(*got)
+
+    def close(self) -> None:
+        with self._lock:
+            kept, self._kept = self._kept, []
+        for dbapi in kept:
+            try:
+                dbapi.close()
+            except Exception:  # noqa: BLE001 - closing at shutdown (or from another thread)
+                pass
+
+
+#: Connections a PostgreSQL look-up keeps for the server's threads (a look-up holds one for one query).
+PG_KEPT = 4
+
+
+@dataclass(frozen=True)
+class _Raw:
+    token_id: str
+    secret_hash: str
+    agency_id: str | None
+    scopes: str
+    label: str
+    created_at: str
+    expires_at: str | None
+    revoked_at: str | None
+    replaces: str | None
+
+
+def authenticate(engine: Engine, token: str, now: datetime | None = None, lookup: Lookup | None = None) -> TokenInfo:
+    """The active token ``token`` is, or :class:`TokenRejected` (one message for every kind of bad token).
+
+    ``lookup`` (the server's, over ``engine``) reads the row; without it, a pooled connection does.
+    """
     token_id = split(token)
-    with engine.connect() as conn:
-        r = conn.execute(_BY_ID, {"token_id": token_id}).first()
+    r = (lookup or Lookup(engine, keep=False)).row(token_id)
     if r is None or not hmac.compare_digest(r.secret_hash, digest(token)):
         raise TokenRejected("unknown token")
     info = _row(r)

@@ -28,6 +28,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from accord.ledger import StoredEvent
 from accord.service import schema as rm
 from accord.service.lifecycle import NOTIFY, PERMITTED, DetainerState
@@ -38,6 +40,7 @@ from .outbox import owe
 from .sql import moment, stamp
 
 _HOLD_JOBS = (schema.WARNING, schema.LIMIT)
+_MESSAGE = schema.messages.select().where(schema.messages.c.message_id == sa.bindparam("message_id"))
 _TO_PERSON = ("subject", "subject_attorney_or_designee")
 
 
@@ -169,7 +172,7 @@ def _overdue(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
 def _delivery_failed(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     if payload["type"].startswith("alert."):
         return  # an alert that could not be delivered is not alerted about again (it is listed as failed)
-    m = p.conn.execute(schema.messages.select().where(schema.messages.c.message_id == payload["message_id"])).first()
+    m = p.conn.execute(_MESSAGE, {"message_id": payload["message_id"]}).first()
     owner = m.owner_agency_id if m is not None else None
     owe(p, ev, "alert.delivery_failed", to=owner, owner=owner, subject=payload["message_id"], data={
         "message_id": payload["message_id"], "type": payload["type"], "agency_id": payload["agency_id"],

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import batch, schema
-from .sql import insert_new, stamp
+from .sql import fetch, insert_new, stamp
 
 t = schema.jobs
 
@@ -50,8 +50,7 @@ def done(conn: Connection, kind: str, subject: str, source_seq: int, fired_seq: 
     if open_batch is not None:
         open_batch.job_done(job_id(kind, subject, source_seq), fired_seq, stamp(at))
         return
-    conn.execute(t.update().where(t.c.job_id == job_id(kind, subject, source_seq))
-                 .values(state=schema.DONE, fired_seq=fired_seq, finished_at=stamp(at), reason=None))
+    conn.execute(_DONE, {"j": job_id(kind, subject, source_seq), "fired": fired_seq, "at": stamp(at)})
 
 
 def cancel(conn: Connection, subject: str, kinds: Iterable[str], reason: str, at: datetime,
@@ -66,16 +65,22 @@ def cancel(conn: Connection, subject: str, kinds: Iterable[str], reason: str, at
     # ``state = 'scheduled'`` too, SQLite (no statistics) walks ix_clock_jobs_due, i.e. every waiting
     # job, once per call, which made a run's cancels quadratic in its notices.
     wanted = set(kinds)
-    ids = [r.job_id for r in conn.execute(_OF_SUBJECT, {"subject": subject})
-           if r.state == schema.SCHEDULED and r.kind in wanted and (keep_source is None or r.source_seq != keep_source)]
+    ids = [job for job, state, kind, source in fetch(conn, _OF_SUBJECT, {"subject": subject})
+           if state == schema.SCHEDULED and kind in wanted and (keep_source is None or source != keep_source)]
     if ids:
-        conn.execute(t.update().where(t.c.job_id.in_(ids))
-                     .values(state=schema.CANCELLED, finished_at=stamp(at), reason=reason[:200]))
+        when, why = stamp(at), reason[:200]
+        conn.execute(_CANCEL, [{"j": j, "at": when, "why": why} for j in ids])
 
 
+#: Built once (building a statement costs more than running it): each decision runs some of them.
 _OF_SUBJECT = sa.select(t.c.job_id, t.c.state, t.c.kind, t.c.source_seq).where(t.c.subject == sa.bindparam("subject"))
+_DONE = t.update().where(t.c.job_id == sa.bindparam("j")).values(
+    state=schema.DONE, fired_seq=sa.bindparam("fired"), finished_at=sa.bindparam("at"), reason=None)
+_CANCEL = t.update().where(t.c.job_id == sa.bindparam("j")).values(
+    state=schema.CANCELLED, finished_at=sa.bindparam("at"), reason=sa.bindparam("why"))
+_NEXT_DUE = sa.select(sa.func.min(t.c.due_at)).where(t.c.state == schema.SCHEDULED)
 
 
 def next_due(conn: Connection) -> str | None:
     """The earliest due time of a waiting job (a stamp), or None."""
-    return conn.execute(sa.select(sa.func.min(t.c.due_at)).where(t.c.state == schema.SCHEDULED)).scalar()
+    return conn.execute(_NEXT_DUE).scalar()

@@ -22,7 +22,7 @@ from accord.ledger import StoredEvent
 from accord.ledger.canonical import canonical_payload
 
 from . import batch, schema
-from .sql import insert_new, stamp
+from .sql import fetch, insert_new, stamp
 
 #: Per engine: (ledger id, first seq that owes messages). Neither changes for the life of a store
 #: (clock_meta is written once, at attach), and a server runs a transaction per request, so they are
@@ -45,8 +45,12 @@ def message_id(ledger_id: str, event_seq: int, type_: str, agency_id: str, subje
 def body(type_: str, timestamp: str, data: dict[str, Any]) -> str:
     """The Standard Webhooks payload: ``{"type", "timestamp", "data"}`` as canonical JSON.
 
-    ``canonical_payload``, the ledger's own path: it checks the value for numbers rather than scanning
-    the text, which the stamps' ``:59.`` sends to the pure-Python reference (a third of owing a letter).
+    ``canonical_payload`` is ``canonical_json`` byte for byte; it decides by walking the value
+    whether the fast path needs the number check, where ``canonical_json`` scans the bytes, and a
+    stamp's ``:00.000000`` inside a string sent every body to the slow reference serializer.
+
+    >>> body("t", "2024-11-13T14:00:00.000000Z", {"n": 1})
+    '{"data":{"n":1},"timestamp":"2024-11-13T14:00:00.000000Z","type":"t"}'
     """
     return canonical_payload({"type": type_, "timestamp": timestamp, "data": data})
 
@@ -93,21 +97,14 @@ def owe(projection: Any, ev: StoredEvent, type_: str, *, to: str | None, owner: 
            "subject": subject, "notice_id": notice_id, "event_seq": ev.seq, "body": body(type_, created, data),
            "state": schema.PENDING, "created_at": created}
     open_batch = batch.current(conn)
+    targets = _targets(projection, conn, to, type_) if channel == schema.WEBHOOK else []
+    if channel == schema.WEBHOOK and not targets:
+        row["state"] = schema.NO_ENDPOINT  # written so at once (it was inserted pending, then updated)
     if open_batch is not None:  # the scheduler firing a batch: the same rows, written with the batch's others
-        targets = _targets(projection, conn, to, type_) if channel == schema.WEBHOOK else []
-        if channel == schema.WEBHOOK and not targets:
-            row["state"] = schema.NO_ENDPOINT
         open_batch.message(row, _deliveries(mid, targets, created))
         return mid
-    if not insert_new(conn, schema.messages, row):
-        return mid
-    if channel == schema.WEBHOOK:
-        targets = _targets(projection, conn, to, type_)
-        if targets:
-            insert_new(conn, schema.deliveries, _deliveries(mid, targets, created))
-        else:
-            conn.execute(schema.messages.update().where(schema.messages.c.message_id == mid)
-                         .values(state=schema.NO_ENDPOINT))
+    if insert_new(conn, schema.messages, row) and targets:  # not new (a rebuild): its deliveries are there
+        insert_new(conn, schema.deliveries, _deliveries(mid, targets, created))
     return mid
 
 
@@ -126,7 +123,11 @@ def _deliveries(message_id: str, endpoint_ids: list[str], created: str | None) -
 
 def _endpoints_of(conn: Connection, agency_id: str) -> list[tuple[str, str | None]]:
     """The agency's active endpoints and the types each takes."""
-    e = schema.endpoints
-    return [(r.endpoint_id, r.event_types) for r in conn.execute(
-        sa.select(e.c.endpoint_id, e.c.event_types).where(e.c.agency_id == agency_id, e.c.state == schema.ACTIVE)
-        .order_by(e.c.endpoint_id))]
+    return [(endpoint_id, types) for endpoint_id, types in fetch(conn, _ENDPOINTS_OF, {"agency_id": agency_id})]
+
+
+_e = schema.endpoints
+#: Built once (building a statement costs more than running it): every message owed runs it.
+_ENDPOINTS_OF = (sa.select(_e.c.endpoint_id, _e.c.event_types)
+                 .where(_e.c.agency_id == sa.bindparam("agency_id"), _e.c.state == schema.ACTIVE)
+                 .order_by(_e.c.endpoint_id))

@@ -9,9 +9,8 @@ crash leaves events and state together or neither.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -125,12 +124,13 @@ class Store:
         self.ledger = ledger
         self.clock = clock
         self.on_catch_up: Callable[[int, int], None] | None = None
-        # On SQLite, threads of one process take turns here rather than in SQLite's busy handler, which
-        # sleeps 1 to 100 ms between tries (an API server's threads would otherwise wait in those sleeps).
-        self._turns = threading.RLock() if ledger.engine.dialect.name == "sqlite" else nullcontext()
-        ensure(ledger.engine, "projections", _MIGRATIONS, _HEAD, schema.metadata)
         from .components import attach_all
-        from .group import GroupCommit
+        from .group import GroupCommit, write_turns
+
+        # On SQLite, writers take turns here rather than in SQLite's busy handler, which sleeps 1 to
+        # 100 ms between tries (an API server's threads and worker processes would wait in those sleeps).
+        self._turns = write_turns(ledger.engine)
+        ensure(ledger.engine, "projections", _MIGRATIONS, _HEAD, schema.metadata)
 
         #: Concurrent callers of :meth:`submit` share durable transactions (see ``group.py``).
         self.group = GroupCommit(self)
@@ -153,6 +153,7 @@ class Store:
 
     def close(self) -> None:
         self.ledger.close()
+        getattr(self._turns, "close", lambda: None)()
 
     def __enter__(self) -> Store:
         return self
