@@ -114,3 +114,43 @@ def test_many_threads_share_a_few_kept_connections(store: Store) -> None:
         assert after == [("rejected", f"token {info.token_id} is revoked")] * 50
     finally:
         lookup.close()
+
+
+def test_a_forked_process_opens_its_own_connections_even_when_the_parent_kept_them_all(store: Store) -> None:
+    """After a fork the parent's kept connections are not the child's to use: the child leaves them
+    and opens its own (it used to count them as made and wait for one of its own forever)."""
+    import multiprocessing as mp
+
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("the shared kept connections are PostgreSQL's (SQLite keeps one per thread and per process)")
+    _, token = tokens.issue(store.engine, "ice", {"read"}, now=NOW)
+    lookup = tokens.Lookup(store.engine)
+    try:
+        gate, ready = threading.Barrier(tokens.PG_KEPT), []
+
+        def hold() -> None:  # PG_KEPT look-ups at once: the parent makes all it may keep
+            gate.wait()
+            ready.append(tokens.authenticate(store.engine, token, NOW, lookup=lookup).token_id)
+
+        threads = [threading.Thread(target=hold) for _ in range(tokens.PG_KEPT)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(ready) == tokens.PG_KEPT
+
+        def child(out) -> None:  # noqa: ANN001
+            out.put(tokens.authenticate(store.engine, token, NOW, lookup=lookup).token_id)
+
+        ctx = mp.get_context("fork")
+        out = ctx.Queue()
+        proc = ctx.Process(target=child, args=(out,))
+        proc.start()
+        proc.join(30)
+        alive = proc.is_alive()
+        if alive:
+            proc.kill()
+        assert not alive, "the forked process waited for a connection of its own forever"
+        assert out.get(timeout=5) == ready[0]
+    finally:
+        lookup.close()

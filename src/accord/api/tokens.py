@@ -248,7 +248,9 @@ class Lookup:
                 dbapi.autocommit = True  # each look-up its own statement-long transaction (READ COMMITTED)
             else:
                 owner, dbapi = self._idle.get()
-        if owner != pid:  # inherited through fork: not ours to use
+        if owner != pid:  # inherited through fork: not ours to use, and no longer counted as made here
+            with self._lock:
+                self._made -= 1
             return self._shared_row(token_id)
         try:
             with dbapi.cursor() as cur:
