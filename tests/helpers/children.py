@@ -4,7 +4,8 @@ A test that fails between starting ``accord serve`` (or ``accord worker``) and s
 leave the process running: it held its port, its database connections (a PostgreSQL schema could
 not be dropped) and a share of the two cores that later tests and benchmarks measured. Every
 process started through :func:`spawn` is remembered, and ``tests/conftest.py`` calls
-:func:`reap` at each test's teardown, before fixtures drop databases. A process group rather than
+:func:`reap` at each test's teardown, before fixtures drop databases (a module-scoped fixture's
+server is spawned with ``remember=False`` and stopped by its fixture). A process group rather than
 a pid, because ``accord serve --workers N`` forks uvicorn's workers.
 """
 
@@ -18,11 +19,31 @@ from typing import Any
 _LIVE: list[subprocess.Popen] = []
 
 
-def spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen:
-    """``subprocess.Popen(cmd, **kwargs)`` in a new session (its own process group), remembered for :func:`reap`."""
+def spawn(cmd: list[str], remember: bool = True, **kwargs: Any) -> subprocess.Popen:
+    """``subprocess.Popen(cmd, **kwargs)`` in a new session (its own process group), remembered for :func:`reap`.
+
+    ``remember=False`` for a process that outlives one test on purpose (a module-scoped fixture's
+    server): its fixture stops it with :func:`stop_group`.
+    """
     proc = subprocess.Popen(cmd, start_new_session=True, **kwargs)
-    _LIVE.append(proc)
+    if remember:
+        _LIVE.append(proc)
     return proc
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 30.0) -> None:
+    """SIGTERM the process's group, wait up to ``grace`` seconds, then SIGKILL whatever is left of it."""
+    if proc.poll() is None:
+        _signal_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    _signal_group(proc, signal.SIGKILL)
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
@@ -37,16 +58,6 @@ def reap(grace: float = 10.0) -> int:
     left = 0
     while _LIVE:
         proc = _LIVE.pop()
-        if proc.poll() is None:
-            left += 1
-            _signal_group(proc, signal.SIGTERM)
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
-        _signal_group(proc, signal.SIGKILL)  # uvicorn's forked workers, even when the parent is gone
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
+        left += proc.poll() is None
+        stop_group(proc, grace)  # SIGKILL reaches uvicorn's forked workers even when the parent is gone
     return left

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from helpers.children import spawn
+from helpers.children import spawn, stop_group
 
 
 def free_port() -> int:
@@ -28,8 +28,8 @@ def running_server(url: str, workers: int = 1, env: dict[str, str] | None = None
     port = free_port()
     environ = {**os.environ, "ACCORD_RATE_LIMIT": "100000/minute", **(env or {})}
     proc = spawn([sys.executable, "-c", "from accord.cli import main; main()", "serve", "--db", url,
-                  "--port", str(port), "--workers", str(workers)], env=environ,
-                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                  "--port", str(port), "--workers", str(workers)], remember=False, env=environ,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # a fixture may keep it for a module
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -46,12 +46,7 @@ def running_server(url: str, workers: int = 1, env: dict[str, str] | None = None
             time.sleep(0.3)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_group(proc)  # its forked workers too
 
 
 class Server:
