@@ -59,3 +59,28 @@ def test_known_streams_names_the_streams_that_hold_events(db_url: str) -> None:
         asked = [f"record/R-{i}" for i in range(1200)]  # more than one query's worth
         assert led.known_streams(asked) == {"record/R-1"}
         assert led.known_streams([]) == set()
+
+
+def test_a_transactions_look_up_of_streams_serves_its_appends(db_url: str, sqlite_url: str) -> None:
+    """``LedgerTx.known_streams`` keeps the heads it looked up (none for an empty stream) for the appends
+    that follow in the same transaction: they land exactly as without the look-ups, and it sees them."""
+    more = [NewEvent("access.decided", {"request_id": "R-1", "outcome": "allow", "days": 0}, "record/R-1", 1)]
+
+    def run(led: Ledger, look: bool) -> None:
+        led.append_many(_batch("R-1"))
+        with led.transaction() as tx:
+            if look:
+                assert tx.known_streams(["record/R-1", "record/R-2"]) == {"record/R-1"}
+            tx.append_prepared(prepare(_batch("R-2")))  # an empty stream looked up before: from 1
+            tx.append_prepared(prepare(more))  # a stream with events looked up before: on from its head
+            if look:
+                assert tx.known_streams(["record/R-1", "record/R-2", "record/R-3"]) == {"record/R-1", "record/R-2"}
+
+    with Ledger.open(sqlite_url.replace("accord.db", "ref.db")) as ref:
+        run(ref, look=False)
+        expected = [(e.stream, e.stream_seq, e.kind, e.payload_json) for e in ref.events()]
+    with Ledger.open(db_url) as led:
+        run(led, look=True)
+        assert [(e.stream, e.stream_seq, e.kind, e.payload_json) for e in led.events()] == expected
+        assert ("record/R-1", 3) in [(s, n) for s, n, _, _ in expected]  # the decision numbered on from R-1's head
+        assert led.verify().ok

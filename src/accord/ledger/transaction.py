@@ -78,12 +78,7 @@ class LedgerTx:
     def known_streams(self, streams: Iterable[str]) -> set[str]:
         """Which of ``streams`` hold events, as this transaction sees them (it holds the write lock, so no
         other writer can add to them before it commits)."""
-        from .writer import stream_heads
-
-        wanted = list(dict.fromkeys(streams))
-        mine = {s for s in wanted if s in self._writer.stream_next}
-        rest = [s for s in wanted if s not in mine]
-        return mine | set(stream_heads(self._cur, self.ledger.sql, rest))
+        return self._writer.holding_events(streams)
 
     def get(self, seq: int) -> StoredEvent | None:
         """The event ``seq`` as this transaction sees it (None when there is none)."""

@@ -209,9 +209,20 @@ class ChainWriter:
         """Start a new append call within the same transaction (its ``BatchRef``s count from here)."""
         self.call_base = self.size
 
-    def _load_stream_heads(self, streams: set[str]) -> None:
+    def _load_stream_heads(self, streams: Iterable[str]) -> None:
+        """Bring the last ``stream_seq`` of each of ``streams`` into ``stream_next`` (0 for a stream without
+        events), asking the database only for streams this transaction has not looked up or written yet."""
         missing = [s for s in streams if s not in self.stream_next]
-        self.stream_next.update(stream_heads(self.cur, self.sql, missing))
+        if missing:
+            found = stream_heads(self.cur, self.sql, missing)
+            self.stream_next.update({s: found.get(s, 0) for s in missing})
+
+    def holding_events(self, streams: Iterable[str]) -> set[str]:
+        """Which of ``streams`` hold events as this transaction sees them; the heads it looked up are kept
+        for the appends that follow (a bulk chunk asks this of its streams, then appends to them)."""
+        wanted = list(dict.fromkeys(streams))
+        self._load_stream_heads(wanted)
+        return {s for s in wanted if self.stream_next[s] > 0}
 
     def add(self, prepared: list[Prepared]) -> list[tuple]:
         """Insert one chunk; returns its rows (seq, stream, stream_seq, kind, caused_by, recorded_at, payload, leaf, chain)."""
