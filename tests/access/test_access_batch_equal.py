@@ -16,13 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
-from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -40,6 +35,7 @@ from accord.service import projector
 from accord.service import schema as rm
 from accord.service.access_events import decision_events
 from accord.service.store import Store
+from helpers.stores import clocks_snapshot, fresh_database, rows
 from helpers.service_world import ICE, POLICE, agency_actor, world
 
 UTC = timezone.utc
@@ -96,27 +92,6 @@ EVERY_CASE = {
               ("again", 0), ("again", 2), ("notice", 3, "requesting_agency", 110, True)],
     "chunk": 11, "ice_types": ["notice.*"], "police_types": ["notice.subject_record_request"],
 }
-
-
-@contextmanager
-def _database(backend: str) -> Iterator[str]:
-    """A fresh database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/accord.db"
-        return
-    base = os.environ["ACCORD_TEST_DATABASE_URL"]
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    engine = sa.create_engine(base, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    try:
-        sep = "&" if "?" in base else "?"
-        yield f"{base}{sep}options={quote(f'-csearch_path={name}')}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        engine.dispose()
 
 
 def _request(i: int, spec: dict) -> AccessRequest:
@@ -205,18 +180,8 @@ def _snapshot(store: Store) -> dict:
     events = [(e.seq, e.kind, e.stream, e.stream_seq, e.caused_by, e.recorded_at, e.payload_json)
               for e in store.ledger.events()]
     with store.engine.connect() as conn:
-        def rows(table: sa.Table) -> list[dict]:
-            return [dict(r) for r in conn.execute(sa.select(table)).mappings()]
-
-        urls = {e["endpoint_id"]: e["url"] for e in rows(clocks.endpoints)}
-        keys = {m["message_id"]: (m["event_seq"], m["type"], m["agency_id"], m["subject"]) for m in rows(clocks.messages)}
-        messages = sorted((keys[m["message_id"]], {k: v for k, v in m.items() if k != "message_id"})
-                          for m in rows(clocks.messages))
-        deliveries = sorted((keys[d["message_id"]], urls[d["endpoint_id"]], d["state"], d["attempts"], d["next_attempt_at"])
-                            for d in rows(clocks.deliveries))
-        jobs = sorted(tuple(j.values()) for j in rows(clocks.jobs))
-        read_model = {t.name: sorted(tuple(r.values()) for r in rows(t)) for t in rm.PROJECTION_TABLES}
-    return {"events": events, "jobs": jobs, "messages": messages, "deliveries": deliveries, "read_model": read_model}
+        read_model = {t.name: sorted(tuple(r.values()) for r in rows(conn, t)) for t in rm.PROJECTION_TABLES}
+        return {"events": events, **clocks_snapshot(conn), "read_model": read_model}
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -231,7 +196,7 @@ def test_a_batch_of_access_events_writes_what_one_event_at_a_time_writes(backend
     def check(workload: dict) -> None:
         got = {}
         for way, play in (("batched", _batched), ("one_by_one", _one_event_at_a_time)):
-            with _database(backend) as url, time_machine.travel(T0, tick=False), Store.open(url) as store:
+            with fresh_database(backend) as url, time_machine.travel(T0, tick=False), Store.open(url) as store:
                 _setup(store, workload)
                 chunks = _chunks(workload, store.ledger.size)
                 play(store, chunks)

@@ -14,12 +14,7 @@ come out equal, on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import os
-import tempfile
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -37,6 +32,7 @@ from accord.service import schema as rm
 from accord.service.detainers import record_release, submit_custody, submit_detainer
 from accord.service.projector import stamp
 from accord.service.store import Store
+from helpers.stores import clocks_snapshot, fresh_database, rows
 from helpers.service_world import ICE, JAIL, agency_actor, model, world
 
 from .test_clocks_restart import _hold
@@ -55,27 +51,6 @@ schedules = st.fixed_dictionaries({
     "batch": st.sampled_from([1, 2, 3, 500]),
     "ice_types": st.sampled_from([None, ["detainer.*"], ["notice.*", "detainer.expired"]]),
 })
-
-
-@contextmanager
-def _database(backend: str) -> Iterator[str]:
-    """A fresh database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/accord.db"
-        return
-    base = os.environ["ACCORD_TEST_DATABASE_URL"]
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    engine = sa.create_engine(base, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    try:
-        sep = "&" if "?" in base else "?"
-        yield f"{base}{sep}options={quote(f'-csearch_path={name}')}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        engine.dispose()
 
 
 def _one_by_one(store: Store, at: datetime) -> None:
@@ -141,19 +116,8 @@ def _snapshot(store: Store) -> dict:
     in a message's id; endpoint ids are random) replaced by what they stand for."""
     events = [(e.seq, e.kind, e.stream, e.caused_by, e.recorded_at, e.payload) for e in store.ledger.events()]
     with store.engine.connect() as conn:
-        def rows(table: sa.Table) -> list[dict]:
-            return [dict(r) for r in conn.execute(sa.select(table)).mappings()]
-
-        urls = {e["endpoint_id"]: e["url"] for e in rows(schema.endpoints)}
-        keys = {m["message_id"]: (m["event_seq"], m["type"], m["agency_id"], m["subject"]) for m in rows(schema.messages)}
-        messages = sorted((keys[m["message_id"]], {k: v for k, v in m.items() if k != "message_id"})
-                          for m in rows(schema.messages))
-        deliveries = sorted((keys[d["message_id"]], urls[d["endpoint_id"]], d["state"], d["attempts"], d["next_attempt_at"])
-                            for d in rows(schema.deliveries))
-        jobs = sorted(tuple(j.values()) for j in rows(schema.jobs))
-        read_model = {t.name: sorted(tuple(r.values()) for r in rows(t))
-                      for t in (rm.detainers, rm.notices, rm.bookings)}
-    return {"events": events, "jobs": jobs, "messages": messages, "deliveries": deliveries, "read_model": read_model}
+        read_model = {t.name: sorted(tuple(r.values()) for r in rows(conn, t)) for t in (rm.detainers, rm.notices, rm.bookings)}
+        return {"events": events, **clocks_snapshot(conn), "read_model": read_model}
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -167,7 +131,7 @@ def test_batched_firing_writes_what_one_by_one_firing_writes(backend: str) -> No
     def check(plan: dict) -> None:
         got = {}
         for way in ("batched", "one_by_one"):
-            with _database(backend) as url, time_machine.travel(T0, tick=False) as traveller, Store.open(url) as store:
+            with fresh_database(backend) as url, time_machine.travel(T0, tick=False) as traveller, Store.open(url) as store:
                 scheduler = Scheduler(store, batch=plan["batch"])
                 fire = (lambda s, at: scheduler.fire_due()) if way == "batched" else _one_by_one
                 _play(store, plan, traveller, fire)
