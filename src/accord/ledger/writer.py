@@ -49,7 +49,7 @@ def utc_stamp(moment: datetime | None = None) -> str:
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(promote_young: bool = True) -> Iterator[None]:
     """Pause the cyclic GC around bulk loops that only make acyclic objects (tuples, str, bytes).
 
     With tens of thousands of fresh containers alive, generation scans cost
@@ -63,7 +63,9 @@ def gc_paused() -> Iterator[None]:
     the next full collection looks at them. Small loops (one request's append) leave the
     collector's accounting alone, so a long-running server's young garbage is still collected
     young. Skipped too when something in the process keeps objects frozen on purpose
-    (``unfreeze`` would release them).
+    (``unfreeze`` would release them), and with ``promote_young=False``: finding that out
+    (``gc.get_freeze_count()``) walks every frozen object, which costs a process that froze many
+    (a bulk run's writer) more than the scan it saves.
     """
     was = gc.isenabled()
     gc.disable()
@@ -71,7 +73,7 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was:
-            if gc.get_count()[0] > _BULK_YOUNG and not gc.get_freeze_count():
+            if promote_young and gc.get_count()[0] > _BULK_YOUNG and not gc.get_freeze_count():
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()

@@ -9,7 +9,6 @@ Allowed and denied requests take exactly the same path.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from accord.access.model import AccessDecision, AccessRequest
 from accord.access.owed import notices_for
 from accord.domain.events import EventKind
 from accord.ledger import BatchRef, Ledger, NewEvent, Prepared, prepare
+from accord.ledger.writer import gc_paused
 
 import orjson
 
@@ -87,18 +87,13 @@ def collector_paused() -> Iterator[None]:
     """The cyclic collector off while a chunk is recorded: the events, payload dicts, notices and rows
     built here hold no reference cycles, so its generation scans over them are pure overhead.
 
-    Plain ``gc.disable()``/``enable()`` rather than the ledger's ``gc_paused``: on leaving a loop that
-    made many objects that one asks ``gc.get_freeze_count()``, which walks every frozen object (18 ms
-    with 20,000 requests frozen, as a bulk run's or a forked server's are) — more than the scan it saves.
-    The ledger's own pauses inside this one see the collector off and leave it alone.
+    The ledger's ``gc_paused`` without its promotion of the young objects on the way out: finding
+    out whether it may (``gc.get_freeze_count()``) walks every frozen object (18 ms with 20,000
+    requests frozen, as a bulk run's or a forked server's are), more than the scan it saves. The
+    ledger's own pauses inside this one see the collector off and leave it alone.
     """
-    was = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused(promote_young=False):
         yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def decision_events(pairs: Sequence[tuple[AccessRequest, AccessDecision]],
