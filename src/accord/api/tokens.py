@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from accord.errors import InputError, NotFoundError
+from accord.ledger.db import KeptConnections
 from accord.service.projector import stamp
 
 from . import schema
@@ -198,8 +199,7 @@ class Lookup:
         name = engine.dialect.name
         self.local = keep and name == "sqlite" and engine.url.database not in (None, "", ":memory:")
         self.shared = keep and name == "postgresql"
-        self._mine = threading.local()
-        self._kept: list[Any] = []
+        self._connections = KeptConnections(engine)
         self._lock = threading.Lock()
         self._idle: queue.LifoQueue[tuple[int, Any]] = queue.LifoQueue()
         self._made = 0
@@ -212,26 +212,15 @@ class Lookup:
         with self.engine.connect() as conn:
             return conn.execute(_BY_ID, {"token_id": token_id}).first()
 
-    def _open(self) -> Any:
-        pooled = self.engine.raw_connection()
-        dbapi = pooled.driver_connection
-        pooled.detach()  # the look-up's own from now on; closed by close()
-        with self._lock:
-            self._kept.append(dbapi)
-        return dbapi
-
     def _local_row(self, token_id: str) -> Any:
-        held = getattr(self._mine, "held", None)
-        if held is None or held[0] != os.getpid():
-            held = self._mine.held = (os.getpid(), self._open())
         try:
-            cur = held[1].execute(_BY_ID_SQL, (token_id,))
+            cur = self._connections.own().execute(_BY_ID_SQL, (token_id,))
             try:
                 got = cur.fetchone()
             finally:
                 cur.close()
         except Exception:
-            self._mine.held = None  # a broken connection is not reused
+            self._connections.drop_own()  # a broken connection is not reused
             raise
         return None if got is None else _Raw(*got)
 
@@ -244,7 +233,7 @@ class Lookup:
                 room = self._made < PG_KEPT
                 self._made += room
             if room:
-                owner, dbapi = pid, self._open()
+                owner, dbapi = pid, self._connections.open()
                 dbapi.autocommit = True  # each look-up its own statement-long transaction (READ COMMITTED)
             else:
                 owner, dbapi = self._idle.get()
@@ -259,22 +248,13 @@ class Lookup:
         except Exception:
             with self._lock:
                 self._made -= 1  # a broken connection is not reused; the next caller opens another
-            try:
-                dbapi.close()
-            except Exception:  # noqa: BLE001 - already broken
-                pass
+            self._connections.discard(dbapi)
             raise
         self._idle.put((owner, dbapi))
         return None if got is None else _Raw(*got)
 
     def close(self) -> None:
-        with self._lock:
-            kept, self._kept = self._kept, []
-        for dbapi in kept:
-            try:
-                dbapi.close()
-            except Exception:  # noqa: BLE001 - closing at shutdown (or from another thread)
-                pass
+        self._connections.close()
 
 
 #: Connections a PostgreSQL look-up keeps for the server's threads (a look-up holds one for one query).

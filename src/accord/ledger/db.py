@@ -95,6 +95,64 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+class KeptConnections:
+    """DBAPI connections detached from an engine's pool and kept open until :meth:`close`.
+
+    A pool check-out and check-in cost more than a short statement, so hot paths keep connections
+    of their own: one per thread (:meth:`own`, re-made in a forked child, which must not use its
+    parent's) or handed out by the caller's own scheme (:meth:`open`). Each is closed by
+    :meth:`close` (at shutdown) or at once by :meth:`discard` when it broke.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+        self._kept: list[Any] = []
+        self._lock = threading.Lock()
+
+    def open(self) -> Any:
+        """A new DBAPI connection of the engine's, detached from its pool and kept for :meth:`close`."""
+        pooled = self.engine.raw_connection()
+        dbapi = pooled.driver_connection  # read before detach, which forgets it
+        pooled.detach()
+        with self._lock:
+            self._kept.append(dbapi)
+        return dbapi
+
+    def own(self) -> Any:
+        """This thread's connection (opened on first use, and again in a forked child)."""
+        held = getattr(self._local, "held", None)
+        if held is None or held[0] != os.getpid():  # none yet, or inherited through fork
+            held = self._local.held = (os.getpid(), self.open())
+        return held[1]
+
+    def drop_own(self) -> None:
+        """Close this thread's connection (it broke); the next :meth:`own` opens another."""
+        held = getattr(self._local, "held", None)
+        self._local.held = None
+        if held is not None:
+            self.discard(held[1])
+
+    def discard(self, dbapi: Any) -> None:
+        """Close one kept connection now and forget it."""
+        with self._lock:
+            if dbapi in self._kept:
+                self._kept.remove(dbapi)
+        try:
+            dbapi.close()
+        except Exception:  # noqa: BLE001 - already broken
+            pass
+
+    def close(self) -> None:
+        with self._lock:
+            kept, self._kept = self._kept, []
+        for dbapi in kept:
+            try:
+                dbapi.close()
+            except Exception:  # noqa: BLE001 - closing at shutdown (or from another thread)
+                pass
+
+
 class Writers:
     """DBAPI connections for the append hot path, with ``BEGIN IMMEDIATE`` on SQLite.
 
@@ -106,32 +164,7 @@ class Writers:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
-        self._local = threading.local()
-        self._kept: list[Any] = []
-        self._lock = threading.Lock()
-
-    def _own(self) -> Any:
-        held = getattr(self._local, "held", None)
-        if held is None or held[0] != os.getpid():  # none yet, or inherited through fork
-            pooled = self.engine.raw_connection()
-            dbapi = pooled.driver_connection  # read before detach, which forgets it
-            pooled.detach()
-            held = self._local.held = (os.getpid(), dbapi)
-            with self._lock:
-                self._kept.append(dbapi)
-        return held[1]
-
-    def _drop(self) -> None:
-        held = getattr(self._local, "held", None)
-        self._local.held = None
-        if held is not None:
-            with self._lock:
-                if held[1] in self._kept:
-                    self._kept.remove(held[1])
-            try:
-                held[1].close()
-            except Exception:  # noqa: BLE001 - already broken
-                pass
+        self._connections = KeptConnections(engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -144,9 +177,9 @@ class Writers:
                 pooled.close()
             return
         try:
-            yield from self._run(self._own(), begin="BEGIN IMMEDIATE")
+            yield from self._run(self._connections.own(), begin="BEGIN IMMEDIATE")
         except self.engine.dialect.loaded_dbapi.OperationalError:
-            self._drop()  # a broken connection is not reused
+            self._connections.drop_own()  # a broken connection is not reused
             raise
 
     @staticmethod
@@ -162,13 +195,7 @@ class Writers:
         dbapi.commit()
 
     def close(self) -> None:
-        with self._lock:
-            kept, self._kept = self._kept, []
-        for dbapi in kept:
-            try:
-                dbapi.close()
-            except Exception:  # noqa: BLE001 - closing at shutdown
-                pass
+        self._connections.close()
 
 
 @contextmanager
