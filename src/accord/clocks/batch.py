@@ -68,9 +68,9 @@ class Batch:
         self.job_changes.append(("schedule", row))
 
     def cancel_jobs(self, subject: str, kinds: frozenset[str], reason: str, finished_at: str | None,
-                    keep_source: int | None) -> None:
-        """``jobs.cancel``: the subject's waiting jobs of ``kinds`` (but ``keep_source``'s), as they stand then."""
-        self.job_changes.append(("cancel", subject, kinds, reason[:200], finished_at, keep_source))
+                    by_seq: int) -> None:
+        """``jobs.cancel``: the subject's waiting jobs of ``kinds`` scheduled before ``by_seq``, as they stand then."""
+        self.job_changes.append(("cancel", subject, kinds, reason[:200], finished_at, by_seq))
 
     def message(self, row: dict[str, Any], deliveries: list[dict[str, Any]]) -> None:
         mid = row["message_id"]
@@ -127,9 +127,9 @@ class Batch:
                         c.name: row.get(c.name) for c in t.columns}
                     of_subject.setdefault(full["subject"], []).append(full)
             elif change[0] == "cancel":
-                _, subject, kinds, reason, at, keep = change
+                _, subject, kinds, reason, at, by_seq = change
                 for r in of_subject.get(subject, ()):
-                    if r["state"] == schema.SCHEDULED and r["kind"] in kinds and (keep is None or r["source_seq"] != keep):
+                    if r["state"] == schema.SCHEDULED and r["kind"] in kinds and r["source_seq"] < by_seq:
                         r.update(state=schema.CANCELLED, finished_at=at, reason=reason)
                         if r["job_id"] in stored:
                             changed[r["job_id"]] = r

@@ -64,7 +64,7 @@ def _decided(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     d = p.get(rm.detainers, rid)
     if d is None or d["decision_seq"] != ev.seq:
         return
-    jobs.cancel(p.conn, rid, _HOLD_JOBS, f"replaced by the decision at event {ev.seq}", ev.recorded_at, keep_source=ev.seq)
+    jobs.cancel(p.conn, rid, _HOLD_JOBS, f"replaced by the decision at event {ev.seq}", ev.recorded_at, ev.seq)
     hold_until = moment(d["hold_until"])
     if d["state"] == DetainerState.HOLDING and hold_until is not None:
         lead = _lead()
@@ -82,7 +82,7 @@ def _released(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     for d in p.detainers_of_booking(payload["booking_id"]):
         if d["closed_seq"] != ev.seq:
             continue
-        jobs.cancel(p.conn, d["request_id"], _HOLD_JOBS, f"person released (event {ev.seq})", ev.recorded_at)
+        jobs.cancel(p.conn, d["request_id"], _HOLD_JOBS, f"person released (event {ev.seq})", ev.recorded_at, ev.seq)
         if d["state"] == DetainerState.RELEASED and _notify_allowed(d):
             owe(p, ev, "detainer.released", to=d["issuing_agency_id"], owner=d["custodian_agency_id"],
                 subject=d["request_id"], data={"request_id": d["request_id"], "booking_id": d["booking_id"],
@@ -93,7 +93,7 @@ def _released(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
 def _lifted(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
     d = p.get(rm.detainers, payload["request_id"])
     if d is not None and d["closed_seq"] == ev.seq:
-        jobs.cancel(p.conn, d["request_id"], _HOLD_JOBS, f"detainer {d['state']} (event {ev.seq})", ev.recorded_at)
+        jobs.cancel(p.conn, d["request_id"], _HOLD_JOBS, f"detainer {d['state']} (event {ev.seq})", ev.recorded_at, ev.seq)
 
 
 @follows("notice.due")
@@ -103,7 +103,7 @@ def _notice_due(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None
         return
     nid = n["notice_id"]
     if n["state"] == "owed" and n["kind"] != "hold_expiry":
-        jobs.cancel(p.conn, nid, (schema.OVERDUE,), f"owed again at event {ev.seq}", ev.recorded_at, keep_source=ev.seq)
+        jobs.cancel(p.conn, nid, (schema.OVERDUE,), f"owed again at event {ev.seq}", ev.recorded_at, ev.seq)
         jobs.schedule(p.conn, schema.OVERDUE, nid, moment(n["due_by"]), ev.seq)
     data = {"notice_id": nid, "kind": n["kind"], "recipient": n["recipient"], "about": n["about"],
             "about_request_id": n["about_request_id"], "due_by": n["due_by"], "citation": n["citation"]}
@@ -121,7 +121,7 @@ def _notice_due(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None
 
 @follows("notice.sent")
 def _notice_sent(p: Projection, ev: StoredEvent, payload: dict[str, Any]) -> None:
-    jobs.cancel(p.conn, payload["notice_id"], (schema.OVERDUE,), f"sent (event {ev.seq})", ev.recorded_at)
+    jobs.cancel(p.conn, payload["notice_id"], (schema.OVERDUE,), f"sent (event {ev.seq})", ev.recorded_at, ev.seq)
 
 
 # -- the clocks' own events -------------------------------------------------------------------------

@@ -53,12 +53,16 @@ def done(conn: Connection, kind: str, subject: str, source_seq: int, fired_seq: 
     conn.execute(_DONE, {"j": job_id(kind, subject, source_seq), "fired": fired_seq, "at": stamp(at)})
 
 
-def cancel(conn: Connection, subject: str, kinds: Iterable[str], reason: str, at: datetime,
-           keep_source: int | None = None) -> None:
-    """Cancel the subject's waiting jobs of ``kinds`` (except those ``keep_source`` scheduled)."""
+def cancel(conn: Connection, subject: str, kinds: Iterable[str], reason: str, at: datetime, by_seq: int) -> None:
+    """Cancel the subject's waiting jobs of ``kinds`` that events before ``by_seq`` (the cancelling event) scheduled.
+
+    Only earlier events' jobs: when a rebuild applies an old event again, the jobs of the events
+    after it are already in the table, and are not the old event's to cancel (a re-decided hold's
+    current limit, a re-owed notice's current due time).
+    """
     open_batch = batch.current(conn)
     if open_batch is not None and open_batch.collects_jobs:
-        open_batch.cancel_jobs(subject, frozenset(kinds), reason, stamp(at), keep_source)
+        open_batch.cancel_jobs(subject, frozenset(kinds), reason, stamp(at), by_seq)
         return
     batch.flush_before(conn)
     # The subject's jobs are found by the subject index alone, then changed by primary key: given
@@ -66,7 +70,7 @@ def cancel(conn: Connection, subject: str, kinds: Iterable[str], reason: str, at
     # job, once per call, which made a run's cancels quadratic in its notices.
     wanted = set(kinds)
     ids = [job for job, state, kind, source in fetch(conn, _OF_SUBJECT, {"subject": subject})
-           if state == schema.SCHEDULED and kind in wanted and (keep_source is None or source != keep_source)]
+           if state == schema.SCHEDULED and kind in wanted and source < by_seq]
     if ids:
         when, why = stamp(at), reason[:200]
         conn.execute(_CANCEL, [{"j": j, "at": when, "why": why} for j in ids])
