@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 
+from accord.domain.base import IDENTIFIER_PATTERN
 from accord.service.actors import Actor
 from accord.service.store import Store
 
@@ -64,8 +65,11 @@ IdempotencyKey = Annotated[str | None, Header(
                 "a retry with the same key and body returns the first response and records nothing new; "
                 "the same key with another body is a 422.")]
 
-#: An id in a path (``/v1/detainers/{request_id}``): the domain's identifier shape, so junk is a 422 naming it.
+#: An id Accord made, in a path (``/v1/webhooks/{endpoint_id}``): letters, digits and ``._:-``, so junk is a 422 naming it.
 PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
+#: An id an agency chose, in a path (``/v1/detainers/{request_id}``): the domain's identifier shape, "/" included.
+#: Its route template says ``{request_id:path}``, so ``det/1`` and ``det%2F1`` (the server decodes it) both reach it.
+PathRef = Annotated[str, Path(min_length=1, max_length=128, pattern=IDENTIFIER_PATTERN)]
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -23,6 +23,7 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from accord.errors import AccordError, ConflictError, InputError, NotFoundError
 from accord.service.actors import Actor, Forbidden
@@ -355,29 +356,18 @@ def _messages(reader: Any, actor: Actor, request_id: str) -> list[Any]:
         return []
 
 
-@router.get("/detainers/{request_id}")
-def detainer_page(request: Request, request_id: str, done: str = "") -> HTMLResponse:
-    from accord.service.notices import list_notices
-
-    sess = session(request)
-    with _store(request).reading() as r:
-        view = _detainer(r, sess.actor, request_id[:128])
-        tz = zone_of_pack(view.decision.pack_id if view.decision else None)
-        notices = list_notices(r, Actor.operator(), state=None, about_request_id=view.request_id)
-        notices = [n for n in notices if sess.actor.may_see(n.owed_by_agency_id)]
-        timeline = _timeline(r, view, notices, tz)
-        messages = _messages(r, sess.actor, view.request_id)
-        kept = r.store.ledger.checkpoints()
-        request_fields = _request_fields(r, view, tz)
-        now = r.now
-    return render(request, "detainer.html.j2", sess=sess, d=view, tz=tz, local=lambda t: local(t, tz),
-                  left=remaining(view.deadline, now), urgency=urgency(view.deadline, now),
-                  iso=view.deadline.astimezone(timezone.utc).isoformat() if view.deadline else None,
-                  facts=_facts(view), notices=notices, messages=messages, covered=kept[-1].size if kept else 0, timeline=timeline, request_fields=request_fields,
-                  steps=view.steps if sess.actor.writes else [], done=done)
-
-
 STEPS = ("release", "transfer", "lift", "cancel")
+
+
+class _StepConvertor(StringConvertor):
+    """A path segment that is one of :data:`STEPS`, so ``/detainers/{request_id:path}/{step:step}`` takes
+    ``NYC/1/release`` as detainer ``NYC/1``, step ``release``, and leaves ``NYC/1`` to the detainer's page."""
+
+    regex = "|".join(STEPS)
+
+
+register_url_convertor("step", _StepConvertor())
+
 RELEASE_REASONS = ("bail_posted", "released_on_recognizance", "charges_dismissed", "sentence_served", "acquitted",
                    "transferred_other")
 
@@ -392,7 +382,7 @@ def _step_allowed(view: Any, step: str, actor: Actor) -> None:
                         f"(it is {_word('state', view.state.value)}).")
 
 
-@router.get("/detainers/{request_id}/{step}")
+@router.get("/detainers/{request_id:path}/{step:step}")
 def confirm_page(request: Request, request_id: str, step: str) -> HTMLResponse:
     sess = session(request)
     with _store(request).reading() as r:
@@ -404,7 +394,7 @@ def confirm_page(request: Request, request_id: str, step: str) -> HTMLResponse:
                   reasons=RELEASE_REASONS)
 
 
-@router.post("/detainers/{request_id}/{step}")
+@router.post("/detainers/{request_id:path}/{step:step}")
 def do_step(request: Request, request_id: str, step: str, csrf: str = Form("", max_length=100),
             reason: str = Form("", max_length=200)) -> Response:
     from accord.domain import DetainerLifted, Release
@@ -441,6 +431,29 @@ def do_step(request: Request, request_id: str, step: str, csrf: str = Form("", m
     return RedirectResponse(f"{PREFIX}/detainers/{view.request_id}?done={step}", status_code=303)
 
 
+# Registered after the step pages: its ``path`` id ("NYC/2024/1" may hold "/") would also match ``…/release``.
+@router.get("/detainers/{request_id:path}")
+def detainer_page(request: Request, request_id: str, done: str = "") -> HTMLResponse:
+    from accord.service.notices import list_notices
+
+    sess = session(request)
+    with _store(request).reading() as r:
+        view = _detainer(r, sess.actor, request_id[:128])
+        tz = zone_of_pack(view.decision.pack_id if view.decision else None)
+        notices = list_notices(r, Actor.operator(), state=None, about_request_id=view.request_id)
+        notices = [n for n in notices if sess.actor.may_see(n.owed_by_agency_id)]
+        timeline = _timeline(r, view, notices, tz)
+        messages = _messages(r, sess.actor, view.request_id)
+        kept = r.store.ledger.checkpoints()
+        request_fields = _request_fields(r, view, tz)
+        now = r.now
+    return render(request, "detainer.html.j2", sess=sess, d=view, tz=tz, local=lambda t: local(t, tz),
+                  left=remaining(view.deadline, now), urgency=urgency(view.deadline, now),
+                  iso=view.deadline.astimezone(timezone.utc).isoformat() if view.deadline else None,
+                  facts=_facts(view), notices=notices, messages=messages, covered=kept[-1].size if kept else 0, timeline=timeline, request_fields=request_fields,
+                  steps=view.steps if sess.actor.writes else [], done=done)
+
+
 @router.get("/notices")
 def notices_page(request: Request, show: str = "owed", done: str = "") -> HTMLResponse:
     from accord.service.notices import count_notices, list_notices
@@ -464,7 +477,7 @@ def notices_page(request: Request, show: str = "owed", done: str = "") -> HTMLRe
                   writes=sess.actor.writes, zone=tz.key if mine else None)
 
 
-@router.get("/notices/{notice_id}/letter")
+@router.get("/notices/{notice_id:path}/letter")
 def letter_page(request: Request, notice_id: str) -> HTMLResponse:
     from accord.clocks.views import letter
 
@@ -477,7 +490,7 @@ def letter_page(request: Request, notice_id: str) -> HTMLResponse:
     return resp
 
 
-@router.get("/notices/{notice_id}/sent")
+@router.get("/notices/{notice_id:path}/sent")
 def confirm_sent(request: Request, notice_id: str) -> HTMLResponse:
     from accord.service.notices import get_notice
 
@@ -491,7 +504,7 @@ def confirm_sent(request: Request, notice_id: str) -> HTMLResponse:
     return render(request, "confirm_sent.html.j2", sess=sess, n=n, due=local(n.due_by, tz), now_local=local(now, tz))
 
 
-@router.post("/notices/{notice_id}/sent")
+@router.post("/notices/{notice_id:path}/sent")
 def mark_sent(request: Request, notice_id: str, csrf: str = Form("", max_length=100),
               channel: str = Form("mail", max_length=50)) -> Response:
     from accord.service.notices import mark_sent as service_mark_sent

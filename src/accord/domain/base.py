@@ -16,7 +16,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 #: never reach a log line, an error message or a published report.
 PERSONAL = {"personal_data": True}
 
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")]
+#: An id an agency or Accord chose (a booking number, a request id); "/" is allowed ("NYC/2024/0001"),
+#: so the HTTP routes that name one use the ``path`` converter.
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$"
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=IDENTIFIER_PATTERN)]
 #: Jurisdiction code: ISO 3166-2 style, optionally followed by a locality, e.g.
 #: ``US`` (federal), ``US-NY``, ``US-NY-NYC``, ``US-IL-COOK``, ``US-TX``, ``CA`` (Canada).
 JurisdictionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3}(-[A-Z0-9]{1,12})?)?$")]

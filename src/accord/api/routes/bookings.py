@@ -10,7 +10,7 @@ from accord.service import detainers
 from accord.service.views import BookingView
 
 from .. import idempotency
-from ..deps import JsonBody, Officiating, PathId, Posting, Reading, StoreDep, Submitting
+from ..deps import JsonBody, Officiating, PathRef, Posting, Reading, StoreDep, Submitting
 
 router = APIRouter(prefix="/v1", tags=["custody"])
 
@@ -27,8 +27,8 @@ def submit_custody(body: JsonBody[CustodyBody], actor: Submitting, post: Posting
     return idempotency.run(post, lambda uow: detainers.submit_custody(uow, actor, body.custody, body.person))
 
 
-@router.get("/custody-records/{booking_id}", response_model=BookingView, summary="A booking and its state")
-def get_custody(booking_id: PathId, actor: Reading, store: StoreDep) -> BookingView:
+@router.get("/custody-records/{booking_id:path}", response_model=BookingView, summary="A booking and its state")
+def get_custody(booking_id: PathRef, actor: Reading, store: StoreDep) -> BookingView:
     with store.reading() as r:
         return detainers.get_booking(r, actor, booking_id)
 

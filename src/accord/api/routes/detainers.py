@@ -14,7 +14,7 @@ from accord.service.lifecycle import DetainerState
 from accord.service.views import DetainerView
 
 from .. import idempotency
-from ..deps import JsonBody, Officiating, PathId, Posting, Reading, StoreDep, Submitting
+from ..deps import JsonBody, Officiating, PathRef, Posting, Reading, StoreDep, Submitting
 
 router = APIRouter(prefix="/v1/detainers", tags=["detainers"])
 
@@ -47,9 +47,9 @@ def list_detainers(actor: Reading, store: StoreDep, state: DetainerState | None 
     return DetainerPage(items=items, next=items[-1].request_id if len(items) == limit else None)
 
 
-@router.get("/{request_id}", response_model=DetainerView,
+@router.get("/{request_id:path}", response_model=DetainerView,
             summary="A detainer's state and decision: per action the outcome, rule, summary, citation and facts used")
-def get_detainer(request_id: PathId, actor: Reading, store: StoreDep) -> DetainerView:
+def get_detainer(request_id: PathRef, actor: Reading, store: StoreDep) -> DetainerView:
     with store.reading() as r:
         return detainers.get_detainer(r, actor, request_id)
 
@@ -58,11 +58,11 @@ def _lift(request_id: str, body: LiftBody, cancelled: bool) -> DetainerLifted:
     return DetainerLifted(request_id=request_id, lifted_at=body.lifted_at, reason=body.reason, cancelled=cancelled)
 
 
-@router.post("/{request_id}/lift", response_model=DetainerView, summary="The issuing agency lifts its detainer")
-def lift(request_id: PathId, body: JsonBody[LiftBody], actor: Officiating, post: Posting) -> Response:
+@router.post("/{request_id:path}/lift", response_model=DetainerView, summary="The issuing agency lifts its detainer")
+def lift(request_id: PathRef, body: JsonBody[LiftBody], actor: Officiating, post: Posting) -> Response:
     return idempotency.run(post, lambda uow: detainers.lift_detainer(uow, actor, _lift(request_id, body, False)), 200)
 
 
-@router.post("/{request_id}/cancel", response_model=DetainerView, summary="Cancel a detainer issued in error")
-def cancel(request_id: PathId, body: JsonBody[LiftBody], actor: Officiating, post: Posting) -> Response:
+@router.post("/{request_id:path}/cancel", response_model=DetainerView, summary="Cancel a detainer issued in error")
+def cancel(request_id: PathRef, body: JsonBody[LiftBody], actor: Officiating, post: Posting) -> Response:
     return idempotency.run(post, lambda uow: detainers.lift_detainer(uow, actor, _lift(request_id, body, True)), 200)

@@ -12,7 +12,7 @@ from accord.service import notices
 from accord.service.views import NoticeView
 
 from .. import idempotency
-from ..deps import JsonBody, Officiating, PathId, Posting, Reading, StoreDep
+from ..deps import JsonBody, Officiating, PathRef, Posting, Reading, StoreDep
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
 
@@ -39,12 +39,12 @@ def list_notices(actor: Reading, store: StoreDep, state: Literal["owed", "sent",
     return NoticePage(items=items, next=items[-1].notice_id if len(items) == limit else None)
 
 
-@router.get("/{notice_id}", response_model=NoticeView, summary="One notice")
-def get_notice(notice_id: PathId, actor: Reading, store: StoreDep) -> NoticeView:
+@router.get("/{notice_id:path}", response_model=NoticeView, summary="One notice")
+def get_notice(notice_id: PathRef, actor: Reading, store: StoreDep) -> NoticeView:
     with store.reading() as r:
         return notices.get_notice(r, actor, notice_id)
 
 
-@router.post("/{notice_id}/sent", response_model=NoticeView, summary="Record that a notice went out (once)")
-def mark_sent(notice_id: PathId, body: JsonBody[SentBody], actor: Officiating, post: Posting) -> Response:
+@router.post("/{notice_id:path}/sent", response_model=NoticeView, summary="Record that a notice went out (once)")
+def mark_sent(notice_id: PathRef, body: JsonBody[SentBody], actor: Officiating, post: Posting) -> Response:
     return idempotency.run(post, lambda uow: notices.mark_sent(uow, actor, notice_id, body.sent_at, body.channel), 200)

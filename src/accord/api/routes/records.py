@@ -13,7 +13,7 @@ from accord.service import records
 from accord.service.views import RecordRequestView
 
 from .. import idempotency
-from ..deps import JsonBody, PathId, Posting, Reading, StoreDep, Submitting
+from ..deps import JsonBody, PathRef, Posting, Reading, StoreDep, Submitting
 
 router = APIRouter(prefix="/v1/record-requests", tags=["record requests"])
 
@@ -47,7 +47,7 @@ def list_requests(actor: Reading, store: StoreDep, outcome: Literal["allow", "de
     return RecordRequestPage(items=items, next=items[-1].request_id if len(items) == limit else None)
 
 
-@router.get("/{request_id}", response_model=RecordRequestView, summary="A record request and its decision")
-def get_request(request_id: PathId, actor: Reading, store: StoreDep) -> RecordRequestView:
+@router.get("/{request_id:path}", response_model=RecordRequestView, summary="A record request and its decision")
+def get_request(request_id: PathRef, actor: Reading, store: StoreDep) -> RecordRequestView:
     with store.reading() as r:
         return records.get_record_request(r, actor, request_id)
