@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     hold_warning_lead_seconds: float = Field(4 * 3600.0, ge=0, description="How long before a hold's limit officers are warned (0: no warning)")
     clocks_poll_seconds: float = Field(0.5, gt=0, le=60, description="Longest sleep of the scheduler and dispatcher between looks at the queue")
     clocks_batch: int = Field(200, ge=1, le=10_000, description="Jobs fired in one transaction")
+    webhook_key_file: str | None = Field(
+        None, description="The key webhook secrets are sealed with (mode 0600) [default: beside the checkpoint signing "
+                          "key, `<name>.webhook-key`]; never in the database: back it up with the signing key")
     webhook_timeout_seconds: float = Field(15.0, gt=0, le=120, description="Time limit of one webhook request")
     webhook_retry_window_seconds: float = Field(24 * 3600.0, gt=0, description="How long a failing delivery is retried before it is dead-lettered")
     webhook_backoff_base_seconds: float = Field(5.0, gt=0, description="First retry delay (doubled each attempt, with jitter)")

@@ -16,6 +16,8 @@ from accord.ledger.db import write_transaction
 from accord.service.migrate import ensure
 
 from . import follow, schema  # noqa: F401 - importing follow registers the followers
+from .sealing import seal
+from .signing import PREFIX
 from .sql import insert_new
 
 if TYPE_CHECKING:
@@ -26,8 +28,10 @@ _HEAD = "c0001"
 
 
 def attach(store: Store) -> None:
-    """Bring the clocks' tables to their head and note where this store's history ends."""
+    """Bring the clocks' tables to their head, seal any webhook secret kept in clear by an older version,
+    and note where this store's history ends."""
     ensure(store.engine, "clocks", _MIGRATIONS, _HEAD, schema.metadata)
+    _seal_clear_secrets(store)
     with store.engine.connect() as conn:
         if conn.execute(sa.select(schema.meta.c.id)).first() is not None:
             return
@@ -37,3 +41,19 @@ def attach(store: Store) -> None:
             # insert-unless-present: on PostgreSQL this transaction takes no lock, so two processes
             # opening a fresh store at once can both get here; the first one's row stands.
             insert_new(conn, schema.meta, {"id": 1, "outbox_from_seq": int(size)})
+
+
+_CLEAR = sa.select(schema.endpoints.c.endpoint_id, schema.endpoints.c.secret).where(
+    schema.endpoints.c.secret.like(f"{PREFIX}%"))
+
+
+def _seal_clear_secrets(store: Store) -> None:
+    """Endpoints registered before secrets were sealed: their secrets sealed in place (same secret)."""
+    with store.engine.connect() as conn:
+        if conn.execute(_CLEAR.limit(1)).first() is None:
+            return
+    e = schema.endpoints
+    with write_transaction(store.engine) as conn:
+        for endpoint_id, secret in conn.execute(_CLEAR).all():
+            conn.execute(e.update().where(e.c.endpoint_id == endpoint_id, e.c.secret == secret)
+                         .values(secret=seal(store.engine, endpoint_id, secret)))

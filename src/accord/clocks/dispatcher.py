@@ -34,6 +34,7 @@ from . import schema
 from .addresses import Resolver, system_resolver
 from .backoff import Policy
 from .letters import render_pending
+from .sealing import SealError, unseal
 from .sender import Outcome, attempt, client
 from .sql import moment, stamp
 
@@ -116,14 +117,18 @@ class Dispatcher:
         out = []
         for r in rows:
             m, e = msgs[r.message_id], eps.get(r.endpoint_id)
-            refused = None
+            refused = secret = None
             if e is None:
                 refused = "the endpoint was removed"
             elif e.state != schema.ACTIVE:
                 refused = f"the endpoint is disabled ({e.disabled_reason or 'by its agency'})"
+            else:
+                try:
+                    secret = unseal(self.store.engine, e.endpoint_id, e.secret)
+                except SealError as err:
+                    refused = str(err)
             out.append(Claim(r.message_id, r.endpoint_id, r.attempts + 1, moment(r.first_attempt_at) or now, m.type,
-                             m.agency_id, m.event_seq, m.notice_id, m.body, e.url if e else None,
-                             e.secret if e else None, refused))
+                             m.agency_id, m.event_seq, m.notice_id, m.body, e.url if e else None, secret, refused))
         return out
 
     def record(self, results: list[tuple[Claim, Outcome, datetime]]) -> None:

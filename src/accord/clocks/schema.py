@@ -91,7 +91,7 @@ endpoints = sa.Table(
     sa.Column("endpoint_id", sa.String(64), primary_key=True),  # "ep_..."
     sa.Column("agency_id", Id, nullable=False, index=True),
     sa.Column("url", sa.String(2000), nullable=False),
-    sa.Column("secret", sa.String(120), nullable=False),  # "whsec_<base64>": HMAC needs it; shown once, never listed
+    sa.Column("secret", sa.String(120), nullable=False),  # sealed (sealing.py): HMAC needs it; shown once, never listed
     sa.Column("event_types", sa.Text),  # JSON list of types (a trailing ".*" matches a family); null = every type
     sa.Column("description", sa.String(200)),
     sa.Column("state", sa.String(12), nullable=False),

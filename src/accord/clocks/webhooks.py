@@ -1,6 +1,7 @@
 """Use cases of webhook endpoints: an agency registers where it wants its messages, lists, removes.
 
-The secret is made here and returned once (``EndpointCreated.secret``); listings never show it.
+The secret is made here and returned once (``EndpointCreated.secret``); listings never show it, and
+the table holds it sealed (``sealing.py``).
 A URL is checked when it is registered (``addresses.check_url``) and again, address by address,
 every time a delivery connects.
 """
@@ -22,6 +23,7 @@ from accord.service.actors import Actor
 
 from . import schema
 from .addresses import Resolver, check_url, system_resolver
+from .sealing import seal
 from .signing import new_secret
 from .sql import moment, stamp
 
@@ -79,12 +81,13 @@ def register(uow: Any, actor: Actor, url: str, *, agency_id: str | None = None, 
     if description is not None and len(description) > 200:
         raise InputError("at most 200 characters", field="description")
     check_url(url, allow_loopback=_allow_loopback() if allow_loopback is None else allow_loopback, resolver=resolver)
-    row = {"endpoint_id": "ep_" + secrets.token_hex(12), "agency_id": agency, "url": url,
-           "secret": new_secret(), "event_types": json.dumps(event_types) if event_types else None,
+    endpoint_id, secret = "ep_" + secrets.token_hex(12), new_secret()
+    row = {"endpoint_id": endpoint_id, "agency_id": agency, "url": url,
+           "secret": seal(uow.store.engine, endpoint_id, secret), "event_types": json.dumps(event_types) if event_types else None,
            "description": description, "state": schema.ACTIVE, "created_at": stamp(uow.now), "created_by": actor.id}
     uow.connection.execute(e_t.insert().values(**row))
     got = uow.connection.execute(sa.select(e_t).where(e_t.c.endpoint_id == row["endpoint_id"])).one()
-    return EndpointCreated(**_view(got).model_dump(), secret=row["secret"])
+    return EndpointCreated(**_view(got).model_dump(), secret=secret)
 
 
 def list_endpoints(reader: Any, actor: Actor) -> list[EndpointView]:

@@ -130,11 +130,11 @@ def _load_pem(data: bytes, where: str) -> Ed25519PrivateKey:
     return key
 
 
-def check_private_mode(path: Path) -> None:
+def check_private_mode(path: Path, what: str = "signing key") -> None:
     """Refuse a private key file that anyone but its owner may read or write."""
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise KeyError_(f"{path}: the signing key may be read by others (mode {mode:04o}); "
+        raise KeyError_(f"{path}: the {what} may be read by others (mode {mode:04o}); "
                         f"run `chmod 600 {path}` (Accord will not use a key others can read)")
 
 
