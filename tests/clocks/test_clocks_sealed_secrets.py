@@ -3,11 +3,13 @@
 Whoever reads the endpoints table (a dump, a backup, SQL access) must not be able to sign messages
 an agency trusts. The secret shown at registration still signs every delivery (a receiver using
 the Standard Webhooks reference library verifies it); a row from before sealing is sealed when
-the store opens; a lost key is a dead letter with the way out, not a retry forever.
+the store opens; a host without the key sends nothing, says which key it needs, and delivers once
+the key is copied in.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import datetime, timezone
 
@@ -84,17 +86,39 @@ def test_a_secret_kept_in_clear_by_an_older_version_is_sealed_when_the_store_ope
         assert sealing.unseal(store.engine, ep.endpoint_id, kept) == ep.secret
 
 
-def test_without_its_key_a_delivery_is_a_dead_letter_saying_to_register_again(sqlite_url: str) -> None:
-    with Receiver() as rx, _open(sqlite_url) as store:
+def test_a_host_without_the_key_sends_nothing_says_which_key_it_needs_and_delivers_once_it_has_it(db_url: str) -> None:
+    with Receiver() as rx, _open(db_url) as store:
         with store.transaction() as uow:
-            register(uow, ice, rx.url + "/ice")
-        sealing.key_file(store.engine).unlink()  # the key file was lost (not backed up)
+            ep = register(uow, ice, rx.url + "/ice")
+        path = sealing.key_file(store.engine)
+        wanted = sealing.key_id(base64.b64decode(path.read_bytes().strip()))
+        assert _stored(store)[ep.endpoint_id].startswith(f"{sealing.SEALED}{wanted}:")
+        kept = path.read_bytes()
+        path.unlink()  # this host has no copy of the key file (another host registered the endpoint)
         sealing._key.cache_clear()
         _detain(store)
         _deliver(store)
-        failed = [d for d in _deliveries(store) if d["state"] == schema.FAILED]
-        assert failed and "register the endpoint again" in failed[0]["last_error"]
-        assert rx.got == []
+        (d,) = _deliveries(store)
+        assert d["state"] == schema.PENDING and f"no webhook key at {path}" in d["last_error"] and wanted in d["last_error"]
+        assert rx.got == [] and not path.exists()  # nothing sent, and no other key made in its place
+
+        path.write_bytes(base64.b64encode(bytes(32)) + b"\n")  # another key
+        os.chmod(path, 0o600)
+        sealing._key.cache_clear()
+        with store.engine.begin() as conn:  # due again now
+            conn.execute(schema.deliveries.update().values(next_attempt_at="2000-01-01T00:00:00.000000Z"))
+        _deliver(store)
+        (d,) = _deliveries(store)
+        assert d["state"] == schema.PENDING and f"sealed with webhook key {wanted}" in d["last_error"]
+
+        path.write_bytes(kept)  # the right key copied in: delivered, nothing lost
+        sealing._key.cache_clear()
+        with store.engine.begin() as conn:
+            conn.execute(schema.deliveries.update().values(next_attempt_at="2000-01-01T00:00:00.000000Z"))
+        assert _deliver(store) == 1
+        (d,) = _deliveries(store)
+        assert d["state"] == schema.DELIVERED and len(rx.got) == 1
+        assert Webhook(ep.secret).verify(rx.got[0].body, rx.got[0].headers)
 
 
 def test_a_key_file_others_may_read_is_refused(sqlite_url: str, tmp_path, monkeypatch) -> None:

@@ -57,6 +57,7 @@ class Claim:
     url: str | None = None
     secret: str | None = None
     refused: str | None = None  # a reason not to send at all (endpoint gone or disabled)
+    held: str | None = None  # a reason not to send this time, retried like a failure (its secret does not open here)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class Dispatcher:
         out = []
         for r in rows:
             m, e = msgs[r.message_id], eps.get(r.endpoint_id)
-            refused = secret = None
+            refused = secret = held = None
             if e is None:
                 refused = "the endpoint was removed"
             elif e.state != schema.ACTIVE:
@@ -126,9 +127,10 @@ class Dispatcher:
                 try:
                     secret = unseal(self.store.engine, e.endpoint_id, e.secret)
                 except SealError as err:
-                    refused = str(err)
+                    held = str(err)
+                    log.warning("delivery %s to %s held: %s", r.message_id, r.endpoint_id, held)
             out.append(Claim(r.message_id, r.endpoint_id, r.attempts + 1, moment(r.first_attempt_at) or now, m.type,
-                             m.agency_id, m.event_seq, m.notice_id, m.body, e.url if e else None, secret, refused))
+                             m.agency_id, m.event_seq, m.notice_id, m.body, e.url if e else None, secret, refused, held))
         return out
 
     def record(self, results: list[tuple[Claim, Outcome, datetime]]) -> None:
@@ -215,8 +217,8 @@ class Dispatcher:
 
     # -- the network side ---------------------------------------------------------------------
     async def _send(self, http: object, claim: Claim) -> tuple[Claim, Outcome, datetime]:
-        if claim.refused is not None:
-            return claim, Outcome(error=claim.refused), self.store.clock()
+        if claim.refused is not None or claim.held is not None:
+            return claim, Outcome(error=claim.refused or claim.held), self.store.clock()
         now = self.store.clock()
         outcome = await attempt(http, claim.url, claim.message_id, claim.body, claim.secret,  # type: ignore[arg-type]
                                 int(now.timestamp()), self.config.timeout)

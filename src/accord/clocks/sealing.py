@@ -8,18 +8,21 @@ encrypted with AES-256-GCM under a key that lives outside the database, bound to
 
 The key is 32 random bytes, base64 in a file of mode 0600: ``$ACCORD_WEBHOOK_KEY_FILE`` when set,
 else beside the checkpoint signing key (``accord.db.webhook-key`` next to ``accord.db.signing-key``;
-see :mod:`accord.ledger.signing` for where that is). It is made on first use; a file others may
-read is refused. Back it up with the signing key: without it the sealed secrets cannot be opened,
-and each endpoint must be registered again (its deliveries fail with that reason, they are not
-retried forever).
+see :mod:`accord.ledger.signing` for where that is). Registering the first endpoint makes it; a
+file others may read is refused. Every host that delivers webhooks needs the same file, and it is
+backed up with the signing key. A host that cannot open a secret (no key file, another key) sends
+nothing and retries the delivery as it would a failing receiver, saying which key it needs, so a
+key copied in time loses nothing; a key that is lost means registering each endpoint again.
 
-Stored form: ``sealed1:<base64 of nonce (12 bytes) + ciphertext of the 32 secret bytes + tag>``.
+Stored form: ``sealed1:<key id>:<base64 of nonce (12 bytes) + ciphertext of the 32 secret bytes + tag>``,
+the key id naming the key that sealed it (so a host with another key, or none, says which it needs).
 A row written before secrets were sealed (``whsec_...``) is sealed when the store next opens.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import os
 import secrets
@@ -53,13 +56,19 @@ def key_file(engine: Engine) -> Path:
     return signing.with_name(f"{name}.webhook-key")
 
 
+def key_id(key: bytes) -> str:
+    """A short public name of a key (the first 8 hex digits of its SHA-256), kept beside what it sealed."""
+    return hashlib.sha256(key).hexdigest()[:8]
+
+
 @lru_cache(maxsize=8)
-def _key(path: Path) -> bytes:
+def _key(path: Path) -> bytes | None:
+    """The key in ``path``, or None when there is no such file."""
     try:
         check_private_mode(path, "webhook key")
         key = base64.b64decode(path.read_bytes().strip(), validate=True)
     except FileNotFoundError:
-        return _new_key(path)
+        return None
     except PermissionError:
         raise KeyError_(f"{path}: cannot read the webhook key (permission denied)") from None
     except ValueError:
@@ -69,39 +78,59 @@ def _key(path: Path) -> bytes:
     return key
 
 
-def _new_key(path: Path) -> bytes:
+def _key_or_new(path: Path) -> bytes:
+    """The key in ``path``, made there first if there is none (only registering an endpoint makes one)."""
+    key = _key(path)
+    if key is not None:
+        return key
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first
-        return _key.__wrapped__(path)
+        _key.cache_clear()
+        return _key_or_new(path)
     key = secrets.token_bytes(32)
     with os.fdopen(fd, "wb") as fh:
         fh.write(base64.b64encode(key) + b"\n")
         fh.flush()
         os.fsync(fh.fileno())
-    log.warning("created a new webhook key at %s (mode 0600): back it up with the signing key", path)
+    _key.cache_clear()
+    log.warning("created webhook key %s at %s (mode 0600): back it up with the signing key, and give every host "
+                "that delivers webhooks the same file", key_id(key), path)
     return key
 
 
 def seal(engine: Engine, endpoint_id: str, secret: str) -> str:
     """The stored form of ``secret`` (``whsec_...``) for the endpoint ``endpoint_id``."""
+    key = _key_or_new(key_file(engine))
     nonce = secrets.token_bytes(12)
-    sealed = AESGCM(_key(key_file(engine))).encrypt(nonce, key_of(secret), endpoint_id.encode())
-    return SEALED + base64.b64encode(nonce + sealed).decode()
+    sealed = AESGCM(key).encrypt(nonce, key_of(secret), endpoint_id.encode())
+    return f"{SEALED}{key_id(key)}:{base64.b64encode(nonce + sealed).decode()}"
 
 
 def unseal(engine: Engine, endpoint_id: str, stored: str) -> str:
-    """The ``whsec_...`` secret of ``stored`` (a row from before sealing is returned as it is)."""
+    """The ``whsec_...`` secret of ``stored`` (a row from before sealing is returned as it is).
+
+    Never makes a key: a host without the key file says so (:class:`SealError`) instead of making
+    another key that could not open what the first one sealed.
+    """
     if stored.startswith(PREFIX):
         return stored
     path = key_file(engine)
+    wanted, _, text = stored.removeprefix(SEALED).partition(":")
+    key = _key(path)
+    if key is None:
+        raise SealError(f"no webhook key at {path}: the secret was sealed with key {wanted}; copy that key file here "
+                        f"from the host that registered the endpoint (or set {KEY_FILE_ENV})")
+    if key_id(key) != wanted:
+        raise SealError(f"the secret was sealed with webhook key {wanted}, but {path} holds key {key_id(key)}: point "
+                        f"{KEY_FILE_ENV} at key {wanted}, or, if it is lost, register the endpoint again")
     try:
-        raw = base64.b64decode(stored.removeprefix(SEALED), validate=True)
+        raw = base64.b64decode(text, validate=True)
         if not stored.startswith(SEALED) or len(raw) < 12 + 16:
             raise ValueError
-        key = AESGCM(_key(path)).decrypt(raw[:12], raw[12:], endpoint_id.encode())
+        opened = AESGCM(key).decrypt(raw[:12], raw[12:], endpoint_id.encode())
     except (ValueError, InvalidTag):
-        raise SealError(f"the endpoint's secret cannot be opened with the webhook key {path} (another key, or the "
-                        "key file was lost): register the endpoint again for a new secret") from None
-    return PREFIX + base64.b64encode(key).decode()
+        raise SealError(f"the endpoint's sealed secret does not open with webhook key {wanted} (damaged, or copied "
+                        "from another endpoint): register the endpoint again") from None
+    return PREFIX + base64.b64encode(opened).decode()
