@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Engine
 
 from accord.errors import AccordError
-from accord.ledger.signing import KeyError_, check_private_mode, key_file_for
+from accord.ledger.signing import KeyError_, check_private_mode, key_file_for, write_private_file
 
 from .signing import PREFIX, key_of
 
@@ -83,18 +83,11 @@ def _key_or_new(path: Path) -> bytes:
     key = _key(path)
     if key is not None:
         return key
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        _key.cache_clear()
-        return _key_or_new(path)
     key = secrets.token_bytes(32)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(base64.b64encode(key) + b"\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    made = write_private_file(path, base64.b64encode(key) + b"\n")
     _key.cache_clear()
+    if not made:  # another process made it first
+        return _key_or_new(path)
     log.warning("created webhook key %s at %s (mode 0600): back it up with the signing key, and give every host "
                 "that delivers webhooks the same file", key_id(key), path)
     return key

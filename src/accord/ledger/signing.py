@@ -148,15 +148,15 @@ def _read_key_file(path: Path) -> Ed25519PrivateKey | None:
         raise KeyError_(f"{path}: cannot read the signing key (permission denied)") from None
 
 
-def _write_key_file(path: Path, key: Ed25519PrivateKey) -> bool:
-    """Write ``key`` to a new 0600 file; False when another process made the file first."""
+def write_private_file(path: Path, data: bytes) -> bool:
+    """Write ``data`` to a new file of mode 0600 (its folder 0700), durably; False when another process made it first."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return False
     with os.fdopen(fd, "wb") as fh:
-        fh.write(_pem(key))
+        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
     return True
@@ -167,7 +167,7 @@ def _from_file(path: Path, legacy: bytes | None = None) -> Ed25519PrivateKey:
     if key is not None:
         return key
     key = _load_pem(legacy, "ledger_keys") if legacy else Ed25519PrivateKey.generate()
-    if not _write_key_file(path, key):  # another process made it first
+    if not write_private_file(path, _pem(key)):  # another process made it first
         return _from_file(path)
     if legacy:
         log.warning("moved the checkpoint signing key out of the database to %s (mode 0600)", path)

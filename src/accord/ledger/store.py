@@ -510,13 +510,13 @@ class Ledger:
         """
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-        from .signing import ROTATION_KIND, ROTATION_STREAM, Signer, _write_key_file, rotation_message
+        from .signing import ROTATION_KIND, ROTATION_STREAM, Signer, _pem, rotation_message, write_private_file
 
         path = key_file_for(self.engine)
         staged = path.with_name(path.name + ".new")
         staged.unlink(missing_ok=True)
         new = Signer(Ed25519PrivateKey.generate(), path)
-        _write_key_file(staged, new.private_key)
+        write_private_file(staged, _pem(new.private_key))
         with self.transaction() as tx:
             old = load_or_create_signer(tx.connection, path)
             signature = old.sign(rotation_message(tx.ledger_id, old.public_key, new.public_key))
