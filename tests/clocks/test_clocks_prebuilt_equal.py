@@ -217,7 +217,7 @@ def test_next_due_is_the_earliest_waiting_job(store: Store) -> None:
 
 def _sa_insert_new(conn, table, rows):
     """``insert_new`` through SQLAlchemy only (what it did before the driver-level path)."""
-    from accord.clocks.sql import _INSERTS
+    from accord.service.driver import _INSERTS
 
     many = [rows] if isinstance(rows, dict) else rows
     if not many:
@@ -274,7 +274,7 @@ def test_fetch_returns_the_rows_sqlalchemy_returns(any_store: Store, rows, subje
     from accord.api import idempotency
     from accord.api import schema as api_schema
     from accord.api.tokens import ensure_tables
-    from accord.clocks.sql import fetch
+    from accord.service.driver import fetch
 
     ensure_tables(any_store.engine)
     with any_store.engine.connect() as conn, conn.begin():

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from accord.clocks.sql import fetch
+from accord.service.driver import fetch
 from accord.service.store import Store, UnitOfWork
 
 from . import schema
