@@ -97,7 +97,7 @@ def test_notice_projection_counts_overdue_and_drops_sent(db_url: str) -> None:
             mark_sent(uow, me, "R-1.subject_record_request", datetime(2021, 6, 3, tzinfo=timezone.utc))
         with store.reading() as r:
             assert [n.about_request_id for n in list_notices(r, me, overdue_at=at)] == ["R-10"]
-            assert count_notices(r, me, at) == {"owed": 2, "overdue": 1, "sent": 1}
+            assert count_notices(r, me, at) == {"owed": 2, "overdue": 1, "sent": 1, "discharged": 0}
 
 
 def test_cli_check_records_and_notices_due_and_sent(tmp_path: Path, db_url: str) -> None:

@@ -23,17 +23,18 @@ def test_an_officer_releases_a_person_on_a_detainer_with_slashes_in_its_id(conso
     assert f'href="/console/detainers/{DETAINER}/release"' in page.text
     assert console_api.client.get(f"/console/detainers/{DETAINER}/frobnicate").status_code == 404
 
+    (owed,) = [n for n in console_api.get("jail", "/v1/notices").json()["items"] if n["about_request_id"] == DETAINER]
+    nid = owed["notice_id"]
+    assert "/" in nid and owed["kind"] == "hold_expiry"
+    sent = console_api.client.get(f"/console/notices/{nid}/sent")
+    assert sent.status_code == 200 and f'action="/console/notices/{nid}/sent"' in sent.text
+
     confirm = console_api.client.get(f"/console/detainers/{DETAINER}/release")
     assert confirm.status_code == 200 and f'action="/console/detainers/{DETAINER}/release"' in confirm.text
     r = console_api.client.post(f"/console/detainers/{DETAINER}/release",
                                 data={"reason": "bail_posted", "csrf": csrf_of(confirm.text)}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith(f"/console/detainers/{DETAINER}?")
     after = console_api.client.get(r.headers["location"]).text
-    assert "closed: the person was released" in after
+    assert "closed: the person was released" in after and "NO LONGER OWED" in after
     assert console_api.get("jail", f"/v1/detainers/{DETAINER}").json()["state"] == "released"
-
-    owed = [n for n in console_api.get("jail", "/v1/notices").json()["items"] if n["about_request_id"] == DETAINER]
-    assert owed, "the release owes ICE its notification"
-    nid = owed[0]["notice_id"]
-    sent = console_api.client.get(f"/console/notices/{nid}/sent")
-    assert sent.status_code == 200 and f'action="/console/notices/{nid}/sent"' in sent.text
+    assert console_api.get("jail", f"/v1/notices/{nid}").json()["state"] == "discharged"

@@ -213,7 +213,7 @@ def due(
         if as_json:
             out.print_json(json.dumps({
                 "as_of": moment.isoformat(), "open": counts["owed"], "overdue": counts["overdue"], "sent": counts["sent"],
-                "notices": [{**people[n.notice_id], "overdue": n.overdue, "due_seq": n.due_seq} for n in shown]}))
+                "discharged": counts["discharged"], "notices": [{**people[n.notice_id], "overdue": n.overdue, "due_seq": n.due_seq} for n in shown]}))
             return
         table = Table(title=f"Notices owed as of {moment:%Y-%m-%d %H:%M %Z}")
         for col in ("notice", "to", "person", "request", "due by (UTC)", "citation", ""):
@@ -223,7 +223,8 @@ def due(
                           escape(n.about_request_id), f"{n.due_by:%Y-%m-%d %H:%M}", escape(n.citation),
                           "[bold red]OVERDUE[/]" if n.overdue else "")
         out.print(table)
-        out.print(f"{counts['owed']} open, [bold red]{counts['overdue']} overdue[/], {counts['sent']} sent")
+        out.print(f"{counts['owed']} open, [bold red]{counts['overdue']} overdue[/], {counts['sent']} sent, "
+                  f"{counts['discharged']} no longer owed (the detainer closed)")
 
 
 def _notice_people(store, shown) -> dict:  # noqa: ANN001

@@ -79,7 +79,7 @@ def count_notices(reader: Any, actor: Actor, now: datetime) -> dict[str, int]:
     q = sa.select(t.c.state, (t.c.due_by < stamp(now)).label("past"), sa.func.count()).group_by(t.c.state, "past")
     if not actor.sees_all:
         q = q.where(sa.or_(t.c.owed_by_agency_id == actor.agency_id, t.c.requester_agency_id == actor.agency_id))
-    out = {"owed": 0, "overdue": 0, "sent": 0}
+    out = {"owed": 0, "overdue": 0, "sent": 0, "discharged": 0}
     if actor.sees_all:
         counted = ((state, past, n) for state, past, n in reader.connection.execute(q))
     else:
@@ -110,6 +110,9 @@ def mark_sent(uow: UnitOfWork, actor: Actor, notice_id: str, sent_at: datetime, 
     actor.acts_for(row["owed_by_agency_id"], f"notice {notice_id}", "notice_id")
     if row["state"] == "sent":
         raise ConflictError(f"notice '{notice_id}' is already recorded as sent", field="notice_id")
+    if row["state"] == "discharged":
+        raise ConflictError(f"notice '{notice_id}' is no longer owed: the detainer it is about has closed",
+                            field="notice_id")
     if sent_at.tzinfo is None:
         raise InputError("sent_at must name its time zone", field="sent_at")
     sent = NoticeSent(notice_id=notice_id, sent_at=sent_at, channel=channel, recorded_by=actor.id)

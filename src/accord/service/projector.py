@@ -26,6 +26,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from accord.domain.enums import NoticeKind
 from accord.ledger import StoredEvent
 
 from . import schema
@@ -38,6 +39,7 @@ _TABLES = {t.name: t for t in schema.PROJECTION_TABLES}
 _COLUMNS = {t.name: [c.name for c in t.columns] for t in schema.PROJECTION_TABLES}
 _COLUMN_SETS = {name: frozenset(cols) for name, cols in _COLUMNS.items()}
 _IMMIGRATION_RELEASE = "transferred_to_immigration"
+DISCHARGED = "discharged"  # a notice's state once what it was owed for has ended (see _discharge_hold_notices)
 
 
 def stamp(value: str | datetime | None) -> str | None:
@@ -96,6 +98,7 @@ _OF_BOOKING = sa.select(schema.detainers).where(schema.detainers.c.booking_id ==
 _IN_KEYS = {t.name: sa.select(t).where(t.primary_key.columns.values()[0].in_(sa.bindparam("keys", expanding=True)))
             for t in schema.PROJECTION_TABLES}
 _OF_BOOKINGS = sa.select(schema.detainers).where(schema.detainers.c.booking_id.in_(sa.bindparam("keys", expanding=True)))
+_ABOUT = sa.select(schema.notices).where(schema.notices.c.about_request_id.in_(sa.bindparam("keys", expanding=True)))
 _STREAMS_OF = sa.text("SELECT seq, stream FROM ledger_events WHERE seq IN :s").bindparams(sa.bindparam("s", expanding=True))
 
 
@@ -109,6 +112,8 @@ class Projection:
         self._streams: dict[int, str] = {}  # seq -> stream of events seen in this projection
         self._by_booking: dict[str, set[str]] = {}  # booking id -> request ids of cached detainers
         self._bookings_loaded: set[str] = set()
+        self._by_request: dict[str, set[str]] = {}  # request id -> ids of cached notices about it
+        self._requests_loaded: set[str] = set()
         self.position: int | None = None
 
     # -- reading ------------------------------------------------------------------------------
@@ -120,6 +125,8 @@ class Projection:
             cache[key] = dict(found._mapping) if found is not None else None
             if found is not None and table is schema.detainers:
                 self._by_booking.setdefault(found.booking_id, set()).add(key)
+            elif found is not None and table is schema.notices:
+                self._by_request.setdefault(found.about_request_id, set()).add(key)
         row = cache[key]
         return None if row is None else dict(row)
 
@@ -135,12 +142,27 @@ class Projection:
             self._bookings_loaded.add(booking_id)
         return [dict(cache[k]) for k in sorted(keys) if cache.get(k) is not None]
 
+    def notices_about(self, request_ids: Iterable[str]) -> list[Row]:
+        """Every notice about the requests ``request_ids`` (detainers' and record requests'), as this transaction sees them."""
+        t = schema.notices
+        cache = self._rows[t.name]
+        todo = sorted({r for r in request_ids if r not in self._requests_loaded})
+        for part in _parts(todo):
+            for r in self.conn.execute(_ABOUT, {"keys": part}).mappings():
+                cache.setdefault(r["notice_id"], dict(r))
+                self._by_request.setdefault(r["about_request_id"], set()).add(r["notice_id"])
+        self._requests_loaded.update(todo)
+        keys = sorted({k for r in request_ids for k in self._by_request.get(r, ())})
+        return [dict(cache[k]) for k in keys if cache.get(k) is not None]
+
     def forget(self) -> None:
         """Drop the cached rows (after a flush), so a long catch-up holds one chunk's rows at a time."""
         for cache in self._rows.values():
             cache.clear()
         self._by_booking.clear()
         self._bookings_loaded.clear()
+        self._by_request.clear()
+        self._requests_loaded.clear()
 
     # -- writing ------------------------------------------------------------------------------
     def _put(self, table: sa.Table, row: Row) -> None:
@@ -150,6 +172,8 @@ class Projection:
         if table is schema.detainers:
             full["issuer_state"] = issuer_state(DetainerState(full["state"]), json.loads(full["outcomes"] or "{}")).value
             self._by_booking.setdefault(full["booking_id"], set()).add(key)
+        elif table is schema.notices:
+            self._by_request.setdefault(full["about_request_id"], set()).add(key)
         self._rows[table.name][key] = full
         self._dirty[table.name].add(key)
 
@@ -226,6 +250,9 @@ class Projection:
                 self._rows[t.name].setdefault(r["request_id"], dict(r))
                 self._by_booking.setdefault(r["booking_id"], set()).add(r["request_id"])
         self._bookings_loaded.update(todo)
+        closing = {p["request_id"] for ev, handler, p in parsed if handler is not None and ev.kind == "detainer.lifted"}
+        closing.update(r for b in bookings_of for r in self._by_booking.get(b, ()))
+        self.notices_about(closing)  # what a release or a lift discharges
         for part in _parts(sorted(causes)):
             for seq, stream in self.conn.execute(_STREAMS_OF, {"s": part}):
                 self._streams[int(seq)] = stream
@@ -280,6 +307,7 @@ class Projection:
                 new = after_release(state, json.loads(d["outcomes"] or "{}"), to_immigration)
             self._put(schema.detainers, {**d, "state": new.value, "deadline": None, "closed_seq": ev.seq,
                                          "updated_seq": ev.seq})
+            self._discharge_hold_notices(d["request_id"])
 
     def _detainer_received(self, ev: StoredEvent, p: dict) -> None:
         booking = self.get(schema.bookings, p["booking_id"])
@@ -318,6 +346,21 @@ class Projection:
         new = DetainerState.CANCELLED if p.get("cancelled") else DetainerState.LIFTED
         self._put(schema.detainers, {**d, "state": new.value, "deadline": None, "closed_seq": ev.seq,
                                      "updated_seq": ev.seq})
+        self._discharge_hold_notices(d["request_id"])
+
+    def _discharge_hold_notices(self, request_id: str) -> None:
+        """A detainer closed (released, handed over, lifted, cancelled): its hold-expiry notice is no longer owed.
+
+        That notice (8 C.F.R. §287.7(d): release when the 48 hours run out) is the custodian's own
+        reminder about keeping the person on the detainer; once the person has left custody or the
+        detainer is withdrawn there is nothing left to do by it, so it is ``discharged`` rather than
+        left owed, where it would turn overdue at the hold's end and alarm officers about nobody.
+        DOMAIN.md does not say when the duty ends; this is Accord's bookkeeping, not a rule of law.
+        A notice sent, or one owed to anyone else (the person, the issuing agency), is not touched.
+        """
+        for n in self.notices_about((request_id,)):
+            if n["about"] == "detainer" and n["kind"] == NoticeKind.HOLD_EXPIRY and n["state"] == "owed":
+                self._put(schema.notices, {**n, "state": DISCHARGED})
 
     def _notice_due(self, ev: StoredEvent, p: dict) -> None:
         cause = self.stream_of(ev.caused_by) or ""

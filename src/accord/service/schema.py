@@ -18,7 +18,7 @@ Id = sa.String(128)
 
 #: Bumped when a projection changes shape or meaning: a store whose position was written by
 #: another version is rebuilt from the ledger when the service opens it.
-PROJECTION_VERSION = 3  # 2: the clocks follow the events; 3: proj_detainers.issuer_state (rebuilt on open)
+PROJECTION_VERSION = 4  # 2: the clocks follow the events; 3: proj_detainers.issuer_state; 4: hold notices discharged (rebuilt on open)
 
 position = sa.Table(
     "proj_position", metadata,
@@ -98,7 +98,7 @@ notices = sa.Table(
     sa.Column("requester_agency_id", Id, index=True),  # who made the request it is about
     sa.Column("due_by", Stamp, nullable=False, index=True),
     sa.Column("citation", sa.String(300), nullable=False),
-    sa.Column("state", sa.String(12), nullable=False),  # owed | sent
+    sa.Column("state", sa.String(12), nullable=False),  # owed | sent | discharged (its hold ended)
     sa.Column("due_seq", Seq, nullable=False),
     sa.Column("sent_seq", Seq),
     sa.Column("sent_at", Stamp),

@@ -85,7 +85,7 @@ class NoticeView(View):
     owed_by_agency_id: str | None
     due_by: datetime
     citation: str
-    state: str = Field(description="owed | sent")
+    state: str = Field(description="owed | sent | discharged (a hold-expiry notice whose detainer closed: nothing left to do)")
     overdue: bool
     due_seq: int
     sent_seq: int | None

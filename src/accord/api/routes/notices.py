@@ -28,7 +28,7 @@ class SentBody(DomainModel):
 
 
 @router.get("", response_model=NoticePage, summary="Notices owed by you or about your requests, soonest due first")
-def list_notices(actor: Reading, store: StoreDep, state: Literal["owed", "sent", "all"] = "owed",
+def list_notices(actor: Reading, store: StoreDep, state: Literal["owed", "sent", "discharged", "all"] = "owed",
                  overdue: bool = False, about_request_id: Annotated[str | None, Query(max_length=128)] = None,
                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
                  after: Annotated[str | None, Query(max_length=128)] = None) -> NoticePage:
