@@ -21,6 +21,7 @@ from accord.errors import ConflictError, InputError, IntegrityError
 from pydantic import BaseModel
 
 from .canonical import canonical_payload
+from .columns import prepare_uniform
 from .merkle import CompactRange
 from .records import BatchRef, NewEvent
 from .schema import NODE_LEVEL_STEP
@@ -102,6 +103,14 @@ def _batch_ref(ref: BatchRef, index: int) -> int:
 
 
 def _prepare(events: Iterable[NewEvent], source: str, first: int, streams: list[str]) -> list[Prepared]:
+    """A chunk of alike events takes the columnar path (``columns.py``); any other, or one it declines, the loop."""
+    events = events if type(events) is list else list(events)
+    fast = prepare_uniform(events, streams)
+    return _prepare_each(events, source, first, streams) if fast is None else fast  # type: ignore[return-value]
+
+
+def _prepare_each(events: Iterable[NewEvent], source: str, first: int, streams: list[str]) -> list[Prepared]:
+    """The per-event path: every check for every event, errors naming the event's position."""
     out: list[Prepared] = []
     add_stream = streams.append
     streams_ok: set[str] = set()
