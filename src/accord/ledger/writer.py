@@ -11,6 +11,7 @@ import gc
 import hashlib
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -32,8 +33,11 @@ from .streams import OPENING_KINDS, STREAM_OF_KIND, STREAM_PATTERN, check_kind, 
 ENTRY_FORMAT = '{"caused_by":%s,"kind":"%s","payload":%s,"recorded_at":"%s","seq":%d,"stream":"%s","stream_seq":%d}'
 _KNOWN_KINDS = {str(k): str(k) for k in EventKind}
 _IN_CHUNK = 500
-_NODE_MASK = NODE_LEVEL_STEP - 1  # NODE_LEVEL_STEP is a power of two
-_BULK_YOUNG = 10_000  # young containers after which gc_paused moves them out of the young generations
+_BULK_YOUNG = 10_000
+#: the RFC 6962 leaf prefix formatted into the entry rather than concatenated to it
+_LEAF_ENTRY = "\x00" + ENTRY_FORMAT
+_NO_CAUSE = {None}
+_digest = type(hashlib.sha256()).digest  # unbound, for map()  # young containers after which gc_paused moves them out of the young generations
 
 Prepared = tuple[str, str, "int | None", str]  # kind, stream, caused_by (< 0: a BatchRef), canonical payload
 
@@ -241,48 +245,61 @@ class ChainWriter:
             return self._add(prepared)
 
     def _add(self, prepared: list[Prepared]) -> list[tuple]:
+        """Number, hash, chain and fold a chunk column by column: the leaves' entry text, encoding and
+        hashing run through C-level ``map``, the tree is extended a level at a time; only the chain is
+        a Python loop (each hash needs the one before)."""
         self._load_stream_heads({p[1] for p in prepared})
+        kinds, streams, causes, payloads = zip(*prepared)
+        first, rec = self.size + 1, self.recorded_at
+        seqs = range(first, first + len(prepared))
+        if set(causes) == _NO_CAUSE and OPENING_KINDS.isdisjoint(kinds):
+            stream_next, numbers = self.stream_next, []
+            number = numbers.append
+            for stream in streams:  # every stream's head is loaded above
+                stream_next[stream] = ss = stream_next[stream] + 1
+                number(ss)
+            causes_text: Iterable[Any] = repeat("null")
+        else:
+            numbers, causes = self._numbers_and_causes(kinds, streams, causes)
+            causes_text = ["null" if cb is None else cb for cb in causes]
         sha = hashlib.sha256
-        seq, chain, stream_next, rec = self.size, self.chain, self.stream_next, self.recorded_at
-        base = self.call_base
-        edge = self.tree.hashes
-        rows: list[tuple] = []
-        nodes: list[tuple[int, int, bytes]] = []
-        add_row = rows.append
-        fmt = "\x00" + ENTRY_FORMAT  # the RFC 6962 leaf prefix, formatted in rather than concatenated
-        for kind, stream, cb, payload in prepared:
-            n = seq
+        leaves = list(map(_digest, map(sha, map(str.encode, map(_LEAF_ENTRY.__mod__, zip(
+            causes_text, kinds, payloads, repeat(rec), seqs, streams, numbers))))))
+        chains: list[bytes] = []
+        add_chain, chain = chains.append, self.chain
+        for leaf in leaves:
+            chain = sha(chain + leaf).digest()
+            add_chain(chain)
+        nodes = self.tree.extend(leaves, NODE_LEVEL_STEP)
+        rows = list(zip(seqs, streams, numbers, kinds, causes, repeat(rec), payloads, leaves, chains))
+        self._insert_events(rows)
+        if nodes:
+            self.cur.executemany(self.sql.insert_node, nodes)
+        self.size, self.chain = seqs[-1], chain
+        return rows
+
+    def _numbers_and_causes(self, kinds: Sequence[str], streams: Sequence[str],
+                            causes: Sequence[int | None]) -> tuple[list[int], list[int | None]]:
+        """Stream numbers and stored causes of a chunk with causes or opening kinds, event by event, so the
+        first event at fault is the one named: an opening kind met again, a cause that is not earlier."""
+        seq, base, stream_next = self.size, self.call_base, self.stream_next
+        numbers: list[int] = []
+        resolved: list[int | None] = []
+        for kind, stream, cb in zip(kinds, streams, causes):
             seq += 1
-            ss = stream_next.get(stream, 0) + 1
+            ss = stream_next[stream] + 1
             if ss != 1 and kind in OPENING_KINDS:
                 raise ConflictError(f"stream '{stream}' already holds a {kind} event: it is recorded once, "
                                     "never twice", field="stream")
             stream_next[stream] = ss
-            if cb is None:
-                leaf = sha((fmt % ("null", kind, payload, rec, seq, stream, ss)).encode()).digest()
-            else:
+            if cb is not None:
                 if cb < 0:  # BatchRef(i), kept as -(i + 1): the seq given to position i of this call
                     cb = base - cb
                 if cb >= seq:
                     raise InputError(f"caused_by {cb} is not an earlier event (this one will be {seq})", field="caused_by")
-                leaf = sha((fmt % (cb, kind, payload, rec, seq, stream, ss)).encode()).digest()
-            chain = sha(chain + leaf).digest()
-            edge.append(leaf)
-            level = 0
-            while n & 1:
-                right = edge.pop()
-                edge[-1] = node = sha(b"\x01" + edge[-1] + right).digest()
-                n >>= 1
-                level += 1
-                if not level & _NODE_MASK:
-                    nodes.append((level, n, node))
-            add_row((seq, stream, ss, kind, cb, rec, payload, leaf, chain))
-        self._insert_events(rows)
-        if nodes:
-            self.cur.executemany(self.sql.insert_node, nodes)
-        self.size, self.chain = seq, chain
-        self.tree.size = seq
-        return rows
+            numbers.append(ss)
+            resolved.append(cb)
+        return numbers, resolved
 
     def _insert_events(self, rows: list[tuple]) -> None:
         try:
