@@ -124,3 +124,26 @@ def test_a_repeated_opening_kind_and_a_later_cause_are_refused_as_before(db_url:
             led.append_many([NewEvent("access.decided", {"a": 1}, "record/once", size + 5)])
         assert led.size == size  # nothing of either call was stored
         assert sql(db_url, "SELECT COUNT(*) FROM ledger_events")[0][0] == size
+
+
+def test_block_inserts_store_the_same_bytes_and_types_as_one_row_at_a_time(db_url: str) -> None:
+    """Whole ``ROWS_PER_INSERT`` blocks and the rest row by row, hashes bound as bytearray on SQLite:
+    the stored rows are the reference's and the hashes are BLOBs (bytea), as a plain ``bytes`` bind gives."""
+    from datetime import UTC, datetime, timedelta
+
+    from accord.domain import Release
+    from accord.domain.enums import ReleaseReason
+
+    from .test_ledger_fast_paths import reference_rows
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    events = [NewEvent("custody.released", Release(booking_id=f"B-{i}", person_id=f"P-{i}", released_at=t0 + timedelta(seconds=i),
+                                                   reason=ReleaseReason.BAIL_POSTED)) for i in range(250)]
+    with Ledger.open(db_url) as led:
+        led.append_chunks([events[:130], events[130:]])
+        rows = stored_rows(db_url)
+        assert rows == reference_rows([], events, recorded_at=rows[-1][5])
+        assert led.verify(trusted=[]).ok
+    if db_url.startswith("sqlite"):
+        assert sql(db_url, "SELECT DISTINCT typeof(leaf_hash), typeof(chain_hash), typeof(payload) FROM ledger_events") \
+            == [("blob", "blob", "text")]
