@@ -127,8 +127,9 @@ def test_a_repeated_opening_kind_and_a_later_cause_are_refused_as_before(db_url:
 
 
 def test_block_inserts_store_the_same_bytes_and_types_as_one_row_at_a_time(db_url: str) -> None:
-    """Whole ``ROWS_PER_INSERT`` blocks and the rest row by row, hashes bound as bytearray on SQLite:
-    the stored rows are the reference's and the hashes are BLOBs (bytea), as a plain ``bytes`` bind gives."""
+    """Whole ``ROWS_PER_INSERT`` blocks and the rest row by row, hashes bound as bytearray and an absent
+    cause written in as NULL on SQLite: the stored rows are the reference's, with and without causes, and
+    the stored types are a plain bind's (BLOB hashes, NULL or INTEGER causes)."""
     from datetime import UTC, datetime, timedelta
 
     from accord.domain import Release
@@ -144,6 +145,12 @@ def test_block_inserts_store_the_same_bytes_and_types_as_one_row_at_a_time(db_ur
         rows = stored_rows(db_url)
         assert rows == reference_rows([], events, recorded_at=rows[-1][5])
         assert led.verify(trusted=[]).ok
+        caused = [NewEvent("access.decided", {"i": i}, "record/x", 1 if i % 3 else None) for i in range(150)]
+        led.append_many(caused)  # a block of 100 and 50 single rows, with causes bound
+        after = stored_rows(db_url)
+        assert after[:250] == rows and after[250:] == reference(rows, caused, recorded_at=after[-1][5])
+        assert led.verify(trusted=[]).ok
     if db_url.startswith("sqlite"):
-        assert sql(db_url, "SELECT DISTINCT typeof(leaf_hash), typeof(chain_hash), typeof(payload) FROM ledger_events") \
-            == [("blob", "blob", "text")]
+        assert sql(db_url, "SELECT DISTINCT typeof(caused_by), typeof(leaf_hash), typeof(chain_hash), typeof(payload) "
+                           "FROM ledger_events ORDER BY 1") == [("integer", "blob", "blob", "text"),
+                                                                ("null", "blob", "blob", "text")]

@@ -315,22 +315,30 @@ class ChainWriter:
             raise ConflictError(f"{where}: it is recorded once, never twice", field="stream") from None
 
     def _insert_rows(self, columns: tuple[Sequence[Any], ...]) -> None:
-        """SQLite: whole blocks of ``ROWS_PER_INSERT`` rows per statement, the rest row by row, the hashes
-        as ``bytearray`` (the same BLOB bytes; sqlite3 binds it directly, where ``bytes`` first goes through
-        its adapter look-up: ~0.5 µs a row against ~0.3 µs for the copies)."""
+        """SQLite: whole blocks of ``ROWS_PER_INSERT`` rows per statement, the rest row by row; the hashes
+        bound as ``bytearray`` (the same BLOB bytes: sqlite3 binds it directly, where ``bytes`` first goes
+        through its adapter look-up, ~0.5 µs a row against ~0.3 µs for the copies) and, when no event of
+        the chunk has a cause, ``caused_by`` written into the statement as NULL rather than bound."""
         cur, sql, count = self.cur, self.sql, len(columns[0])
         if sql.dialect != "sqlite":
             cur.executemany(sql.insert_event, list(zip(*columns)))
             return
-        width = len(columns)
-        flat = list(itertools.chain.from_iterable(zip(*columns[:-2], map(bytearray, columns[-2]),
-                                                      map(bytearray, columns[-1]))))
+        seqs, streams, numbers, kinds, causes, recs, payloads, leaves, chains = columns
+        hashes = (map(bytearray, leaves), map(bytearray, chains))
+        if set(causes) == _NO_CAUSE:
+            values = zip(seqs, streams, numbers, kinds, recs, payloads, *hashes)
+            one, block_sql = sql.insert_event_uncaused, sql.insert_event_block_uncaused
+        else:
+            values = zip(seqs, streams, numbers, kinds, causes, recs, payloads, *hashes)
+            one, block_sql = sql.insert_event, sql.insert_event_block
+        flat = list(itertools.chain.from_iterable(values))
+        width = len(flat) // count
         whole = (count - count % ROWS_PER_INSERT) * width
         block = ROWS_PER_INSERT * width
         if whole:
-            cur.executemany(sql.insert_event_block, [flat[i : i + block] for i in range(0, whole, block)])
+            cur.executemany(block_sql, [flat[i : i + block] for i in range(0, whole, block)])
         if whole < len(flat):
-            cur.executemany(sql.insert_event, [flat[i : i + width] for i in range(whole, len(flat), width)])
+            cur.executemany(one, [flat[i : i + width] for i in range(whole, len(flat), width)])
 
     def finish(self) -> None:
         self.cur.execute(self.sql.update_head, (self.size, self.chain, self.tree.to_bytes(), self.recorded_at))
