@@ -23,13 +23,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from accord.domain.events import EventKind
 
 from .canonical import canonical_payloads_of
 from .records import NewEvent
-from .streams import STREAM_OF_KIND, STREAM_PATTERN
+from .streams import KNOWN_KINDS, STREAM_OF_KIND, STREAM_PATTERN
 
-_KNOWN_KINDS = {str(k): str(k) for k in EventKind}
 #: the characters a stream may hold after its first (``streams.STREAM_PATTERN``), and the newline
 #: that separates the keys in one scan (a key holding a newline is caught by counting them)
 _KEY_CHARS = re.compile(r"[A-Za-z0-9._:\-/\n]*")
@@ -48,7 +46,7 @@ def prepare_uniform(events: list[Any], streams: list[str]) -> list[tuple[str, st
         kinds, payloads, given, causes = zip(*events)
         if set(given) != _NOTHING or set(causes) != _NOTHING or len(kind_set := set(kinds)) != 1:
             return None
-        kind = _KNOWN_KINDS.get(next(iter(kind_set)))
+        kind = KNOWN_KINDS.get(next(iter(kind_set)))
         classes = set(map(type, payloads))
         rule = STREAM_OF_KIND.get(kind) if kind else None  # type: ignore[arg-type]
         if rule is None or len(classes) != 1:

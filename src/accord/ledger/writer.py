@@ -1,8 +1,10 @@
 """The append path: canonicalise, number, hash, chain and fold into the Merkle tree, then bulk insert.
 
-Kept as one tight loop over plain tuples because it is the hot path of every
-ingest (see ``bench/ledger_append.py``). Rows go in with ``executemany`` on the
-DBAPI cursor of the SQLAlchemy connection that holds the write lock.
+The hot path of every ingest (see ``bench/ledger_append.py``), so a chunk is worked on as columns:
+C-level ``map``/``zip`` over whole lists wherever each event's step does not depend on the one
+before (only the hash chain does), with the per-event loops kept for what must name the event at
+fault (``_prepare_each``, ``_numbers_and_causes``). Rows go in with ``executemany`` on the DBAPI
+cursor of the SQLAlchemy connection that holds the write lock.
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ import gc
 import hashlib
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import repeat
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
-from accord.domain.events import EventKind
 from accord.errors import ConflictError, InputError, IntegrityError
 
 from pydantic import BaseModel
@@ -27,17 +28,16 @@ from .merkle import CompactRange
 from .records import BatchRef, NewEvent
 from .schema import NODE_LEVEL_STEP
 from .sql import ROWS_PER_INSERT
-from .streams import OPENING_KINDS, STREAM_OF_KIND, STREAM_PATTERN, check_kind, check_stream, default_stream
+from .streams import KNOWN_KINDS, OPENING_KINDS, STREAM_OF_KIND, STREAM_PATTERN, check_kind, check_stream, default_stream
 
 #: The leaf is the RFC 8785 canonical JSON of the whole event (keys in sorted order).
 ENTRY_FORMAT = '{"caused_by":%s,"kind":"%s","payload":%s,"recorded_at":"%s","seq":%d,"stream":"%s","stream_seq":%d}'
-_KNOWN_KINDS = {str(k): str(k) for k in EventKind}
 _IN_CHUNK = 500
-_BULK_YOUNG = 10_000
+_BULK_YOUNG = 10_000  # young containers after which gc_paused moves them out of the young generations
 #: the RFC 6962 leaf prefix formatted into the entry rather than concatenated to it
 _LEAF_ENTRY = "\x00" + ENTRY_FORMAT
 _NO_CAUSE = {None}
-_digest = type(hashlib.sha256()).digest  # unbound, for map()  # young containers after which gc_paused moves them out of the young generations
+_digest = type(hashlib.sha256()).digest  # unbound, for map()
 
 Prepared = tuple[str, str, "int | None", str]  # kind, stream, caused_by (< 0: a BatchRef), canonical payload
 
@@ -120,7 +120,7 @@ def _prepare_each(events: Iterable[NewEvent], source: str, first: int, streams: 
     streams_ok: set[str] = set()
     payload_types: set[type] = {dict}  # classes already found to be dict or a pydantic model
     append = out.append
-    known_kind = _KNOWN_KINDS.get
+    known_kind = KNOWN_KINDS.get
     stream_rule = STREAM_OF_KIND.get
     stream_ok = STREAM_PATTERN.fullmatch
     canonical = canonical_payload
@@ -176,7 +176,7 @@ def check_prepared(prepared: Sequence[Prepared]) -> list[Prepared]:
         except (TypeError, ValueError):
             raise InputError("a prepared event is a (kind, stream, caused_by, payload) tuple",
                              source="prepared", line=i + 1) from None
-        if type(kind) is not str or kind not in _KNOWN_KINDS:
+        if type(kind) is not str or kind not in KNOWN_KINDS:
             raise InputError(f"unknown kind {kind!r}", source="prepared", line=i + 1, field="kind")
         if stream not in streams_ok:
             if type(stream) is not str or STREAM_PATTERN.fullmatch(stream) is None:
