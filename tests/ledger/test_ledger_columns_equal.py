@@ -126,3 +126,26 @@ def test_stored_rows_of_alike_chunks_equal_the_slow_reference(db_url: str, batch
         assert led.verify(trusted=[]).ok
     finally:
         led.close()
+
+
+def test_one_event_per_stream_numbers_from_each_streams_stored_head(db_url: str) -> None:
+    """A chunk with one event per stream is numbered from each stream's head in one pass; a chunk that
+    repeats a stream event by event; either way the rows are the reference's."""
+    def chunk(ids: list[str]) -> list[NewEvent]:
+        return alike([release(b, None, datetime(2026, 1, 1, tzinfo=UTC), True) for b in ids])
+
+    with Ledger.open(db_url) as led:
+        batches = [chunk([f"B-{i}" for i in range(10)]), chunk([f"B-{i}" for i in range(5, 15)]),
+                   chunk(["B-1", "B-2", "B-1", "B-20", "B-20"])]
+        for events in batches:  # separate transactions: the heads come from the stored rows
+            before = stored_rows(db_url)
+            led.append_chunks([events])
+            after = stored_rows(db_url)
+            assert after[len(before):] == reference_rows(before, events, recorded_at=after[-1][5])
+        assert [r[2] for r in stored_rows(db_url)[-5:]] == [2, 2, 3, 1, 2]
+        before = stored_rows(db_url)
+        led.append_chunks(batches)  # one transaction: numbered from the heads its earlier chunks wrote
+        after = stored_rows(db_url)
+        assert after[len(before):] == reference_rows(before, [e for b in batches for e in b], recorded_at=after[-1][5])
+        assert [r[2] for r in after[-5:]] == [5, 4, 6, 3, 4]
+        assert led.verify(trusted=[]).ok

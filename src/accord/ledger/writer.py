@@ -37,6 +37,7 @@ _BULK_YOUNG = 10_000  # young containers after which gc_paused moves them out of
 #: the RFC 6962 leaf prefix formatted into the entry rather than concatenated to it
 _LEAF_ENTRY = "\x00" + ENTRY_FORMAT
 _NO_CAUSE = {None}
+_plus_one = (1).__add__
 _digest = type(hashlib.sha256()).digest  # unbound, for map()
 
 Prepared = tuple[str, str, "int | None", str]  # kind, stream, caused_by (< 0: a BatchRef), canonical payload
@@ -224,15 +225,18 @@ class ChainWriter:
         """Start a new append call within the same transaction (its ``BatchRef``s count from here)."""
         self.call_base = self.size
 
-    def _load_stream_heads(self, streams: Iterable[str]) -> None:
+    def _load_stream_heads(self, streams: Iterable[str]) -> int:
         """Bring the last ``stream_seq`` of each of ``streams`` into ``stream_next`` (0 for a stream without
-        events), asking the database only for streams this transaction has not looked up or written yet."""
+        events), asking the database only for streams this transaction has not looked up or written yet.
+        Returns how many distinct streams there are."""
         known = self.stream_next
-        missing = (streams if isinstance(streams, set) else set(streams)).difference(known)  # C-level, per stream
+        wanted = set(streams)
+        missing = wanted.difference(known)  # C-level, per stream
         if missing:
             found = stream_heads(self.cur, self.sql, list(missing))
             known.update(dict.fromkeys(missing, 0))
             known.update(found)
+        return len(wanted)
 
     def holding_events(self, streams: Iterable[str]) -> set[str]:
         """Which of ``streams`` hold events as this transaction sees them; the heads it looked up are kept
@@ -252,15 +256,20 @@ class ChainWriter:
         hashing run through C-level ``map``, the tree is extended a level at a time; only the chain is
         a Python loop (each hash needs the one before)."""
         kinds, streams, causes, payloads = zip(*prepared)
-        self._load_stream_heads(set(streams))
         first, rec = self.size + 1, self.recorded_at
         seqs = range(first, first + len(prepared))
+        distinct = self._load_stream_heads(streams)
         if set(causes) == _NO_CAUSE and OPENING_KINDS.isdisjoint(kinds):
-            stream_next, numbers = self.stream_next, []
-            number = numbers.append
-            for stream in streams:  # every stream's head is loaded above
-                stream_next[stream] = ss = stream_next[stream] + 1
-                number(ss)
+            stream_next = self.stream_next  # every stream's head is loaded above
+            if distinct == len(streams):  # one event per stream (a bulk of bookings): each is its head + 1
+                numbers = list(map(_plus_one, map(stream_next.__getitem__, streams)))
+                stream_next.update(zip(streams, numbers))
+            else:
+                numbers = []
+                number = numbers.append
+                for stream in streams:
+                    stream_next[stream] = ss = stream_next[stream] + 1
+                    number(ss)
             causes_text: Iterable[Any] = repeat("null")
         else:
             numbers, causes = self._numbers_and_causes(kinds, streams, causes)
