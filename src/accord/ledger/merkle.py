@@ -58,6 +58,30 @@ class CompactRange:
                 on_node(level, n, node)
         self.size += 1
 
+    def extend(self, leaves: Sequence[bytes], every_level: int = 0) -> list[tuple[int, int, bytes]]:
+        """Append ``leaves`` at once, a level at a time (one comprehension of node hashes per level rather
+        than a loop per leaf); returns the interior nodes completed at levels that are multiples of
+        ``every_level`` as ``(level, index, hash)``, in the order :meth:`append` would complete them."""
+        pending, size = self.hashes, self.size
+        kept: list[tuple[int, int, bytes]] = []
+        new_edge: list[bytes] = []
+        row, first, level = list(leaves), size, 0  # first: the index of row[0] at this level
+        while row:
+            if size >> level & 1:  # the edge's subtree at this level is the left partner of row[0]
+                row.insert(0, pending.pop())
+                first -= 1
+            if len(row) & 1:
+                new_edge.append(row.pop())  # the odd one out stays on the right edge
+            row = [_sha256(b"\x01" + left + right).digest() for left, right in zip(row[0::2], row[1::2])]
+            level += 1
+            first >>= 1
+            if every_level and not level % every_level:
+                kept.extend((level, first + i, h) for i, h in enumerate(row))
+        self.hashes = pending + new_edge[::-1]
+        self.size = size + len(leaves)
+        kept.sort(key=lambda node: ((node[1] + 1) << node[0], node[0]))  # completed by that leaf, lower first
+        return kept
+
     def root(self) -> bytes:
         """MTH of the whole tree (right fold of the perfect subtrees)."""
         if not self.hashes:

@@ -1,4 +1,4 @@
-"""The values the ledger takes and returns: plain frozen dataclasses, cheap to build by the million."""
+"""The values the ledger takes and returns: frozen dataclasses and named tuples, cheap to build by the million."""
 
 from __future__ import annotations
 
@@ -23,11 +23,12 @@ class BatchRef:
     index: int
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
+class NewEvent(NamedTuple):
     """An event to append. ``stream=None`` derives it from the payload (see :func:`accord.ledger.streams.default_stream`).
 
     ``caused_by`` is the seq of a stored event or a :class:`BatchRef` to an earlier event of the same call.
+    A named tuple, like :class:`StoredEvent`: ingest builds one per row, and a frozen dataclass's
+    ``__init__`` (four ``object.__setattr__`` calls) cost twice as much; it is as immutable.
     """
 
     kind: str

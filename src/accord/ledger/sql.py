@@ -18,6 +18,12 @@ class Statements:
         #: (SQLite: ~20 % less insert CPU than per-row ``executemany``; 900 parameters, far below its limit)
         self.insert_event_block = p(f"INSERT INTO ledger_events ({_EVENT_COLUMNS}) VALUES "
                                     + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * ROWS_PER_INSERT))
+        #: the same for events without a cause (most of a bulk ingest): NULL written in, not bound (sqlite3
+        #: sends a bound ``None`` through its adapter look-up, ~0.3 µs a row)
+        uncaused = "(?, ?, ?, ?, NULL, ?, ?, ?, ?)"
+        self.insert_event_uncaused = p(f"INSERT INTO ledger_events ({_EVENT_COLUMNS}) VALUES {uncaused}")
+        self.insert_event_block_uncaused = p(f"INSERT INTO ledger_events ({_EVENT_COLUMNS}) VALUES "
+                                             + ", ".join([uncaused] * ROWS_PER_INSERT))
         self.insert_node = p("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)")
         lock = "" if dialect == "sqlite" else " FOR UPDATE"
         self.lock_head = f"SELECT size, chain_hash, edge, ledger_id FROM ledger_head WHERE id = 1{lock}"

@@ -321,7 +321,7 @@ class Ledger:
             writer = ChainWriter(cur, self.sql, int(size), bytes(chain), bytes(edge))
             for prepared in chunks:
                 if prepared:
-                    rows = writer.add(prepared)
+                    rows = writer.add(prepared, keep_rows=collect is not None)
                     if collect is not None:
                         collect.extend(rows)
                 if on_chunk is not None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from accord.domain.events import EventKind
 from accord.errors import InputError
+
+#: every event kind Accord defines, by its text (an ``EventKind`` member finds its text here too)
+KNOWN_KINDS: dict[str, str] = {str(k): str(k) for k in EventKind}
 
 STREAM_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-/]{0,255}")
 KIND_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
