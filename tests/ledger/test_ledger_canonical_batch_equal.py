@@ -73,7 +73,9 @@ def test_validated_flat_models_take_the_dict_path(payloads: list[Release]) -> No
     fields = _flat_fields(Release)
     assert fields is not None
     assert _flat_dumps(payloads, fields) is not None
-    assert canonical_payloads_of(Release, payloads) == one_by_one(payloads)
+    got, expected = canonical_payloads_of(Release, payloads), one_by_one(payloads)
+    # non-ASCII text may be declined (None: one by one) where key orders could differ; never written otherwise
+    assert got == expected or (got is None and not all(map(str.isascii, expected)))
 
 
 @pytest.mark.parametrize("kind", sorted(PAYLOAD_MODELS))
