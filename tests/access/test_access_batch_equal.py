@@ -311,3 +311,35 @@ def test_a_bulk_worker_prepares_what_the_ledger_prepares(workload: dict, errors:
                 assert str(got.value) == str(exc)
                 continue
             assert prepare_decision_events(batch) == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(specs=st.lists(requests, min_size=1, max_size=12),
+       errors=st.lists(st.text(max_size=6) | st.just("\U0001f600 \ud800"), max_size=2),
+       days=st.sampled_from([None, 3, 2**53, -5]), odd=st.lists(st.booleans(), max_size=12))
+def test_decisions_prepared_in_one_pass_are_what_the_ledger_prepares(specs: list, errors: list, days: int | None,
+                                                                     odd: list) -> None:
+    """``prepare_decisions`` (the bulk workers' and ``record_decisions``' path) gives the events and spots
+    ``prepare(decision_events(...))`` gives, or None exactly where the ledger's prepare() refuses them."""
+    from accord.errors import InputError
+    from accord.ledger import prepare
+    from accord.service.access_events import prepare_decisions
+
+    pairs = []
+    for i, spec in enumerate(specs):
+        areq = _request(i, spec)
+        decision = gateway_for(pack_for_custodian(areq.request.custodian_agency_id)).check(areq)
+        if i < len(odd) and odd[i]:  # odd payloads: error texts with astral characters or lone surrogates, huge day counts
+            update: dict = {"errors": decision.errors + tuple(errors)}
+            if days is not None and decision.obligations:
+                update["obligations"] = (decision.obligations[0].model_copy(update={"days": days}),
+                                         *decision.obligations[1:])
+            decision = decision.model_copy(update=update)
+        pairs.append((areq, decision))
+    events, spots = decision_events(pairs)
+    try:
+        expected = prepare(events, source="request")
+    except InputError:
+        assert prepare_decisions(pairs) is None
+        return
+    assert prepare_decisions(pairs) == (expected, spots)

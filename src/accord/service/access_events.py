@@ -16,8 +16,12 @@ from typing import Any, Iterable, Sequence
 
 from accord.access.model import AccessDecision, AccessRequest
 from accord.access.owed import notices_for
+from accord.domain import Notice
 from accord.domain.events import EventKind
+from accord.errors import InputError
 from accord.ledger import BatchRef, Ledger, NewEvent, Prepared, prepare
+from accord.ledger.canonical import canonical_payload
+from accord.ledger.streams import STREAM_PATTERN
 from accord.ledger.writer import gc_paused
 
 import orjson
@@ -77,8 +81,13 @@ def record_decisions_in(uow: UnitOfWork, pairs: Sequence[tuple[AccessRequest, Ac
     if not pairs:
         return []
     with collector_paused():
-        events, spots = decision_events(pairs, seqs)
-        stored = uow.append(events)
+        fast = prepare_decisions(pairs) if all(seq is None for seq in seqs) else None  # all new: one pass
+        if fast is not None:
+            prepared, spots = fast
+            stored = uow.append_prepared(prepared)
+        else:
+            events, spots = decision_events(pairs, seqs)
+            stored = uow.append(events)
         return placed(stored[0].seq, spots)
 
 
@@ -124,6 +133,54 @@ def decision_events(pairs: Sequence[tuple[AccessRequest, AccessDecision]],
             add(NewEvent(_DUE, n, None, cause))
         spots.append((seq, decided, len(notices)))
     return events, spots
+
+
+def prepare_decisions(pairs: Sequence[tuple[AccessRequest, AccessDecision]]
+                      ) -> tuple[list[Prepared], list[tuple[int, int, int]]] | None:
+    """``prepare(decision_events(pairs))``, events and spots, in one pass: each event's
+    ``(kind, stream, caused_by, canonical payload)`` built straight from its request and decision.
+
+    The general path makes a ``NewEvent`` per event, then ``prepare`` looks up its kind, the type of its
+    payload and the rule for its stream, and checks its cause, which here are known: a request's
+    record.requested, its access.decided and notice.due events caused by it (a ``BatchRef``, kept as
+    ``-(position + 1)``). The payloads' text is the ledger's own ``canonical_payload`` (the decision's:
+    :func:`_decided_text`). Anything this path does not expect (a stream the ledger would refuse, a
+    payload it cannot write) gives None: the caller takes the general path, which raises the error it
+    always raised. A test compares both on generated decisions.
+    """
+    out: list[Prepared] = []
+    add = out.append
+    spots: list[tuple[int, int, int]] = []
+    valid = STREAM_PATTERN.fullmatch
+    try:
+        for areq, decision in pairs:
+            req = areq.request
+            pos = len(out)
+            cause = -(pos + 1)
+            stream = f"record/{req.request_id}"
+            decided_stream = f"record/{decision.request_id}"
+            if valid(stream) is None or valid(decided_stream) is None:
+                raise _Unexpected
+            add((_REQUESTED, stream, None, canonical_payload(req)))
+            payload = decision.ledger_payload()
+            add((_DECIDED, decided_stream, cause, _decided_text(payload) or canonical_payload(payload)))
+            notices = notices_for(decision)
+            for n in notices:
+                if type(n) is not Notice:
+                    raise _Unexpected
+                nid = n.notice_id
+                notice_stream = f"notice/{nid}"
+                if type(nid) is not str or not nid or valid(notice_stream) is None:
+                    raise _Unexpected
+                add((_DUE, notice_stream, cause, canonical_payload(n)))
+            spots.append((-1 - pos, pos + 1, len(notices)))
+    except (_Unexpected, InputError):
+        return None
+    return out, spots
+
+
+class _Unexpected(Exception):
+    """A decision :func:`prepare_decisions` leaves to the general path."""
 
 
 def prepare_decision_events(events: Sequence[NewEvent], source: str = "request") -> list[Prepared]:
