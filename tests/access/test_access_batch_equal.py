@@ -343,3 +343,39 @@ def test_decisions_prepared_in_one_pass_are_what_the_ledger_prepares(specs: list
         assert prepare_decisions(pairs) is None
         return
     assert prepare_decisions(pairs) == (expected, spots)
+
+
+_texts = st.text(max_size=6) | st.sampled_from(["R-1", "N.Y. VTL §201(12)(a)", "\U0001f600", '"\\', "\ud800"])
+_refs = st.builds(lambda i, e, c: {"id": i, "effect": e, "citation": c}, _texts,
+                  st.sampled_from(["permit", "forbid", "default_deny", "error"]), _texts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.fixed_dictionaries({
+    "request_id": _texts, "requester_agency_id": _texts, "custodian_agency_id": _texts, "record_kind": _texts,
+    "action": _texts, "outcome": st.sampled_from(["allow", "deny"]), "pack": _texts, "pack_version": _texts,
+    "as_of": st.dates(), "law_in_force_from": st.none() | st.dates(), "law_in_force_to": st.none() | st.dates(),
+    "deciding": st.lists(_refs, max_size=3), "errors": st.lists(_texts, max_size=1)}),
+    obligation=st.booleans(), again=st.booleans())
+def test_a_decision_without_obligations_is_written_as_its_payload_is(values: dict, obligation: bool,
+                                                                     again: bool) -> None:
+    """The access.decided text written from a decision's fields (with the deciding policies' text kept per
+    verdict) is the canonical text of its ledger payload, or None where that path does not apply."""
+    from accord.access.model import AccessDecision, PolicyRef
+    from accord.service.access_events import _decided_text, _plain_decision_text
+
+    deciding = tuple(PolicyRef(**r) for r in values["deciding"])
+    decision = AccessDecision.model_construct(**{**values, "deciding": deciding, "errors": tuple(values["errors"])})
+    if obligation:
+        gw = gateway_for(pack_for_custodian("ny-dmv"))
+        owed = gw.check(_request(0, _asks(ICE, 0)))
+        decision = decision.model_copy(update={"obligations": owed.obligations})
+    text = _plain_decision_text(decision)
+    if again:  # the verdict's text kept from the first call
+        assert _plain_decision_text(decision.model_copy()) == text
+    if decision.obligations or decision.errors:
+        assert text is None
+    elif text is not None:
+        assert text == _decided_text(decision.ledger_payload())
+    else:  # only what orjson refuses (a lone surrogate) is left to the general path
+        assert _decided_text(decision.ledger_payload()) is None

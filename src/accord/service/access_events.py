@@ -162,8 +162,11 @@ def prepare_decisions(pairs: Sequence[tuple[AccessRequest, AccessDecision]]
             if valid(stream) is None or valid(decided_stream) is None:
                 raise _Unexpected
             add((_REQUESTED, stream, None, canonical_payload(req)))
-            payload = decision.ledger_payload()
-            add((_DECIDED, decided_stream, cause, _decided_text(payload) or canonical_payload(payload)))
+            text = _plain_decision_text(decision)
+            if text is None:
+                payload = decision.ledger_payload()
+                text = _decided_text(payload) or canonical_payload(payload)
+            add((_DECIDED, decided_stream, cause, text))
             notices = notices_for(decision)
             for n in notices:
                 if type(n) is not Notice:
@@ -225,6 +228,47 @@ def _decided_text(payload: dict[str, Any]) -> str | None:
     try:
         return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
     except (TypeError, ValueError):  # e.g. a lone surrogate in an error message: the general path decides
+        return None
+
+
+#: The access.decided payload's canonical text, keys in order; ``%s`` are values' JSON text.
+_DECIDED_TEXT = ('{"action":%s,"as_of":"%s","custodian_agency_id":%s,"deciding":%s,"errors":[],'
+                 '"law_in_force_from":%s,"law_in_force_to":%s,"obligations":[],"outcome":%s,"pack":%s,'
+                 '"pack_version":%s,"record_kind":%s,"request_id":%s,"requester_agency_id":%s}')
+#: Per decided law (id of the ``deciding`` tuple, dates in force, outcome, pack): the JSON text of those
+#: values, with the tuple itself (its id stands for it only while it is alive, and it is kept here).
+_VERDICT_TEXTS: dict[tuple, tuple[Any, tuple[str, ...]]] = {}
+
+
+def _plain_decision_text(d: AccessDecision) -> str | None:
+    """The canonical text of ``d.ledger_payload()`` (what :func:`_decided_text` writes) for a decision
+    without obligations or errors — most of them — written from its fields without building the
+    payload. The values that depend only on the law that decided (the deciding policies, the dates
+    in force, the outcome, the pack) are serialised once per distinct law and kept: the gateway shares
+    one ``deciding`` tuple between the decisions of one verdict. None for any other decision (or text
+    orjson refuses): the caller takes the general path. A test compares both."""
+    if d.obligations or d.errors:
+        return None
+    deciding = d.deciding
+    key = (id(deciding), d.law_in_force_from, d.law_in_force_to, d.outcome, d.pack, d.pack_version)
+    dumps = orjson.dumps
+    try:
+        kept = _VERDICT_TEXTS.get(key)
+        if kept is None or kept[0] is not deciding:
+            if len(_VERDICT_TEXTS) >= 4096:
+                _VERDICT_TEXTS.clear()
+            start, end = d.law_in_force_from, d.law_in_force_to
+            kept = _VERDICT_TEXTS[key] = (deciding, (
+                dumps([{"id": p.id, "effect": p.effect, "citation": p.citation} for p in deciding],
+                      option=orjson.OPT_SORT_KEYS).decode(),
+                "null" if start is None else f'"{start.isoformat()}"', "null" if end is None else f'"{end.isoformat()}"',
+                dumps(d.outcome).decode(), dumps(d.pack).decode(), dumps(d.pack_version).decode()))
+        deciding_text, start_text, end_text, outcome, pack, version = kept[1]
+        return _DECIDED_TEXT % (dumps(d.action).decode(), d.as_of.isoformat(), dumps(d.custodian_agency_id).decode(),
+                                deciding_text, start_text, end_text, outcome, pack, version,
+                                dumps(d.record_kind).decode(), dumps(d.request_id).decode(),
+                                dumps(d.requester_agency_id).decode())
+    except (TypeError, ValueError):  # e.g. a lone surrogate: the general path decides
         return None
 
 
