@@ -277,7 +277,11 @@ _citations = st.text(max_size=8) | st.sampled_from(["N.Y. VTL §201(12)(a)", "\U
 @given(deciding=st.one_of(
     st.lists(st.dictionaries(st.sampled_from(["id", "effect", "citation"]), _citations), max_size=3),
     st.lists(st.dictionaries(st.text(max_size=3), st.one_of(st.none(), st.booleans(), st.integers(0, 2), _citations)),
-             max_size=3)))
+             max_size=3),
+    # not objects of text: numbers and lists among the items, lists as values (nothing to key on)
+    st.lists(st.one_of(st.integers(0, 2), st.lists(st.integers(0, 1), max_size=2),
+                       st.dictionaries(st.sampled_from(["id", "citation"]), st.lists(st.booleans(), max_size=2) | _citations,
+                                       max_size=2)), max_size=3)))
 def test_a_decisions_policies_are_stored_as_json_dumps_writes_them(deciding: list) -> None:
     assert projector._deciding_text(deciding) == json.dumps(deciding)
     assert projector._deciding_text(deciding) == json.dumps(deciding)  # and again, from the kept text

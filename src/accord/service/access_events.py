@@ -158,7 +158,8 @@ def prepare_decisions(pairs: Sequence[tuple[AccessRequest, AccessDecision]]
             pos = len(out)
             cause = -(pos + 1)
             stream = f"record/{req.request_id}"
-            decided_stream = f"record/{decision.request_id}"
+            # one object for both streams when they are equal (as they are): pickled once to the writer
+            decided_stream = stream if decision.request_id == req.request_id else f"record/{decision.request_id}"
             if valid(stream) is None or valid(decided_stream) is None:
                 raise _Unexpected
             add((_REQUESTED, stream, None, canonical_payload(req)))
