@@ -249,52 +249,23 @@ def audit_requests(store: Store | Ledger, requests: Sequence[AccessRequest], *, 
                     write(_decide_chunk(s, e), e - s)
             else:
                 with mp.get_context("fork").Pool(n_workers, initializer=_worker_start) as pool:
-                    # Each chunk is decided in one part per worker, so the workers share a chunk: the
-                    # writer gets the first one sooner and, with at most two parts ahead per worker,
-                    # has less left to write alone once the workers are done.
-                    todo = iter([(a, b, s, e) for s, e in ranges for a, b in _split(s, e, n_workers)])
+                    todo = iter(ranges)
                     pending: deque = deque()
-                    for task in todo:
-                        pending.append((pool.apply_async(_decide_chunk, task[:2]), task[2:]))
+                    for s, e in todo:  # keep every worker busy, and at most two chunks ahead each
+                        pending.append((pool.apply_async(_decide_chunk, (s, e)), e - s))
                         if len(pending) >= 2 * n_workers:
                             break
-                    parts: list = []
                     while pending:
-                        result, (s, e) = pending.popleft()
+                        result, size = pending.popleft()
                         nxt = next(todo, None)
                         if nxt is not None:
-                            pending.append((pool.apply_async(_decide_chunk, nxt[:2]), nxt[2:]))
-                        parts.append(result.get())
-                        if not pending or pending[0][1] != (s, e):  # the chunk's last part
-                            write(_joined(parts), e - s)
-                            parts = []
+                            pending.append((pool.apply_async(_decide_chunk, nxt), nxt[1] - nxt[0]))
+                        write(result.get(), size)
         finally:
             _JOB = None
     return BulkResult(requests=len(requests), recorded=len(fresh) - len(late_skips), allowed=totals[0],
                       denied=totals[1], notices=totals[2], events=totals[3], first_seq=first, last_seq=last,
                       workers=n_workers, skipped=skipped + tuple(late_skips))
-
-
-def _split(start: int, end: int, n: int) -> list[tuple[int, int]]:
-    """``[start, end)`` in ``n`` consecutive parts of (nearly) equal size (fewer when it is shorter)."""
-    step = max(1, -(-(end - start) // max(1, n)))
-    return [(a, min(a + step, end)) for a in range(start, end, step)]
-
-
-def _joined(parts: Sequence[tuple[list[Prepared], int, int, int]]) -> tuple[list[Prepared], int, int, int]:
-    """One chunk's result from its parts' (in order): their events end to end, each part's BatchRef
-    placeholders (``-(i + 1)``, counted from the part's first event) moved past the parts before it."""
-    if len(parts) == 1:
-        return parts[0]
-    prepared: list[Prepared] = []
-    for events, _, _, _ in parts:
-        shift = len(prepared)
-        if shift:
-            prepared.extend([(kind, stream, cb - shift if cb is not None and cb < 0 else cb, payload)
-                             for kind, stream, cb, payload in events])
-        else:
-            prepared.extend(events)
-    return (prepared, sum(p[1] for p in parts), sum(p[2] for p in parts), sum(p[3] for p in parts))
 
 
 def _groups(prepared: Sequence[Prepared]) -> list[tuple[int, int]]:
