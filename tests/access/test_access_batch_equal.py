@@ -277,7 +277,11 @@ _citations = st.text(max_size=8) | st.sampled_from(["N.Y. VTL §201(12)(a)", "\U
 @given(deciding=st.one_of(
     st.lists(st.dictionaries(st.sampled_from(["id", "effect", "citation"]), _citations), max_size=3),
     st.lists(st.dictionaries(st.text(max_size=3), st.one_of(st.none(), st.booleans(), st.integers(0, 2), _citations)),
-             max_size=3)))
+             max_size=3),
+    # not objects of text: numbers and lists among the items, lists as values (nothing to key on)
+    st.lists(st.one_of(st.integers(0, 2), st.lists(st.integers(0, 1), max_size=2),
+                       st.dictionaries(st.sampled_from(["id", "citation"]), st.lists(st.booleans(), max_size=2) | _citations,
+                                       max_size=2)), max_size=3)))
 def test_a_decisions_policies_are_stored_as_json_dumps_writes_them(deciding: list) -> None:
     assert projector._deciding_text(deciding) == json.dumps(deciding)
     assert projector._deciding_text(deciding) == json.dumps(deciding)  # and again, from the kept text
@@ -311,3 +315,71 @@ def test_a_bulk_worker_prepares_what_the_ledger_prepares(workload: dict, errors:
                 assert str(got.value) == str(exc)
                 continue
             assert prepare_decision_events(batch) == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(specs=st.lists(requests, min_size=1, max_size=12),
+       errors=st.lists(st.text(max_size=6) | st.just("\U0001f600 \ud800"), max_size=2),
+       days=st.sampled_from([None, 3, 2**53, -5]), odd=st.lists(st.booleans(), max_size=12))
+def test_decisions_prepared_in_one_pass_are_what_the_ledger_prepares(specs: list, errors: list, days: int | None,
+                                                                     odd: list) -> None:
+    """``prepare_decisions`` (the bulk workers' and ``record_decisions``' path) gives the events and spots
+    ``prepare(decision_events(...))`` gives, or None exactly where the ledger's prepare() refuses them."""
+    from accord.errors import InputError
+    from accord.ledger import prepare
+    from accord.service.access_events import prepare_decisions
+
+    pairs = []
+    for i, spec in enumerate(specs):
+        areq = _request(i, spec)
+        decision = gateway_for(pack_for_custodian(areq.request.custodian_agency_id)).check(areq)
+        if i < len(odd) and odd[i]:  # odd payloads: error texts with astral characters or lone surrogates, huge day counts
+            update: dict = {"errors": decision.errors + tuple(errors)}
+            if days is not None and decision.obligations:
+                update["obligations"] = (decision.obligations[0].model_copy(update={"days": days}),
+                                         *decision.obligations[1:])
+            decision = decision.model_copy(update=update)
+        pairs.append((areq, decision))
+    events, spots = decision_events(pairs)
+    try:
+        expected = prepare(events, source="request")
+    except InputError:
+        assert prepare_decisions(pairs) is None
+        return
+    assert prepare_decisions(pairs) == (expected, spots)
+
+
+_texts = st.text(max_size=6) | st.sampled_from(["R-1", "N.Y. VTL §201(12)(a)", "\U0001f600", '"\\', "\ud800"])
+_refs = st.builds(lambda i, e, c: {"id": i, "effect": e, "citation": c}, _texts,
+                  st.sampled_from(["permit", "forbid", "default_deny", "error"]), _texts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.fixed_dictionaries({
+    "request_id": _texts, "requester_agency_id": _texts, "custodian_agency_id": _texts, "record_kind": _texts,
+    "action": _texts, "outcome": st.sampled_from(["allow", "deny"]), "pack": _texts, "pack_version": _texts,
+    "as_of": st.dates(), "law_in_force_from": st.none() | st.dates(), "law_in_force_to": st.none() | st.dates(),
+    "deciding": st.lists(_refs, max_size=3), "errors": st.lists(_texts, max_size=1)}),
+    obligation=st.booleans(), again=st.booleans())
+def test_a_decision_without_obligations_is_written_as_its_payload_is(values: dict, obligation: bool,
+                                                                     again: bool) -> None:
+    """The access.decided text written from a decision's fields (with the deciding policies' text kept per
+    verdict) is the canonical text of its ledger payload, or None where that path does not apply."""
+    from accord.access.model import AccessDecision, PolicyRef
+    from accord.service.access_events import _decided_text, _plain_decision_text
+
+    deciding = tuple(PolicyRef(**r) for r in values["deciding"])
+    decision = AccessDecision.model_construct(**{**values, "deciding": deciding, "errors": tuple(values["errors"])})
+    if obligation:
+        gw = gateway_for(pack_for_custodian("ny-dmv"))
+        owed = gw.check(_request(0, _asks(ICE, 0)))
+        decision = decision.model_copy(update={"obligations": owed.obligations})
+    text = _plain_decision_text(decision)
+    if again:  # the verdict's text kept from the first call
+        assert _plain_decision_text(decision.model_copy()) == text
+    if decision.obligations or decision.errors:
+        assert text is None
+    elif text is not None:
+        assert text == _decided_text(decision.ledger_payload())
+    else:  # only what orjson refuses (a lone surrogate) is left to the general path
+        assert _decided_text(decision.ledger_payload()) is None

@@ -16,8 +16,12 @@ from typing import Any, Iterable, Sequence
 
 from accord.access.model import AccessDecision, AccessRequest
 from accord.access.owed import notices_for
+from accord.domain import Notice
 from accord.domain.events import EventKind
+from accord.errors import InputError
 from accord.ledger import BatchRef, Ledger, NewEvent, Prepared, prepare
+from accord.ledger.canonical import canonical_payload
+from accord.ledger.streams import STREAM_PATTERN
 from accord.ledger.writer import gc_paused
 
 import orjson
@@ -77,8 +81,13 @@ def record_decisions_in(uow: UnitOfWork, pairs: Sequence[tuple[AccessRequest, Ac
     if not pairs:
         return []
     with collector_paused():
-        events, spots = decision_events(pairs, seqs)
-        stored = uow.append(events)
+        fast = prepare_decisions(pairs) if all(seq is None for seq in seqs) else None  # all new: one pass
+        if fast is not None:
+            prepared, spots = fast
+            stored = uow.append_prepared(prepared)
+        else:
+            events, spots = decision_events(pairs, seqs)
+            stored = uow.append(events)
         return placed(stored[0].seq, spots)
 
 
@@ -126,6 +135,58 @@ def decision_events(pairs: Sequence[tuple[AccessRequest, AccessDecision]],
     return events, spots
 
 
+def prepare_decisions(pairs: Sequence[tuple[AccessRequest, AccessDecision]]
+                      ) -> tuple[list[Prepared], list[tuple[int, int, int]]] | None:
+    """``prepare(decision_events(pairs))``, events and spots, in one pass: each event's
+    ``(kind, stream, caused_by, canonical payload)`` built straight from its request and decision.
+
+    The general path makes a ``NewEvent`` per event, then ``prepare`` looks up its kind, the type of its
+    payload and the rule for its stream, and checks its cause, which here are known: a request's
+    record.requested, its access.decided and notice.due events caused by it (a ``BatchRef``, kept as
+    ``-(position + 1)``). The payloads' text is the ledger's own ``canonical_payload`` (the decision's:
+    :func:`_decided_text`). Anything this path does not expect (a stream the ledger would refuse, a
+    payload it cannot write) gives None: the caller takes the general path, which raises the error it
+    always raised. A test compares both on generated decisions.
+    """
+    out: list[Prepared] = []
+    add = out.append
+    spots: list[tuple[int, int, int]] = []
+    valid = STREAM_PATTERN.fullmatch
+    try:
+        for areq, decision in pairs:
+            req = areq.request
+            pos = len(out)
+            cause = -(pos + 1)
+            stream = f"record/{req.request_id}"
+            # one object for both streams when they are equal (as they are): pickled once to the writer
+            decided_stream = stream if decision.request_id == req.request_id else f"record/{decision.request_id}"
+            if valid(stream) is None or valid(decided_stream) is None:
+                raise _Unexpected
+            add((_REQUESTED, stream, None, canonical_payload(req)))
+            text = _plain_decision_text(decision)
+            if text is None:
+                payload = decision.ledger_payload()
+                text = _decided_text(payload) or canonical_payload(payload)
+            add((_DECIDED, decided_stream, cause, text))
+            notices = notices_for(decision)
+            for n in notices:
+                if type(n) is not Notice:
+                    raise _Unexpected
+                nid = n.notice_id
+                notice_stream = f"notice/{nid}"
+                if type(nid) is not str or not nid or valid(notice_stream) is None:
+                    raise _Unexpected
+                add((_DUE, notice_stream, cause, canonical_payload(n)))
+            spots.append((-1 - pos, pos + 1, len(notices)))
+    except (_Unexpected, InputError):
+        return None
+    return out, spots
+
+
+class _Unexpected(Exception):
+    """A decision :func:`prepare_decisions` leaves to the general path."""
+
+
 def prepare_decision_events(events: Sequence[NewEvent], source: str = "request") -> list[Prepared]:
     """``prepare(events)`` for :func:`decision_events`' events, each access.decided payload's canonical
     text written by ``orjson`` with sorted keys directly (what a bulk worker sends the writer).
@@ -168,6 +229,47 @@ def _decided_text(payload: dict[str, Any]) -> str | None:
     try:
         return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
     except (TypeError, ValueError):  # e.g. a lone surrogate in an error message: the general path decides
+        return None
+
+
+#: The access.decided payload's canonical text, keys in order; ``%s`` are values' JSON text.
+_DECIDED_TEXT = ('{"action":%s,"as_of":"%s","custodian_agency_id":%s,"deciding":%s,"errors":[],'
+                 '"law_in_force_from":%s,"law_in_force_to":%s,"obligations":[],"outcome":%s,"pack":%s,'
+                 '"pack_version":%s,"record_kind":%s,"request_id":%s,"requester_agency_id":%s}')
+#: Per decided law (id of the ``deciding`` tuple, dates in force, outcome, pack): the JSON text of those
+#: values, with the tuple itself (its id stands for it only while it is alive, and it is kept here).
+_VERDICT_TEXTS: dict[tuple, tuple[Any, tuple[str, ...]]] = {}
+
+
+def _plain_decision_text(d: AccessDecision) -> str | None:
+    """The canonical text of ``d.ledger_payload()`` (what :func:`_decided_text` writes) for a decision
+    without obligations or errors — most of them — written from its fields without building the
+    payload. The values that depend only on the law that decided (the deciding policies, the dates
+    in force, the outcome, the pack) are serialised once per distinct law and kept: the gateway shares
+    one ``deciding`` tuple between the decisions of one verdict. None for any other decision (or text
+    orjson refuses): the caller takes the general path. A test compares both."""
+    if d.obligations or d.errors:
+        return None
+    deciding = d.deciding
+    key = (id(deciding), d.law_in_force_from, d.law_in_force_to, d.outcome, d.pack, d.pack_version)
+    dumps = orjson.dumps
+    try:
+        kept = _VERDICT_TEXTS.get(key)
+        if kept is None or kept[0] is not deciding:
+            if len(_VERDICT_TEXTS) >= 4096:
+                _VERDICT_TEXTS.clear()
+            start, end = d.law_in_force_from, d.law_in_force_to
+            kept = _VERDICT_TEXTS[key] = (deciding, (
+                dumps([{"id": p.id, "effect": p.effect, "citation": p.citation} for p in deciding],
+                      option=orjson.OPT_SORT_KEYS).decode(),
+                "null" if start is None else f'"{start.isoformat()}"', "null" if end is None else f'"{end.isoformat()}"',
+                dumps(d.outcome).decode(), dumps(d.pack).decode(), dumps(d.pack_version).decode()))
+        deciding_text, start_text, end_text, outcome, pack, version = kept[1]
+        return _DECIDED_TEXT % (dumps(d.action).decode(), d.as_of.isoformat(), dumps(d.custodian_agency_id).decode(),
+                                deciding_text, start_text, end_text, outcome, pack, version,
+                                dumps(d.record_kind).decode(), dumps(d.request_id).decode(),
+                                dumps(d.requester_agency_id).decode())
+    except (TypeError, ValueError):  # e.g. a lone surrogate: the general path decides
         return None
 
 

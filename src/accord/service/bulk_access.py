@@ -33,8 +33,8 @@ from accord.access.gateway import Gateway, gateway_for
 from accord.access.model import AccessRequest
 from accord.access.packs import Pack, load_pack, pack_for_custodian
 
-from .access_events import (_DECIDED, _DUE, _REQUESTED, collector_paused, decision_events,
-                            prepare_decision_events, record_stream)
+from .access_events import (_DECIDED, _DUE, _REQUESTED, collector_paused, decision_events, prepare_decision_events,
+                            prepare_decisions, record_stream)
 from .store import Store
 
 #: Requests per worker task and per ledger transaction.
@@ -137,10 +137,15 @@ def _decide_chunk(start: int, end: int) -> tuple[list[Prepared], int, int, int]:
         gw = gws[members[0]]
         for i, d in zip(members, gw.check_many([reqs[i] for i in members])):
             decisions[i] = d
-    events, _ = decision_events(list(zip(reqs, decisions)))
+    pairs = list(zip(reqs, decisions))
+    fast = prepare_decisions(pairs)
+    if fast is None:  # something the one-pass path leaves to the ledger's checks (which name the error)
+        events, spots = decision_events(pairs)
+        fast = prepare_decision_events(events), spots
+    prepared, spots = fast
     allowed = sum(d.outcome == "allow" for d in decisions)
-    notices = sum(len(d.notices()) for d in decisions)
-    return prepare_decision_events(events), allowed, len(decisions) - allowed, notices
+    notices = sum(spot[2] for spot in spots)
+    return prepared, allowed, len(decisions) - allowed, notices
 
 
 def _gateways(requests: Sequence[AccessRequest], pack: Pack | str | None, where: Callable[[int], _Place]) -> list[Gateway]:

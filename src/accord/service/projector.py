@@ -406,19 +406,25 @@ class Projection:
 def _deciding_text(deciding: Any) -> str:
     """``json.dumps(deciding)``, kept per distinct value: a pack's decisions cite a few policy lists, and
     ``json.dumps`` (escaping the citations' ``§``) was a tenth of projecting a decision. Kept only for
-    lists of objects of text (1 and True, say, would share a key)."""
-    if type(deciding) is list and all(type(d) is dict for d in deciding):
-        key = tuple(tuple(d.items()) for d in deciding)
-        if all(type(v) is str for items in key for _, v in items):
+    lists of objects of text (1 and True, say, would share a key); a list found among the kept ones is
+    one of them (text equals only text), so only a new one has its values' types checked."""
+    if type(deciding) is list:
+        key = tuple([tuple(d.items()) if type(d) is dict else _NOT_AN_OBJECT for d in deciding])
+        try:
             text = _DECIDING.get(key)
-            if text is None:
-                if len(_DECIDING) >= 4096:
-                    _DECIDING.clear()
-                text = _DECIDING[key] = json.dumps(deciding)
+        except TypeError:  # a value that is a list or an object: not kept
+            return json.dumps(deciding)
+        if text is not None:
+            return text
+        if _NOT_AN_OBJECT not in key and all(type(v) is str for items in key for _, v in items):
+            if len(_DECIDING) >= 4096:
+                _DECIDING.clear()
+            text = _DECIDING[key] = json.dumps(deciding)
             return text
     return json.dumps(deciding)
 
 
+_NOT_AN_OBJECT = object()
 _DECIDING: dict[tuple, str] = {}
 
 
