@@ -23,7 +23,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-
 from .canonical import canonical_payloads_of
 from .records import NewEvent
 from .streams import KNOWN_KINDS, STREAM_OF_KIND, STREAM_PATTERN

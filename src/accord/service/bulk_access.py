@@ -98,10 +98,10 @@ def default_workers() -> int:
     (decide in this process).
 
     The writer (this process) is busy too. Deciding a chunk (Cedar, the decisions, their events'
-    canonical JSON) now costs more than writing it (ledger, read model, clocks: about 80 against 65 us
-    a decision on the benchmark machine), so one worker leaves the writer waiting for it; with two,
-    the next chunk is ready when the writer is (``bench/access.py --n 20000`` on 2 shared cores:
-    8,200-8,500/s with one, 8,200-10,500/s with two). More workers than that only compete with the
+    canonical JSON) costs more than writing it (ledger, read model, clocks: about 73 against 59 us a
+    decision on the benchmark machine, 2026-12-04), so one worker leaves the writer waiting for it;
+    with two, the next chunk is ready when the writer is (``bench/access.py --n 20000`` on 2 shared
+    cores: about 12,400/s with two, 1.56x one process). More workers than that only compete with the
     writer for the cores. On one core there is nothing to overlap: 0. Workers are forked (see the
     module docstring); macOS offers ``fork`` but some of its system libraries do not survive it, so
     only Linux forks unless ``workers`` is given.
