@@ -67,9 +67,9 @@ def test_a_sealed_secret_opens_only_on_its_own_endpoint(sqlite_url: str) -> None
             a = register(uow, ice, "http://127.0.0.1:9/a", allow_loopback=True)
             b = register(uow, ice, "http://127.0.0.1:9/b", allow_loopback=True)
         kept = _stored(store)
-        assert sealing.unseal(store.engine, a.endpoint_id, kept[a.endpoint_id]) == a.secret
+        assert sealing.unseal(sealing.key_file(store.engine), a.endpoint_id, kept[a.endpoint_id]) == a.secret
         with pytest.raises(sealing.SealError, match="register the endpoint again"):
-            sealing.unseal(store.engine, b.endpoint_id, kept[a.endpoint_id])  # copied onto another row
+            sealing.unseal(sealing.key_file(store.engine), b.endpoint_id, kept[a.endpoint_id])  # copied onto another row
 
 
 def test_a_secret_kept_in_clear_by_an_older_version_is_sealed_when_the_store_opens(db_url: str) -> None:
@@ -83,7 +83,7 @@ def test_a_secret_kept_in_clear_by_an_older_version_is_sealed_when_the_store_ope
     with _open(db_url) as store:
         kept = _stored(store)[ep.endpoint_id]
         assert kept.startswith(sealing.SEALED)
-        assert sealing.unseal(store.engine, ep.endpoint_id, kept) == ep.secret
+        assert sealing.unseal(sealing.key_file(store.engine), ep.endpoint_id, kept) == ep.secret
 
 
 def test_a_host_without_the_key_sends_nothing_says_which_key_it_needs_and_delivers_once_it_has_it(db_url: str) -> None:

@@ -34,7 +34,7 @@ from . import schema
 from .addresses import Resolver, system_resolver
 from .backoff import Policy
 from .letters import render_pending
-from .sealing import SealError, unseal
+from .sealing import SealError, key_file, unseal
 from .sender import Outcome, attempt, client
 from .sql import moment, stamp
 
@@ -116,6 +116,7 @@ class Dispatcher:
             eps = {e.endpoint_id: e for e in conn.execute(
                 sa.select(e_t).where(e_t.c.endpoint_id.in_(sorted({r.endpoint_id for r in rows}))))}
         out = []
+        key = key_file(self.store.engine)  # once per claim, not per delivery (on PostgreSQL it reads the ledger's id)
         for r in rows:
             m, e = msgs[r.message_id], eps.get(r.endpoint_id)
             refused = secret = held = None
@@ -125,7 +126,7 @@ class Dispatcher:
                 refused = f"the endpoint is disabled ({e.disabled_reason or 'by its agency'})"
             else:
                 try:
-                    secret = unseal(self.store.engine, e.endpoint_id, e.secret)
+                    secret = unseal(key, e.endpoint_id, e.secret)
                 except SealError as err:
                     held = str(err)
                     log.warning("delivery %s to %s held: %s", r.message_id, r.endpoint_id, held)

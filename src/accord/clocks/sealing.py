@@ -101,15 +101,15 @@ def seal(engine: Engine, endpoint_id: str, secret: str) -> str:
     return f"{SEALED}{key_id(key)}:{base64.b64encode(nonce + sealed).decode()}"
 
 
-def unseal(engine: Engine, endpoint_id: str, stored: str) -> str:
-    """The ``whsec_...`` secret of ``stored`` (a row from before sealing is returned as it is).
+def unseal(path: Path, endpoint_id: str, stored: str) -> str:
+    """The ``whsec_...`` secret of ``stored`` under the key in ``path`` (:func:`key_file`, found once by a
+    caller opening many); a row from before sealing is returned as it is.
 
     Never makes a key: a host without the key file says so (:class:`SealError`) instead of making
     another key that could not open what the first one sealed.
     """
     if stored.startswith(PREFIX):
         return stored
-    path = key_file(engine)
     wanted, _, text = stored.removeprefix(SEALED).partition(":")
     key = _key(path)
     if key is None:

@@ -373,8 +373,7 @@ RELEASE_REASONS = ("bail_posted", "released_on_recognizance", "charges_dismissed
 
 
 def _step_allowed(view: Any, step: str, actor: Actor) -> None:
-    if step not in STEPS:
-        raise PageError(404, "Not found", "There is no such step.")
+    """(``step`` is one of :data:`STEPS`: the routes' ``step`` segment matches nothing else.)"""
     if not actor.writes:
         raise PageError(403, "Not allowed", "Your role may read this but not change it.")
     if step not in view.steps:
