@@ -250,9 +250,11 @@ class Projection:
                 self._rows[t.name].setdefault(r["request_id"], dict(r))
                 self._by_booking.setdefault(r["booking_id"], set()).add(r["request_id"])
         self._bookings_loaded.update(todo)
+        # the notices a release or a lift may discharge (of the detainers it closes)
         closing = {p["request_id"] for ev, handler, p in parsed if handler is not None and ev.kind == "detainer.lifted"}
-        closing.update(r for b in bookings_of for r in self._by_booking.get(b, ()))
-        self.notices_about(closing)  # what a release or a lift discharges
+        closing.update(r for ev, handler, p in parsed if handler is not None and ev.kind == "custody.released"
+                       for r in self._by_booking.get(p["booking_id"], ()))
+        self.notices_about(closing)
         for part in _parts(sorted(causes)):
             for seq, stream in self.conn.execute(_STREAMS_OF, {"s": part}):
                 self._streams[int(seq)] = stream
