@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from accord.clocks import batch, jobs, outbox, schema
 from accord.clocks.outbox import _deliveries, _targets, message_id
-from accord.clocks.sql import insert_new, stamp
+from accord.clocks.sql import stamp
+from accord.service.driver import insert_new
 from accord.ledger import canonical_json
 from accord.service.store import Store
 from helpers.service_world import world

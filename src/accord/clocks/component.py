@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from accord.ledger.db import write_transaction
+from accord.service.driver import insert_new
 from accord.service.migrate import ensure
 
 from . import follow, schema  # noqa: F401 - importing follow registers the followers
 from .sealing import seal
 from .signing import PREFIX
-from .sql import insert_new
 
 if TYPE_CHECKING:
     from accord.service.store import Store

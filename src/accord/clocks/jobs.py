@@ -15,8 +15,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from accord.service.driver import fetch, insert_new
+
 from . import batch, schema
-from .sql import fetch, insert_new, stamp
+from .sql import stamp
 
 t = schema.jobs
 

@@ -143,7 +143,7 @@ def render_pending(store: Any, limit: int = 200) -> int:
             except Exception:  # noqa: BLE001 - one letter that cannot be made must not stop the others
                 log.exception("letter for notice %s could not be rendered", w.notice_id)
                 broken.append(w.message_id)
-    from .sql import insert_new
+    from accord.service.driver import insert_new
 
     with write_transaction(store.engine) as conn:
         insert_new(conn, schema.letters, [{"notice_id": nid, "message_id": mid, "html": html,

@@ -20,9 +20,10 @@ from sqlalchemy.engine import Connection
 
 from accord.ledger import StoredEvent
 from accord.ledger.canonical import canonical_payload
+from accord.service.driver import fetch, insert_new
 
 from . import batch, schema
-from .sql import fetch, insert_new, stamp
+from .sql import stamp
 
 #: Per engine: (ledger id, first seq that owes messages). Neither changes for the life of a store
 #: (clock_meta is written once, at attach), and a server runs a transaction per request, so they are

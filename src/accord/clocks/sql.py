@@ -1,10 +1,9 @@
-"""Small SQL helpers the clocks share: times as stamps, and the driver-level statements of ``accord.service.driver``."""
+"""Times as the clocks store them: ``stamp`` (from the read model) and ``moment`` back."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from accord.service.driver import fetch, insert_new
 from accord.service.projector import stamp
 
 
@@ -19,4 +18,4 @@ def moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
-__all__ = ["fetch", "insert_new", "moment", "stamp"]
+__all__ = ["moment", "stamp"]
