@@ -85,3 +85,52 @@ def test_a_whole_life_in_one_file_is_accepted_and_a_second_release_is_not(tmp_pa
                             "reason": "bail_posted"})
     res = _ingest(_jsonl(tmp_path / "early.jsonl", [("custody.booked", booking(4)[0]), ("custody.released", early)]), db_url)
     assert res.exit_code == 2 and "early.jsonl:2: field 'payload.released_at': is before the booking" in res.output
+
+
+def _hold_notice(n: int, hours: int):
+    from accord.domain import Notice
+
+    from helpers.service_world import at, model
+
+    return model(Notice, {"notice_id": f"N-hold-{n}", "kind": "hold_expiry", "recipient": "custodian",
+                          "about_request_id": f"det-{n}", "due_by": at(hours).isoformat(),
+                          "citation": "8 C.F.R. § 287.7(d)"})
+
+
+def test_a_notice_that_a_release_discharged_cannot_be_ingested_as_sent(tmp_path: Path, db_url: str) -> None:
+    """As ``mark_sent`` refuses it (409): a release closed the detainer, so its hold-expiry notice is no
+    longer owed, whether the release is in the same file as the sending or was ingested before."""
+    from accord.domain import NoticeSent, Release
+
+    from helpers.service_world import at, model
+
+    def release(n: int):
+        return model(Release, {"booking_id": f"bk-{n}", "person_id": f"p-{n}", "released_at": at(100).isoformat(),
+                               "reason": "bail_posted"})
+
+    def sent(n: int):
+        return model(NoticeSent, {"notice_id": f"N-hold-{n}", "sent_at": at(101).isoformat()})
+
+    def life(n: int):
+        record, person = booking(n)
+        return [("person.registered", person), ("custody.booked", record), ("detainer.received", detainer(n)),
+                ("notice.due", _hold_notice(n, 48))]
+
+    same = _ingest(_jsonl(tmp_path / "same.jsonl", [*life(5), ("custody.released", release(5)),
+                                                     ("notice.sent", sent(5))]), db_url)
+    assert same.exit_code == 2, same.output
+    assert "same.jsonl:6: field 'payload.notice_id': notice N-hold-5 is no longer owed" in same.output
+    with Ledger.open(db_url) as led:
+        assert led.size == 0  # the file landed not at all
+
+    # sent before the release: owed then, so it is recorded
+    before = _ingest(_jsonl(tmp_path / "before.jsonl", [*life(6), ("notice.sent", sent(6)),
+                                                         ("custody.released", release(6))]), db_url)
+    assert before.exit_code == 0, before.output
+
+    # released in one file, "sent" in the next: the read model says discharged
+    assert _ingest(_jsonl(tmp_path / "first.jsonl", [*life(7), ("custody.released", release(7))]), db_url).exit_code == 0
+    later = _ingest(_jsonl(tmp_path / "later.jsonl", [("notice.sent", sent(7))]), db_url)
+    assert later.exit_code == 2 and "later.jsonl:1: field 'payload.notice_id': notice N-hold-7 is no longer owed" in later.output
+    with Ledger.open(db_url) as led:
+        assert [e.kind for e in led.events(stream="notice/N-hold-7")] == ["notice.due"]

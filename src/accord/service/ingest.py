@@ -4,7 +4,8 @@ The ledger's parser (``accord.ledger.ingest.rows``) checks each row's shape; thi
 row against what is already recorded and what the file recorded before it, as the service's
 lifecycle would: a booking or detainer id already in the ledger, a release of a person never booked
 (or already released), a lift of a detainer never received (or already closed), a notice sent that
-was never owed — each refused by line. The file's SHA-256 is recorded with it (table
+was never owed or is owed no more (a release or lift discharged it, as ``mark_sent`` refuses it) —
+each refused by line. The file's SHA-256 is recorded with it (table
 ``svc_ingested_files``, in the same transaction; the ledger holds exactly the file's records), so
 ingesting the same file again is a no-op that says so.
 Everything happens in one unit of work: on any refused row nothing of the file is written.
@@ -27,7 +28,7 @@ from accord.ledger.writer import gc_paused
 
 from . import schema
 from .lifecycle import OPEN, DetainerState
-from .projector import stamp
+from .projector import DISCHARGED, stamp
 from .store import Store, UnitOfWork
 
 CHUNK = 5000
@@ -63,6 +64,8 @@ class _FileState:
         self.detainers: dict[str, str] = {}  # request id -> state
         self.notices: dict[str, str] = {}  # notice id -> owed | sent
         self.once: set[str] = set()  # streams opened by one-shot kinds
+        #: a release or lift is in the batch not yet appended: the projector may discharge notices it owes
+        self.closing = False
 
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -99,6 +102,7 @@ def _check(uow: UnitOfWork, ev: NewEvent, st: _FileState) -> tuple[str, str] | N
         if stamp(p.released_at) < b["booked_at"]:
             return "payload.released_at", "is before the booking"
         st.bookings[p.booking_id] = {**b, "state": "released"}
+        st.closing = True
     elif kind == "detainer.received":
         st.detainers[p.request_id] = DetainerState.RECEIVED.value
     elif kind == "detainer.lifted":
@@ -111,6 +115,7 @@ def _check(uow: UnitOfWork, ev: NewEvent, st: _FileState) -> tuple[str, str] | N
         if DetainerState(state) not in OPEN:
             return "payload.request_id", f"detainer {p.request_id} is already {state}"
         st.detainers[p.request_id] = DetainerState.CANCELLED.value if p.cancelled else DetainerState.LIFTED.value
+        st.closing = True
     elif kind == "notice.due":
         st.notices[p.notice_id] = "owed"
     elif kind == "notice.sent":
@@ -122,6 +127,9 @@ def _check(uow: UnitOfWork, ev: NewEvent, st: _FileState) -> tuple[str, str] | N
             return "payload.notice_id", f"no notice {p.notice_id} is owed: it cannot have been sent"
         if state == "sent":
             return "payload.notice_id", f"notice {p.notice_id} is already recorded as sent"
+        if state == DISCHARGED:  # as ``mark_sent`` refuses it
+            return "payload.notice_id", (f"notice {p.notice_id} is no longer owed: the detainer it is about "
+                                         "closed before this row")
         st.notices[p.notice_id] = "sent"
     return None
 
@@ -155,6 +163,11 @@ def ingest_file(store: Store, path: Path, fmt: str | None = None, kind: str | No
             for line, item in rows(path, fmt, kind):
                 count += 1
                 if not isinstance(item, InputError):
+                    if st.closing and batch and str(item.kind) == "notice.sent":
+                        # the read model, not this file's notes, knows which notices a release or lift
+                        # discharged: project the rows so far before judging the notice
+                        commit(batch)
+                        batch = []
                     why = _check(uow, item, st)
                     if why is None:
                         batch.append(item)
