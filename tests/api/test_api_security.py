@@ -71,6 +71,20 @@ def test_a_read_only_token_gets_403_on_a_write(api: Api) -> None:
     assert r.status_code == 403 and "submit" in r.json()["detail"]
 
 
+@pytest.mark.parametrize("path", ["/v1/custody-records", "/v1/releases", "/v1/detainers", "/v1/detainers/det-1/lift",
+                                  "/v1/detainers/det-1/cancel", "/v1/record-requests", "/v1/notices/n-1/sent",
+                                  "/v1/webhooks"])
+@pytest.mark.parametrize("who", ["auditor", "reader"])
+def test_a_token_that_may_not_write_is_told_so_before_its_body_is_read(api: Api, who: str, path: str) -> None:
+    """A missing scope is a 403 whatever the body holds: not a 422 that teaches a caller who may not
+    write how to shape a write (the scope is checked before the body is parsed)."""
+    for body in ({}, {"unknown": 1}):
+        r = api.post(who, path, body)
+        assert r.status_code == 403 and r.json()["type"] == "urn:accord:problem:missing-scope", (path, r.text)
+    r = api.client.post(path, content=b"{not json", headers=api.as_(who, **{"Content-Type": "application/json"}))
+    assert r.status_code == 403, r.text
+
+
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer acc_0123456789ab_" + "x" * 43])
 def test_missing_or_bad_tokens_get_401(api: Api, header: str | None) -> None:
     r = api.client.get("/v1/detainers", headers={"Authorization": header} if header else {})
