@@ -97,12 +97,15 @@ def test_verify_catches_a_changed_history(history: Path, built: Path, tmp_path: 
 
 
 @pytest.mark.parametrize("args, message", [
-    (["report", "build", "--out", "x"], "exactly one of --db URL or --history DIR"),
+    (["report", "build", "--out", "x"], "no ledger at sqlite:///./accord.db"),
+    (["report", "build", "--out", "x", "--db", "a.db", "--history", "."], "give --db URL or --history DIR, not both"),
+    (["report", "verify", "x", "--db", "nonsense"], "'nonsense' is not a database URL"),
     (["report", "build", "--history", "/nonexistent/dir", "--out", "x"], "history directory not found"),
     (["report", "verify", "/nonexistent/report", "--history", "/tmp"], "manifest.json is missing"),
 ])
 def test_bad_input_is_a_message_not_a_traceback(args, message, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ACCORD_DATABASE_URL", raising=False)
     res = runner.invoke(app, args)
     assert res.exit_code == 2
     assert message in res.output
@@ -149,3 +152,23 @@ def test_ledger_report_is_stamped_with_a_signed_checkpoint_and_verifies_after_th
     (out / "manifest.json").write_text(json.dumps(manifest))
     res = runner.invoke(app, ["report", "verify", str(out), "--db", url])
     assert res.exit_code == 2 and "signature" in res.output
+
+
+def test_without_db_or_history_the_report_reads_the_ledger_every_command_reads(tmp_path: Path, monkeypatch):
+    """``$ACCORD_DATABASE_URL`` (or ``./accord.db``), as ``accord ingest``, ``audit verify`` and the rest take it."""
+    from helpers.service_world import booking, detainer
+
+    db = tmp_path / "other.db"
+    monkeypatch.setenv("ACCORD_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.chdir(tmp_path)
+    record, person = booking(1)
+    rows = [("person.registered", person), ("custody.booked", record), ("detainer.received", detainer(1))]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"kind": k, "payload": json.loads(m.model_dump_json())}) + "\n" for k, m in rows))
+    assert runner.invoke(app, ["ingest", str(src)]).exit_code == 0
+    res = runner.invoke(app, ["report", "build", "--out", "rep"])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "rep" / "manifest.json").read_text())
+    assert manifest["source"]["kind"] == "ledger" and manifest["source"]["tree_size"] == 3
+    again = runner.invoke(app, ["report", "verify", "rep"])
+    assert again.exit_code == 0 and "match their source" in again.output, again.output

@@ -22,14 +22,23 @@ report_app = typer.Typer(help="Transparency reports: build them from the ledger 
 err = SafeConsole(stderr=True)
 out = SafeConsole()
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="Ledger database URL (e.g. sqlite:///accord.db).")]
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", show_default=False, help="The ledger's database URL, or a SQLite file path ending in .db or .sqlite "
+                                     "\\[default, without --history: $ACCORD_DATABASE_URL or sqlite:///./accord.db]")]
 HistoryOpt = Annotated[Path | None, typer.Option("--history", help="Directory of history Parquet files.")]
 BackendOpt = Annotated[str, typer.Option("--backend", help="duckdb (default) or pyspark (local mode).")]
 
 
-def _one_source(db: str | None, history: Path | None) -> None:
-    if (db is None) == (history is None):
-        raise InputError("give exactly one of --db URL or --history DIR", field="db")
+def _one_source(db: str | None, history: Path | None) -> str | None:
+    """The ledger's URL to read, or None to read ``history``; the default ledger when neither is given,
+    as every other command that reads a ledger takes it."""
+    if db is not None and history is not None:
+        raise InputError("give --db URL or --history DIR, not both", field="db")
+    if history is not None:
+        return None
+    from accord.ledger.db import resolve_url  # here, not at the top: it loads SQLAlchemy
+
+    return resolve_url(db)
 
 
 @report_app.command("build")
@@ -48,7 +57,7 @@ def build(
 ) -> None:
     """Compute every report table, suppress small cells, and write HTML, CSV and JSON stamped with the source."""
     try:
-        _one_source(db, history)
+        db = _one_source(db, history)
         from accord.reports.build import build_report
         from accord.reports.source import History
 
@@ -104,7 +113,7 @@ def verify(
 ) -> None:
     """Recompute every published table from its source and compare; exit 3 on any difference."""
     try:
-        _one_source(db, history)
+        db = _one_source(db, history)
         from accord.reports.verify import ReportMismatchError, verify_report
 
         with err.status("Recomputing the report from its source..."):
