@@ -26,6 +26,15 @@ def test_history_then_simulate_prints_and_writes_the_same_table(tmp_path: Path):
     assert data["rule_drivers"][0]["rule_b"].startswith("tx.")
 
 
+def test_a_law_compared_with_itself_says_nothing_differs_rather_than_printing_an_empty_table(tmp_path: Path):
+    res = runner.invoke(app, ["synth", "history", str(tmp_path / "h"), "--rows", "500", "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["simulate", "--history", str(tmp_path / "h"), "--pack", "nyc_doc", "--against", "nyc_doc"])
+    assert res.exit_code == 0, res.output
+    assert "Which rules drove the difference: none;" in res.output
+    assert "decided differently under nyc_doc than under nyc_doc" in " ".join(res.output.split())
+
+
 def test_bad_input_names_the_field_without_a_traceback(tmp_path: Path):
     res = runner.invoke(app, ["simulate", "--history", str(tmp_path / "missing"), "--pack", "texas", "--against", "nyc_doc"])
     assert res.exit_code == 2 and "history" in res.output and "Traceback" not in res.output

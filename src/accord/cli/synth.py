@@ -160,7 +160,11 @@ def register(app: typer.Typer) -> None:
             d.add_column(col, justify="right" if col == "detainers" else "left")
         for r in w.rule_drivers.head(top).iter_rows(named=True):
             d.add_row(r["action"], r["rule_a"] or "-", r["outcome_a"] or "-", r["rule_b"] or "-", r["outcome_b"] or "-", f"{r['detainers']:,}")
-        console.print(d)
+        if w.rule_drivers.height:
+            console.print(d)
+        else:
+            console.print(f"Which rules drove the difference: none; no requested action of any detainer is decided "
+                          f"differently under {w.pack_b} than under {w.pack_a}.")
         for r in replays:
             _print_replay(console, r)
         if json_out:
