@@ -134,3 +134,13 @@ def test_a_notice_that_a_release_discharged_cannot_be_ingested_as_sent(tmp_path:
     assert later.exit_code == 2 and "later.jsonl:1: field 'payload.notice_id': notice N-hold-7 is no longer owed" in later.output
     with Ledger.open(db_url) as led:
         assert [e.kind for e in led.events(stream="notice/N-hold-7")] == ["notice.due"]
+
+    # a notice owed to the person is not discharged by the release: sent after it, it is recorded
+    from accord.domain import Notice
+
+    subject = model(Notice, {"notice_id": "N-copy-8", "kind": "subject_detainer_copy", "recipient": "subject",
+                             "about_request_id": "det-8", "due_by": at(120).isoformat(), "citation": "Cal. Gov. Code § 7283.1(b)"})
+    copy_sent = model(NoticeSent, {"notice_id": "N-copy-8", "sent_at": at(101).isoformat()})
+    kept = _ingest(_jsonl(tmp_path / "kept.jsonl", [*life(8), ("notice.due", subject), ("custody.released", release(8)),
+                                                     ("notice.sent", copy_sent)]), db_url)
+    assert kept.exit_code == 0, kept.output

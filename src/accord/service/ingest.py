@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from accord.domain.enums import NoticeKind
 from accord.errors import InputError
 from accord.ledger import NewEvent
 from accord.ledger.ingest import MAX_REPORTED_ERRORS, IngestErrors, rows
@@ -63,6 +64,7 @@ class _FileState:
         self.bookings: dict[str, dict[str, Any]] = {}
         self.detainers: dict[str, str] = {}  # request id -> state
         self.notices: dict[str, str] = {}  # notice id -> owed | sent
+        self.hold_notices: set[str] = set()  # hold-expiry notices this file made owed (a closing discharges them)
         self.once: set[str] = set()  # streams opened by one-shot kinds
         #: a release or lift is in the batch not yet appended: the projector may discharge notices it owes
         self.closing = False
@@ -118,6 +120,8 @@ def _check(uow: UnitOfWork, ev: NewEvent, st: _FileState) -> tuple[str, str] | N
         st.closing = True
     elif kind == "notice.due":
         st.notices[p.notice_id] = "owed"
+        if p.kind == NoticeKind.HOLD_EXPIRY:
+            st.hold_notices.add(p.notice_id)
     elif kind == "notice.sent":
         state = st.notices.get(p.notice_id)
         if state is None:
@@ -132,6 +136,17 @@ def _check(uow: UnitOfWork, ev: NewEvent, st: _FileState) -> tuple[str, str] | N
                                          "closed before this row")
         st.notices[p.notice_id] = "sent"
     return None
+
+
+def _dischargeable(uow: UnitOfWork, ev: NewEvent, st: _FileState) -> bool:
+    """Whether the notice this ``notice.sent`` row names is one a closing may have discharged (an owed
+    hold-expiry notice, the only kind the projector discharges), so the rows before it must be projected
+    first; other notices are judged without that (a file of many releases and sendings stays one batch)."""
+    notice_id = ev.payload.notice_id
+    if notice_id in st.hold_notices:
+        return True
+    row = uow.row(schema.notices, notice_id)
+    return row is not None and row["kind"] == NoticeKind.HOLD_EXPIRY and row["state"] == "owed"
 
 
 def ingest_file(store: Store, path: Path, fmt: str | None = None, kind: str | None = None, *,
@@ -163,7 +178,7 @@ def ingest_file(store: Store, path: Path, fmt: str | None = None, kind: str | No
             for line, item in rows(path, fmt, kind):
                 count += 1
                 if not isinstance(item, InputError):
-                    if st.closing and batch and str(item.kind) == "notice.sent":
+                    if st.closing and batch and str(item.kind) == "notice.sent" and _dischargeable(uow, item, st):
                         # the read model, not this file's notes, knows which notices a release or lift
                         # discharged: project the rows so far before judging the notice
                         commit(batch)
