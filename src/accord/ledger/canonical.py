@@ -31,6 +31,7 @@ import re
 import typing
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import repeat
 from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
@@ -202,6 +203,8 @@ def canonical_payloads_of(cls: type[BaseModel], payloads: Sequence[BaseModel]) -
         return None
     flat = _FLAT_FIELDS[cls] if cls in _FLAT_FIELDS else _FLAT_FIELDS.setdefault(cls, _flat_fields(cls))
     out = _flat_dumps(payloads, flat) if flat is not None else None
+    if out is not None:  # orjson's text of a dict: an object by construction
+        return out if all(map(str.isascii, out)) or all(_key_orders_agree(text.encode()) for text in out) else None
     if out is None:
         try:
             dump, sort = cls.__pydantic_serializer__.to_python, _SORTED
@@ -277,7 +280,19 @@ def _flat_dumps(payloads: Sequence[BaseModel], fields: dict[str, tuple[frozenset
     dicts = list(map(vars, payloads))
     if set(map(len, dicts)) != {len(fields)}:  # as many keys as fields, and each field found below: the same keys
         return None
+    names = tuple(fields)
+    if len(names) > 1:
+        try:
+            shapes = set(map(tuple, map(map, repeat(type), map(itemgetter(*names), dicts))))
+        except KeyError:
+            return None
+        allowed = [types for types, _ in fields.values()]
+        for shape in shapes:
+            if not all(map(frozenset.__contains__, allowed, shape)):
+                return None
     for name, (types, datetimes) in fields.items():
+        if len(names) > 1 and not datetimes:
+            continue
         try:
             values = list(map(itemgetter(name), dicts))
         except KeyError:
@@ -287,7 +302,7 @@ def _flat_dumps(payloads: Sequence[BaseModel], fields: dict[str, tuple[frozenset
         if datetimes and not all(map(_whole_minutes, set(map(_zone, filter(None, values))))):
             return None
     try:
-        return [_dumps(d, option=_FLAT_OPTIONS).decode() for d in dicts]
+        return list(map(bytes.decode, map(_dumps, dicts, repeat(None), repeat(_FLAT_OPTIONS))))
     except (TypeError, ValueError):  # e.g. a lone surrogate: the general path decides
         return None
 
