@@ -34,7 +34,24 @@ _MAX_STREAM = 256
 _NOTHING = {None}
 
 
-def prepare_uniform(events: list[Any], streams: list[str]) -> list[tuple[str, str, None, str]] | None:
+class UniformChunk:
+    """``prepare``'s output for a chunk of alike events, kept as columns: one kind, no causes, each event's
+    stream and canonical payload. ``ChainWriter.add`` takes it as it is (no row tuples made and taken
+    apart again); :meth:`rows` gives the per-event path's tuples."""
+
+    __slots__ = ("kind", "streams", "payloads")
+
+    def __init__(self, kind: str, streams: list[str], payloads: list[str]) -> None:
+        self.kind, self.streams, self.payloads = kind, streams, payloads
+
+    def __len__(self) -> int:
+        return len(self.streams)
+
+    def rows(self) -> list[tuple[str, str, None, str]]:
+        return list(zip(repeat(self.kind), self.streams, repeat(None), self.payloads))
+
+
+def prepare_uniform(events: list[Any], streams: list[str]) -> UniformChunk | None:
     """``prepare``'s output for ``events`` when they are all alike (see the module docstring), else None.
 
     ``streams`` (the streams of the call's earlier events, for ``BatchRef``) is extended only on success.
@@ -68,4 +85,4 @@ def prepare_uniform(events: list[Any], streams: list[str]) -> list[tuple[str, st
         return None
     stream_list = list(map(prefix.__add__, keys))
     streams.extend(stream_list)
-    return list(zip(repeat(kind), stream_list, repeat(None), texts))
+    return UniformChunk(kind, stream_list, texts)

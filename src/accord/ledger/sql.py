@@ -24,6 +24,12 @@ class Statements:
         self.insert_event_uncaused = p(f"INSERT INTO ledger_events ({_EVENT_COLUMNS}) VALUES {uncaused}")
         self.insert_event_block_uncaused = p(f"INSERT INTO ledger_events ({_EVENT_COLUMNS}) VALUES "
                                              + ", ".join([uncaused] * ROWS_PER_INSERT))
+        #: (SQLite) the same for events of one kind: the kind and the stamp bound once a statement as ?1 and
+        #: ?2, then each row's seq, stream, stream_seq, payload and hashes (six values a row, not eight)
+        def shared(rows: int) -> str:
+            return f"INSERT INTO ledger_events ({_EVENT_COLUMNS}) VALUES " + ", ".join(
+                "(?{}, ?{}, ?{}, ?1, NULL, ?2, ?{}, ?{}, ?{})".format(*range(3 + 6 * i, 9 + 6 * i)) for i in range(rows))
+        self.insert_event_shared, self.insert_event_block_shared = shared(1), shared(ROWS_PER_INSERT)
         self.insert_node = p("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)")
         lock = "" if dialect == "sqlite" else " FOR UPDATE"
         self.lock_head = f"SELECT size, chain_hash, edge, ledger_id FROM ledger_head WHERE id = 1{lock}"

@@ -25,9 +25,11 @@ from .signing import check_private_mode, key_file_for, load_or_create_signer
 from .sql import Statements
 from .streams import STREAM_OF_KIND
 from .transaction import LedgerTx
-from .writer import ChainWriter, Prepared, check_prepared, prepare, stream_heads, utc_stamp
+from .writer import ChainWriter, Prepared, check_prepared, prepare, prepare_chunk, stream_heads, utc_stamp
 
 _PAGE = 2000
+#: events of a chunk that ``append_chunks`` prepares and writes at a time (see there: cache-sized pieces)
+_PIECE = 4096
 
 
 class StoreUnavailable(AccordError):
@@ -204,13 +206,18 @@ class Ledger:
                       source: str = "event") -> tuple[int, int]:
         """Append many chunks in ONE transaction (bounded memory for big files); returns (first_seq, last_seq).
 
-        Returns ``(0, 0)`` when there was nothing to append. ``on_chunk(n)`` reports progress.
+        Returns ``(0, 0)`` when there was nothing to append. ``on_chunk(n)`` reports progress (``n`` events at a
+        time, up to ``_PIECE``). A chunk is canonicalised, hashed and inserted ``_PIECE`` events at a time: the
+        writer's passes over whole columns then work on data still in the CPU's caches, where one pass over
+        50,000 events' objects goes to memory each time (``bench/ledger_append.py``: about 7 % fewer CPU
+        seconds a event, more on a busy machine).
         """
         def prepared_chunks() -> Iterator[list]:
             offset = 0
             streams: list[str] = []  # of every event so far, for BatchRefs across chunks
             for chunk in chunks:
-                yield prepare(chunk, source=source, first=offset + 1, streams=streams)
+                for i in range(0, len(chunk), _PIECE):
+                    yield prepare_chunk(chunk[i : i + _PIECE], source=source, first=offset + i + 1, streams=streams)
                 offset += len(chunk)
 
         return self._write(prepared_chunks(), on_chunk)

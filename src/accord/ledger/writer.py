@@ -23,7 +23,7 @@ from accord.errors import ConflictError, InputError, IntegrityError
 from pydantic import BaseModel
 
 from .canonical import canonical_payload
-from .columns import prepare_uniform
+from .columns import UniformChunk, prepare_uniform
 from .merkle import CompactRange
 from .records import BatchRef, NewEvent
 from .schema import NODE_LEVEL_STEP
@@ -33,6 +33,8 @@ from .streams import KNOWN_KINDS, OPENING_KINDS, STREAM_OF_KIND, STREAM_PATTERN,
 #: The leaf is the RFC 8785 canonical JSON of the whole event (keys in sorted order).
 ENTRY_FORMAT = '{"caused_by":%s,"kind":"%s","payload":%s,"recorded_at":"%s","seq":%d,"stream":"%s","stream_seq":%d}'
 _IN_CHUNK = 500
+_RANGE_PROBE_MIN = 1000  # streams to look up before one range probe may spare the look-ups
+_ANY_STREAM_BETWEEN = "SELECT 1 FROM ledger_events WHERE stream BETWEEN ? AND ? LIMIT 1"
 _BULK_YOUNG = 10_000  # young containers after which gc_paused moves them out of the young generations
 #: the RFC 6962 leaf prefix formatted into the entry rather than concatenated to it
 _LEAF_ENTRY = "\x00" + ENTRY_FORMAT
@@ -95,6 +97,15 @@ def prepare(events: Iterable[NewEvent], source: str = "event", first: int = 1,
     is kept as the negative number ``-(i + 1)`` until :class:`ChainWriter` gives it its seq.
     """
     with gc_paused():
+        out = _prepare(events, source, first, [] if streams is None else streams)
+        return out.rows() if type(out) is UniformChunk else out
+
+
+def prepare_chunk(events: Iterable[NewEvent], source: str = "event", first: int = 1,
+                  streams: list[str] | None = None) -> list[Prepared] | UniformChunk:
+    """:func:`prepare` for the writer's own bulk path: a chunk of alike events stays a :class:`UniformChunk`
+    (columns, as ``ChainWriter.add`` takes them), any other is the list of tuples."""
+    with gc_paused():
         return _prepare(events, source, first, [] if streams is None else streams)
 
 
@@ -107,11 +118,11 @@ def _batch_ref(ref: BatchRef, index: int) -> int:
     return -(i + 1)
 
 
-def _prepare(events: Iterable[NewEvent], source: str, first: int, streams: list[str]) -> list[Prepared]:
+def _prepare(events: Iterable[NewEvent], source: str, first: int, streams: list[str]) -> list[Prepared] | UniformChunk:
     """A chunk of alike events takes the columnar path (``columns.py``); any other, or one it declines, the loop."""
     events = events if type(events) is list else list(events)
     fast = prepare_uniform(events, streams)
-    return _prepare_each(events, source, first, streams) if fast is None else fast  # type: ignore[return-value]
+    return _prepare_each(events, source, first, streams) if fast is None else fast
 
 
 def _prepare_each(events: Iterable[NewEvent], source: str, first: int, streams: list[str]) -> list[Prepared]:
@@ -233,10 +244,21 @@ class ChainWriter:
         wanted = set(streams)
         missing = wanted.difference(known)  # C-level, per stream
         if missing:
-            found = stream_heads(self.cur, self.sql, list(missing))
+            found = {} if self._none_hold_events(missing) else stream_heads(self.cur, self.sql, list(missing))
             known.update(dict.fromkeys(missing, 0))
             known.update(found)
         return len(wanted)
+
+    def _none_hold_events(self, streams: set[str]) -> bool:
+        """True when no stored event's stream lies between the least and the greatest of ``streams`` (SQLite,
+        many streams): a bulk chunk of new records with ids in sequence (bookings B-1000..B-50999) then needs
+        one index probe, not a look-up per stream. False says nothing (the streams are looked up one by one).
+        SQLite compares text as bytes (the column's BINARY collation), the same order as Python's ``min`` and
+        ``max`` for streams; PostgreSQL's order follows the database's collation, so it is not asked."""
+        if self.sql.dialect != "sqlite" or len(streams) < _RANGE_PROBE_MIN:
+            return False
+        self.cur.execute(_ANY_STREAM_BETWEEN, (min(streams), max(streams)))
+        return self.cur.fetchone() is None
 
     def holding_events(self, streams: Iterable[str]) -> set[str]:
         """Which of ``streams`` hold events as this transaction sees them; the heads it looked up are kept
@@ -245,21 +267,26 @@ class ChainWriter:
         self._load_stream_heads(wanted)
         return {s for s in wanted if self.stream_next[s] > 0}
 
-    def add(self, prepared: list[Prepared], keep_rows: bool = True) -> list[tuple]:
+    def add(self, prepared: list[Prepared] | UniformChunk, keep_rows: bool = True) -> list[tuple]:
         """Insert one chunk; returns its rows (seq, stream, stream_seq, kind, caused_by, recorded_at, payload, leaf,
         chain), or nothing with ``keep_rows=False`` (a bulk append that only needs the seqs)."""
         with gc_paused():
             return self._add(prepared, keep_rows)
 
-    def _add(self, prepared: list[Prepared], keep_rows: bool = True) -> list[tuple]:
+    def _add(self, prepared: list[Prepared] | UniformChunk, keep_rows: bool = True) -> list[tuple]:
         """Number, hash, chain and fold a chunk column by column: the leaves' entry text, encoding and
         hashing run through C-level ``map``, the tree is extended a level at a time; only the chain is
         a Python loop (each hash needs the one before)."""
-        kinds, streams, causes, payloads = zip(*prepared)
+        if type(prepared) is UniformChunk:
+            n = len(prepared)
+            kinds, streams, causes, payloads = [prepared.kind] * n, prepared.streams, [None] * n, prepared.payloads
+        else:
+            kinds, streams, causes, payloads = zip(*prepared)
         first, rec = self.size + 1, self.recorded_at
         seqs = range(first, first + len(prepared))
         distinct = self._load_stream_heads(streams)
-        if set(causes) == _NO_CAUSE and OPENING_KINDS.isdisjoint(kinds):
+        uncaused = set(causes) == _NO_CAUSE
+        if uncaused and OPENING_KINDS.isdisjoint(kinds):
             stream_next = self.stream_next  # every stream's head is loaded above
             if distinct == len(streams):  # one event per stream (a bulk of bookings): each is its head + 1
                 numbers = list(map(_plus_one, map(stream_next.__getitem__, streams)))
@@ -270,13 +297,22 @@ class ChainWriter:
                 for stream in streams:
                     stream_next[stream] = ss = stream_next[stream] + 1
                     number(ss)
-            causes_text: Iterable[Any] = repeat("null")
         else:
             numbers, causes = self._numbers_and_causes(kinds, streams, causes)
-            causes_text = ["null" if cb is None else cb for cb in causes]
+        # a chunk of one kind without causes (every bulk chunk) has its constants written into the entry's
+        # format once, and bound once a statement when inserted: four values a leaf to format, not seven
+        one_kind = (prepared.kind if type(prepared) is UniformChunk
+                    else kinds[0] if uncaused and len(set(kinds)) == 1 else None)
         sha = hashlib.sha256
-        leaves = list(map(_digest, map(sha, map(str.encode, map(_LEAF_ENTRY.__mod__, zip(
-            causes_text, kinds, payloads, repeat(rec), seqs, streams, numbers))))))
+        if one_kind is not None and "%" not in one_kind + rec:
+            entry = _LEAF_ENTRY.replace("%s", "null", 1).replace('"%s"', f'"{one_kind}"', 1).replace(
+                '"recorded_at":"%s"', f'"recorded_at":"{rec}"', 1)
+            texts = map(entry.__mod__, zip(payloads, seqs, streams, numbers))
+        else:
+            one_kind = None
+            causes_text = ["null" if cb is None else cb for cb in causes]
+            texts = map(_LEAF_ENTRY.__mod__, zip(causes_text, kinds, payloads, repeat(rec), seqs, streams, numbers))
+        leaves = list(map(_digest, map(sha, map(str.encode, texts))))
         chains: list[bytes] = []
         add_chain, chain = chains.append, self.chain
         for leaf in leaves:
@@ -284,7 +320,7 @@ class ChainWriter:
             add_chain(chain)
         nodes = self.tree.extend(leaves, NODE_LEVEL_STEP)
         columns = (seqs, streams, numbers, kinds, causes, [rec] * len(seqs), payloads, leaves, chains)
-        self._insert_events(columns)
+        self._insert_events(columns, one_kind, uncaused)
         if nodes:
             self.cur.executemany(self.sql.insert_node, nodes)
         self.size, self.chain = seqs[-1], chain
@@ -313,9 +349,9 @@ class ChainWriter:
             resolved.append(cb)
         return numbers, resolved
 
-    def _insert_events(self, columns: tuple[Sequence[Any], ...]) -> None:
+    def _insert_events(self, columns: tuple[Sequence[Any], ...], one_kind: str | None, uncaused: bool) -> None:
         try:
-            self._insert_rows(columns)
+            self._insert_rows(columns, one_kind, uncaused)
         except Exception as exc:  # the driver's IntegrityError (sqlite3 or psycopg)
             if "opening" not in str(exc) or exc.__class__.__name__ not in ("IntegrityError", "CheckViolation"):
                 raise
@@ -323,18 +359,23 @@ class ChainWriter:
             where = f"stream '{again[1]}' already holds a {again[3]} event" if again else "an opening event is repeated"
             raise ConflictError(f"{where}: it is recorded once, never twice", field="stream") from None
 
-    def _insert_rows(self, columns: tuple[Sequence[Any], ...]) -> None:
+    def _insert_rows(self, columns: tuple[Sequence[Any], ...], one_kind: str | None, uncaused: bool) -> None:
         """SQLite: whole blocks of ``ROWS_PER_INSERT`` rows per statement, the rest row by row; the hashes
         bound as ``bytearray`` (the same BLOB bytes: sqlite3 binds it directly, where ``bytes`` first goes
-        through its adapter look-up, ~0.5 µs a row against ~0.3 µs for the copies) and, when no event of
-        the chunk has a cause, ``caused_by`` written into the statement as NULL rather than bound."""
+        through its adapter look-up, ~0.5 µs a row against ~0.3 µs for the copies); when no event of the
+        chunk has a cause, ``caused_by`` written into the statement as NULL rather than bound, and when they
+        are all of ``one_kind`` too, the kind and the stamp bound once a statement (``?1``, ``?2``)."""
         cur, sql, count = self.cur, self.sql, len(columns[0])
         if sql.dialect != "sqlite":
             cur.executemany(sql.insert_event, list(zip(*columns)))
             return
         seqs, streams, numbers, kinds, causes, recs, payloads, leaves, chains = columns
         hashes = (map(bytearray, leaves), map(bytearray, chains))
-        if set(causes) == _NO_CAUSE:
+        shared: list[Any] = []
+        if one_kind is not None:
+            values = zip(seqs, streams, numbers, payloads, *hashes)
+            one, block_sql, shared = sql.insert_event_shared, sql.insert_event_block_shared, [one_kind, recs[0]]
+        elif uncaused:
             values = zip(seqs, streams, numbers, kinds, recs, payloads, *hashes)
             one, block_sql = sql.insert_event_uncaused, sql.insert_event_block_uncaused
         else:
@@ -345,9 +386,11 @@ class ChainWriter:
         whole = (count - count % ROWS_PER_INSERT) * width
         block = ROWS_PER_INSERT * width
         if whole:
-            cur.executemany(block_sql, [flat[i : i + block] for i in range(0, whole, block)])
+            cur.executemany(block_sql, [shared + flat[i : i + block] if shared else flat[i : i + block]
+                                        for i in range(0, whole, block)])
         if whole < len(flat):
-            cur.executemany(one, [flat[i : i + width] for i in range(whole, len(flat), width)])
+            cur.executemany(one, [shared + flat[i : i + width] if shared else flat[i : i + width]
+                                  for i in range(whole, len(flat), width)])
 
     def finish(self) -> None:
         self.cur.execute(self.sql.update_head, (self.size, self.chain, self.tree.to_bytes(), self.recorded_at))
