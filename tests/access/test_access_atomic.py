@@ -47,8 +47,8 @@ def test_a_crash_while_writing_the_decisions_leaves_no_request_behind(db_url: st
         before = _kinds(led)
         real = ChainWriter._insert_events
 
-        def insert_then_crash(self, columns):
-            real(self, columns)  # the rows are in the open transaction ...
+        def insert_then_crash(self, columns, *how):
+            real(self, columns, *how)  # the rows are in the open transaction ...
             if "access.decided" in columns[3]:  # the kinds' column
                 raise OSError("disk gone")  # ... when the writer dies
 
