@@ -203,8 +203,6 @@ def canonical_payloads_of(cls: type[BaseModel], payloads: Sequence[BaseModel]) -
         return None
     flat = _FLAT_FIELDS[cls] if cls in _FLAT_FIELDS else _FLAT_FIELDS.setdefault(cls, _flat_fields(cls))
     out = _flat_dumps(payloads, flat) if flat is not None else None
-    if out is not None:  # orjson's text of a dict: an object by construction
-        return out if all(map(str.isascii, out)) or all(_key_orders_agree(text.encode()) for text in out) else None
     if out is None:
         try:
             dump, sort = cls.__pydantic_serializer__.to_python, _SORTED
@@ -212,8 +210,8 @@ def canonical_payloads_of(cls: type[BaseModel], payloads: Sequence[BaseModel]) -
             out = [_dumps(dump(p, mode="json"), option=sort).decode() for p in payloads]
         except Exception:  # noqa: BLE001 - whatever it is, the one-by-one path meets it again and decides
             return None
-    if not all(map(_starts_object, out)):
-        return None
+        if not all(map(_starts_object, out)):  # (orjson's text of a dict, the flat path's, is an object)
+            return None
     if not all(map(str.isascii, out)) and not all(_key_orders_agree(text.encode()) for text in out):
         return None
     return out
@@ -274,32 +272,23 @@ _FIXED_ZONES = (dt.timezone, pydantic_core.TzInfo)
 
 def _flat_dumps(payloads: Sequence[BaseModel], fields: dict[str, tuple[frozenset[type], bool]]) -> list[str] | None:
     """Canonical text of flat models by one ``orjson`` call on each ``__dict__`` (no pydantic dump, which
-    cost twice the JSON encoding), once every value is of its field's type: checked per field over the
-    whole list (C-level ``map``), so an instance built without validation (``model_construct``) that
+    cost twice the JSON encoding), once every value is of its field's type: checked on each payload's tuple of
+    value types (C-level ``map``; a list holds a handful of distinct tuples), so an instance built without validation (``model_construct``) that
     holds anything else leaves the list to pydantic. None when a check fails."""
     dicts = list(map(vars, payloads))
     if set(map(len, dicts)) != {len(fields)}:  # as many keys as fields, and each field found below: the same keys
         return None
     names = tuple(fields)
-    if len(names) > 1:
-        try:
-            shapes = set(map(tuple, map(map, repeat(type), map(itemgetter(*names), dicts))))
-        except KeyError:
-            return None
-        allowed = [types for types, _ in fields.values()]
-        for shape in shapes:
-            if not all(map(frozenset.__contains__, allowed, shape)):
-                return None
-    for name, (types, datetimes) in fields.items():
-        if len(names) > 1 and not datetimes:
-            continue
-        try:
-            values = list(map(itemgetter(name), dicts))
-        except KeyError:
-            return None
-        if not set(map(type, values)) <= types:
-            return None
-        if datetimes and not all(map(_whole_minutes, set(map(_zone, filter(None, values))))):
+    values_of = itemgetter(*names) if len(names) > 1 else lambda d: tuple(d[name] for name in names)
+    try:  # each payload's value types as one tuple: a handful of distinct tuples, each checked field by field
+        shapes = set(map(tuple, map(map, repeat(type), map(values_of, dicts))))
+    except KeyError:
+        return None
+    allowed = [types for types, _ in fields.values()]
+    if not all(all(map(frozenset.__contains__, allowed, shape)) for shape in shapes):
+        return None
+    for name, (_, datetimes) in fields.items():
+        if datetimes and not all(map(_whole_minutes, set(map(_zone, filter(None, map(itemgetter(name), dicts)))))):
             return None
     try:
         return list(map(bytes.decode, map(_dumps, dicts, repeat(None), repeat(_FLAT_OPTIONS))))

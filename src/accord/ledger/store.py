@@ -210,7 +210,7 @@ class Ledger:
         time, up to ``_PIECE``). A chunk is canonicalised, hashed and inserted ``_PIECE`` events at a time: the
         writer's passes over whole columns then work on data still in the CPU's caches, where one pass over
         50,000 events' objects goes to memory each time (``bench/ledger_append.py``: about 7 % fewer CPU
-        seconds a event, more on a busy machine).
+        seconds an event, more on a busy machine).
         """
         def prepared_chunks() -> Iterator[list]:
             offset = 0
