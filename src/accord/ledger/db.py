@@ -50,13 +50,22 @@ def resolve_url(url: str | None) -> str:
     return url
 
 
+#: Connections a SQLite file's engine keeps. A server reads on up to 40 threads at once (anyio's default
+#: thread limit) and a connection past the pool's size is opened and closed again for each use (opening
+#: one runs the PRAGMAs below and maps the WAL index): with SQLAlchemy's default of 5 + 10 overflow,
+#: 16 concurrent clients of ``/health`` spent a good part of each request opening connections.
+SQLITE_POOL_SIZE = 48
+
+
 def make_engine(url: str) -> Engine:
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
         raise InputError(f"'{url}' is not a database URL", field="db") from None
     if parsed.get_backend_name() == "sqlite":
-        engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
+        file = parsed.database not in (None, "", ":memory:") and not parsed.database.startswith("file:")
+        pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 16} if file else {}
+        engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S}, **pool)
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
