@@ -30,6 +30,7 @@ from accord.domain.enums import NoticeKind
 from accord.ledger import StoredEvent
 
 from . import schema
+from .driver import fetch
 from .lifecycle import OPEN, DetainerState, after_decision, after_release, issuer_state
 
 Row = dict[str, Any]
@@ -121,12 +122,14 @@ class Projection:
         """The current row of ``table`` with primary key ``key`` (None when there is none)."""
         cache = self._rows[table.name]
         if key not in cache:
-            found = self.conn.execute(_BY_KEY[table.name], {"k": key}).first()
-            cache[key] = dict(found._mapping) if found is not None else None
+            # straight to the driver (``fetch``): a unit of work reads a few rows, and SQLAlchemy's execute
+            # cost several times the lookup; the columns are text and integers, returned as stored (a test checks)
+            got = fetch(self.conn, _BY_KEY[table.name], {"k": key})
+            found = cache[key] = dict(zip(_COLUMNS[table.name], got[0])) if got else None
             if found is not None and table is schema.detainers:
-                self._by_booking.setdefault(found.booking_id, set()).add(key)
+                self._by_booking.setdefault(found["booking_id"], set()).add(key)
             elif found is not None and table is schema.notices:
-                self._by_request.setdefault(found.about_request_id, set()).add(key)
+                self._by_request.setdefault(found["about_request_id"], set()).add(key)
         row = cache[key]
         return None if row is None else dict(row)
 
@@ -136,8 +139,9 @@ class Projection:
         cache = self._rows[t.name]
         keys = self._by_booking.setdefault(booking_id, set())
         if booking_id not in self._bookings_loaded:
-            for r in self.conn.execute(_OF_BOOKING, {"b": booking_id}).mappings():
-                cache.setdefault(r["request_id"], dict(r))
+            for values in fetch(self.conn, _OF_BOOKING, {"b": booking_id}):
+                r = dict(zip(_COLUMNS[t.name], values))
+                cache.setdefault(r["request_id"], r)
                 keys.add(r["request_id"])
             self._bookings_loaded.add(booking_id)
         return [dict(cache[k]) for k in sorted(keys) if cache.get(k) is not None]
@@ -179,16 +183,25 @@ class Projection:
 
     def flush(self) -> None:
         """Write every changed row (one upsert statement per table) and the position."""
-        for name, keys in self._dirty.items():
-            if keys:
-                cache = self._rows[name]
-                sql, order = _driver_upsert(self.conn, _TABLES[name])
-                rows = [cache[k] for k in sorted(keys)]
-                self.conn.exec_driver_sql(sql, [tuple([r[c] for c in order]) for r in rows] if order else rows)
-                keys.clear()
-        if self.position is not None:
-            self.conn.execute(_upsert(self.conn, schema.position),
-                              [{"id": 1, "seq": self.position, "version": schema.PROJECTION_VERSION}])
+        # straight to the driver's cursor inside the write transaction (SQLAlchemy's execute cost more than the upserts)
+        raw = self.conn.in_transaction()
+        cur = self.conn.connection.driver_connection.cursor() if raw else None
+        run = cur.executemany if cur is not None else self.conn.exec_driver_sql
+        try:
+            for name, keys in self._dirty.items():
+                if keys:
+                    cache = self._rows[name]
+                    sql, order = _driver_upsert(self.conn, _TABLES[name])
+                    rows = [cache[k] for k in sorted(keys)]
+                    run(sql, [tuple([r[c] for c in order]) for r in rows] if order else rows)
+                    keys.clear()
+            if self.position is not None:
+                sql, order = _driver_upsert(self.conn, schema.position)
+                row = {"id": 1, "seq": self.position, "version": schema.PROJECTION_VERSION}
+                run(sql, [tuple([row[c] for c in order]) if order else row])
+        finally:
+            if cur is not None:
+                cur.close()
 
     # -- events -------------------------------------------------------------------------------
     def apply(self, events: Iterable[StoredEvent]) -> None:

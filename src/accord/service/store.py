@@ -22,6 +22,7 @@ from accord.errors import NotFoundError
 from accord.ledger import Ledger, LedgerTx, NewEvent, Prepared, StoredEvent
 
 from . import schema
+from .driver import fetch
 from .migrate import ensure
 from .projector import Projection
 
@@ -92,7 +93,7 @@ class UnitOfWork:
 
     def _catch_up(self) -> int:
         """Project events appended by writers that did not (and rebuild on a new projection version)."""
-        got = self.connection.execute(_POSITION).first()
+        got = next(iter(fetch(self.connection, _POSITION, {})), None)  # once per unit of work: straight to the driver
         position, version = (int(got[0]), int(got[1])) if got else (0, schema.PROJECTION_VERSION)
         if version != schema.PROJECTION_VERSION:
             for table in schema.PROJECTION_TABLES:
@@ -152,6 +153,7 @@ class Store:
         return self.ledger.engine
 
     def close(self) -> None:
+        self.group.close()
         self.ledger.close()
         getattr(self._turns, "close", lambda: None)()
 
@@ -178,6 +180,10 @@ class Store:
         are written all or none, and when it raises nothing of it is written (the others' are).
         """
         return self.group.run(work)
+
+    async def submit_async(self, work: Callable[[UnitOfWork], Any]) -> Any:
+        """:meth:`submit` for a coroutine (the API's POSTs): it awaits the durable commit without a thread of its own."""
+        return await self.group.run_async(work)
 
     def position(self) -> int:
         with self.engine.connect() as conn:
