@@ -170,6 +170,99 @@ def test_submit_inside_a_unit_is_refused_rather_than_waiting_forever(sqlite_url:
         assert store.submit(lambda uow: 42) == 42  # and the store goes on
 
 
+def test_coroutines_submit_without_threads_of_their_own_and_share_a_group_with_threads(db_url: str) -> None:
+    """``run_async`` (the API's POSTs): units of coroutines queue with the threads' units and join the group being
+    written, each coroutine is answered once that group is durable, a failing one fails alone, and with nobody
+    leading the group's writer thread writes a coroutine's unit."""
+    import asyncio
+
+    with Store.open(db_url) as store:
+        world(store)
+        groups_before = store.group.groups
+        release, holder = _hold_the_lead(store)
+        ran_on: dict[int, str] = {}
+
+        def tracked(n: int) -> Any:
+            work = _submission(n)
+
+            def run(uow: Any) -> Any:
+                ran_on[n] = threading.current_thread().name
+                return work(uow)
+
+            return run
+
+        def conflict(uow: Any) -> None:
+            submit_custody(uow, agency_actor(JAIL), *booking(1))  # bk-1 is the first coroutine's: a 409
+
+        async def main() -> list[Any]:
+            tasks = [asyncio.ensure_future(store.submit_async(tracked(i))) for i in range(1, 11)]
+            tasks.append(asyncio.ensure_future(store.submit_async(conflict)))
+            while len(store.group._queue) < 11:  # all queued behind the holding unit, none written yet
+                await asyncio.sleep(0.005)
+            assert not any(t.done() for t in tasks)
+            release.set()
+            return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120)
+
+        answers = asyncio.run(main())
+        holder.result(timeout=60)
+        *fine, clash = answers
+        assert isinstance(clash, ConflictError) and "bk-1 is already recorded" in str(clash)
+        assert [state for _, _, state in fine] == ["holding"] * 10
+        assert store.group.groups - groups_before == 1  # they joined the holding unit's transaction
+        assert len(set(ran_on.values())) == 1 and threading.current_thread().name not in ran_on.values()
+        spans = sorted((first, last) for first, last, _ in fine)
+        for (_, last), (first, _) in zip(spans, spans[1:]):
+            assert first == last + 1
+        assert sorted(e.payload["booking_id"] for e in store.ledger.events(kind="custody.booked")) == sorted(
+            f"bk-{i}" for i in range(1, 11))
+        assert store.ledger.verify().ok
+
+        def alone(uow: Any) -> tuple[int, str]:
+            return uow.append([NewEvent("person.registered", {"person_id": "p-100"})])[0].seq, threading.current_thread().name
+
+        seq, thread = asyncio.run(store.submit_async(alone))  # nobody leads: the writer thread does
+        assert seq == store.ledger.size and thread.startswith("accord-group-writer")
+    _verify_cli(db_url)
+
+
+def test_the_lead_passes_between_the_writer_thread_and_waiting_threads(sqlite_url: str) -> None:
+    """One unit a group: the writer leads for coroutines, hands the lead to a thread that waits to lead its own
+    unit, and that thread starts the writer again for the coroutine behind it rather than writing it itself."""
+    import asyncio
+
+    with Store.open(sqlite_url) as store:
+        world(store)
+        store.group.max_group = 1
+        release, holder = _hold_the_lead(store)
+        seen: dict[str, str] = {}
+
+        def mark(name: str) -> Any:
+            def run(uow: Any) -> str:
+                seen[name] = threading.current_thread().name
+                return name
+            return run
+
+        async def main() -> list[str]:
+            first = asyncio.ensure_future(store.submit_async(mark("coroutine 1")))
+            while len(store.group._queue) < 1:
+                await asyncio.sleep(0.005)
+            with ThreadPoolExecutor(1, thread_name_prefix="caller") as pool:
+                thread = pool.submit(store.submit, mark("thread"))
+                while len(store.group._queue) < 2:
+                    await asyncio.sleep(0.005)
+                second = asyncio.ensure_future(store.submit_async(mark("coroutine 2")))
+                while len(store.group._queue) < 3:
+                    await asyncio.sleep(0.005)
+                release.set()
+                return [await asyncio.wait_for(first, 60), await asyncio.wrap_future(thread), await asyncio.wait_for(second, 60)]
+
+        assert asyncio.run(main()) == ["coroutine 1", "thread", "coroutine 2"]
+        holder.result(timeout=60)
+        assert seen["coroutine 1"].startswith("accord-group-writer") and seen["coroutine 2"].startswith("accord-group-writer")
+        assert seen["thread"].startswith("caller")
+        assert not store.group._busy and not store.group._queue
+
+
 _TWO_PROCESS_WRITER = """
 import sys, threading
 from concurrent.futures import ThreadPoolExecutor

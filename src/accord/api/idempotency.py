@@ -80,13 +80,14 @@ _KEPT = sa.select(schema.idempotency.c.fingerprint, schema.idempotency.c.status,
 _KEEP = schema.idempotency.insert()
 
 
-def run(ctx: PostContext, action: Callable[[UnitOfWork], BaseModel], status: int = 201,
-        kept_as: Callable[[BaseModel], BaseModel] | None = None) -> Response:
+async def run(ctx: PostContext, action: Callable[[UnitOfWork], BaseModel], status: int = 201,
+              kept_as: Callable[[BaseModel], BaseModel] | None = None) -> Response:
     """Run ``action`` in one unit of work, once per (token, key): a replay returns the first response.
 
     The unit of work is committed with those of the requests that arrive meanwhile (group commit,
     ``accord.service.group``): the response is sent once that transaction is durable, and a unit
-    that fails is rolled back alone. ``kept_as`` turns the response into what is stored for replays,
+    that fails is rolled back alone. The route awaits it on the event loop: the unit runs on the
+    group's writer thread, so the request takes no thread of the pool. ``kept_as`` turns the response into what is stored for replays,
     when the first one holds a secret that must be shown once only (a webhook's signing secret): a
     replay returns that version."""
 
@@ -110,7 +111,7 @@ def run(ctx: PostContext, action: Callable[[UnitOfWork], BaseModel], status: int
                                           "status": status, "body": kept_body, "created_at": stamp(uow.now)})
         return None, body, list(range(uow.tx.size_at_start + 1, uow.tx.size + 1))
 
-    replay, body, seqs = ctx.store.submit(work)
+    replay, body, seqs = await ctx.store.submit_async(work)
     if replay is not None:
         return replay
     note_seqs(seqs)

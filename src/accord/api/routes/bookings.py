@@ -23,8 +23,8 @@ class CustodyBody(DomainModel):
 
 
 @router.post("/custody-records", status_code=201, response_model=BookingView, summary="Record a booking")
-def submit_custody(actor: Submitting, body: JsonBody[CustodyBody], post: Posting) -> Response:
-    return idempotency.run(post, lambda uow: detainers.submit_custody(uow, actor, body.custody, body.person))
+async def submit_custody(actor: Submitting, body: JsonBody[CustodyBody], post: Posting) -> Response:
+    return await idempotency.run(post, lambda uow: detainers.submit_custody(uow, actor, body.custody, body.person))
 
 
 @router.get("/custody-records/{booking_id:path}", response_model=BookingView, summary="A booking and its state")
@@ -35,5 +35,5 @@ def get_custody(booking_id: PathRef, actor: Reading, store: StoreDep) -> Booking
 
 @router.post("/releases", status_code=201, response_model=BookingView,
              summary="Record a release (to immigration only where the decision allows a transfer)")
-def record_release(actor: Officiating, body: JsonBody[Release], post: Posting) -> Response:
-    return idempotency.run(post, lambda uow: detainers.record_release(uow, actor, body))
+async def record_release(actor: Officiating, body: JsonBody[Release], post: Posting) -> Response:
+    return await idempotency.run(post, lambda uow: detainers.record_release(uow, actor, body))

@@ -31,8 +31,8 @@ class LiftBody(DomainModel):
 
 @router.post("", status_code=201, response_model=DetainerView,
              summary="Submit a detainer (I-247A boxes, I-200/I-205, judicial warrant): decided under the custodian's law")
-def submit_detainer(actor: Submitting, body: JsonBody[DetainerRequest], post: Posting) -> Response:
-    return idempotency.run(post, lambda uow: detainers.submit_detainer(uow, actor, body))
+async def submit_detainer(actor: Submitting, body: JsonBody[DetainerRequest], post: Posting) -> Response:
+    return await idempotency.run(post, lambda uow: detainers.submit_detainer(uow, actor, body))
 
 
 @router.get("", response_model=DetainerPage, summary="Detainers you issued or hold, soonest deadline first")
@@ -59,10 +59,10 @@ def _lift(request_id: str, body: LiftBody, cancelled: bool) -> DetainerLifted:
 
 
 @router.post("/{request_id:path}/lift", response_model=DetainerView, summary="The issuing agency lifts its detainer")
-def lift(request_id: PathRef, actor: Officiating, body: JsonBody[LiftBody], post: Posting) -> Response:
-    return idempotency.run(post, lambda uow: detainers.lift_detainer(uow, actor, _lift(request_id, body, False)), 200)
+async def lift(request_id: PathRef, actor: Officiating, body: JsonBody[LiftBody], post: Posting) -> Response:
+    return await idempotency.run(post, lambda uow: detainers.lift_detainer(uow, actor, _lift(request_id, body, False)), 200)
 
 
 @router.post("/{request_id:path}/cancel", response_model=DetainerView, summary="Cancel a detainer issued in error")
-def cancel(request_id: PathRef, actor: Officiating, body: JsonBody[LiftBody], post: Posting) -> Response:
-    return idempotency.run(post, lambda uow: detainers.lift_detainer(uow, actor, _lift(request_id, body, True)), 200)
+async def cancel(request_id: PathRef, actor: Officiating, body: JsonBody[LiftBody], post: Posting) -> Response:
+    return await idempotency.run(post, lambda uow: detainers.lift_detainer(uow, actor, _lift(request_id, body, True)), 200)

@@ -46,5 +46,5 @@ def get_notice(notice_id: PathRef, actor: Reading, store: StoreDep) -> NoticeVie
 
 
 @router.post("/{notice_id:path}/sent", response_model=NoticeView, summary="Record that a notice went out (once)")
-def mark_sent(notice_id: PathRef, actor: Officiating, body: JsonBody[SentBody], post: Posting) -> Response:
-    return idempotency.run(post, lambda uow: notices.mark_sent(uow, actor, notice_id, body.sent_at, body.channel), 200)
+async def mark_sent(notice_id: PathRef, actor: Officiating, body: JsonBody[SentBody], post: Posting) -> Response:
+    return await idempotency.run(post, lambda uow: notices.mark_sent(uow, actor, notice_id, body.sent_at, body.channel), 200)

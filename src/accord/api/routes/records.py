@@ -33,8 +33,8 @@ class RecordRequestPage(BaseModel):
 
 @router.post("", status_code=201, response_model=RecordRequestView,
              summary="Ask for records: decided, recorded, and answered with the notices owed")
-def submit(actor: Submitting, body: JsonBody[RecordRequestBody], post: Posting) -> Response:
-    return idempotency.run(post, lambda uow: records.submit_record_request(
+async def submit(actor: Submitting, body: JsonBody[RecordRequestBody], post: Posting) -> Response:
+    return await idempotency.run(post, lambda uow: records.submit_record_request(
         uow, actor, body.request, body.notice_would_impede_investigation))
 
 

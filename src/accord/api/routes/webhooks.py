@@ -35,9 +35,9 @@ class EndpointBody(DomainModel):
 
 @router.post("", status_code=201, response_model=EndpointCreated,
              summary="Register an endpoint for your agency's messages; the signing secret is in this response only")
-def register_endpoint(request: Request, actor: Submitting, body: JsonBody[EndpointBody], post: Posting) -> Response:
+async def register_endpoint(request: Request, actor: Submitting, body: JsonBody[EndpointBody], post: Posting) -> Response:
     allow = request.app.state.settings.webhook_allow_loopback_http
-    return idempotency.run(post, lambda uow: webhooks.register(
+    return await idempotency.run(post, lambda uow: webhooks.register(
         uow, actor, body.url, agency_id=body.agency_id, event_types=body.event_types, description=body.description,
         allow_loopback=allow), kept_as=_without_secret)
 
