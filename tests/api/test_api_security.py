@@ -136,3 +136,36 @@ def test_no_token_nor_personal_field_ever_reaches_a_log_line(api: Api, caplog: p
     for line in lines:
         assert set(json.loads(line)) <= {"ts", "level", "logger", "msg", "request_id", "token_id", "seqs", "method",
                                          "route", "status", "duration_ms", "error"}
+
+
+def test_every_answer_names_its_request_and_the_log_line_carries_the_same_id(
+        api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="accord.api.access")
+    answers = [api.client.get("/health"), api.post("jail", "/v1/custody-records", custody_body(1)),
+               api.client.get("/v1/detainers"),  # a 401 is named too
+               api.client.get("/health", headers={"X-Request-Id": "lb-7f3a.2"}),  # a load balancer's id is kept
+               api.client.get("/health", headers={"X-Request-Id": "bad id; drop table"})]  # an unsafe one is not
+    ids = [r.headers["x-request-id"] for r in answers]
+    assert ids[3] == "lb-7f3a.2"
+    own = ids[:3] + ids[4:]
+    assert len(set(own)) == len(own) and all(len(i) == 32 and int(i, 16) >= 0 for i in own)
+    logged = [r.request_id for r in caplog.records if r.name == "accord.api.access"]
+    assert logged == ids
+
+
+def test_a_forked_process_draws_request_ids_of_its_own() -> None:
+    import os
+
+    from accord.api.logs import new_request_id
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write one id and leave at once
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    parent = new_request_id()
+    assert len(child) == len(parent) == 32 and child[:16] != parent[:16]

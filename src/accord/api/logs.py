@@ -11,10 +11,12 @@ done, and turns a crash into a 500 problem.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
 import re
 import sys
+import os
 import time
 import uuid
 from typing import Any
@@ -25,6 +27,30 @@ _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("accord
 _holder: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("accord_log_holder", default=None)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = logging.getLogger("accord.api.access")
+
+
+class _RequestIds:
+    """Request ids: 16 random hex digits drawn once per process, then a counter (32 hex digits, like a uuid4's).
+
+    A uuid4 per request read the kernel's random source each time, and on a busy server that syscall
+    let the writer thread take the interpreter from the event loop for a while: a counter costs nothing.
+    The ids name a request in the logs (they are not secrets); the random part keeps processes and
+    restarts apart, and a forked child draws its own.
+    """
+
+    def __init__(self) -> None:
+        self._draw()
+        os.register_at_fork(after_in_child=self._draw)
+
+    def _draw(self) -> None:
+        self._prefix = uuid.uuid4().hex[:16]
+        self._count = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._count):016x}"
+
+
+new_request_id = _RequestIds()
 
 
 def current_request_id() -> str | None:
@@ -85,7 +111,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)
-        rid = given if given and _SAFE_ID.match(given) else uuid.uuid4().hex
+        rid = given if given and _SAFE_ID.match(given) else new_request_id()
         rid_token = _request_id.set(rid)
         holder: dict[str, Any] = {}
         holder_token = _holder.set(holder)
