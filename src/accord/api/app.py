@@ -120,7 +120,7 @@ def _body_model(route: APIRoute) -> Any:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, plus the JSON bodies read by ``JsonBody`` and every problem response."""
+    """FastAPI's document, plus the JSON bodies read by ``SubmitPost``/``OfficerPost`` and every problem response."""
     if app.openapi_schema:
         return app.openapi_schema
     doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)

@@ -10,7 +10,7 @@ from accord.service import detainers
 from accord.service.views import BookingView
 
 from .. import idempotency
-from ..deps import JsonBody, Officiating, PathRef, Posting, Reading, StoreDep, Submitting
+from ..deps import OfficerPost, PathRef, Reading, StoreDep, SubmitPost
 
 router = APIRouter(prefix="/v1", tags=["custody"])
 
@@ -23,7 +23,8 @@ class CustodyBody(DomainModel):
 
 
 @router.post("/custody-records", status_code=201, response_model=BookingView, summary="Record a booking")
-async def submit_custody(actor: Submitting, body: JsonBody[CustodyBody], post: Posting) -> Response:
+async def submit_custody(posted: SubmitPost[CustodyBody]) -> Response:
+    actor, body, post = posted.actor, posted.body, posted.post
     return await idempotency.run(post, lambda uow: detainers.submit_custody(uow, actor, body.custody, body.person))
 
 
@@ -35,5 +36,6 @@ def get_custody(booking_id: PathRef, actor: Reading, store: StoreDep) -> Booking
 
 @router.post("/releases", status_code=201, response_model=BookingView,
              summary="Record a release (to immigration only where the decision allows a transfer)")
-async def record_release(actor: Officiating, body: JsonBody[Release], post: Posting) -> Response:
+async def record_release(posted: OfficerPost[Release]) -> Response:
+    actor, body, post = posted.actor, posted.body, posted.post
     return await idempotency.run(post, lambda uow: detainers.record_release(uow, actor, body))

@@ -14,7 +14,7 @@ from accord.service.lifecycle import DetainerState
 from accord.service.views import DetainerView
 
 from .. import idempotency
-from ..deps import JsonBody, Officiating, PathRef, Posting, Reading, StoreDep, Submitting
+from ..deps import OfficerPost, PathRef, Reading, StoreDep, SubmitPost
 
 router = APIRouter(prefix="/v1/detainers", tags=["detainers"])
 
@@ -31,7 +31,8 @@ class LiftBody(DomainModel):
 
 @router.post("", status_code=201, response_model=DetainerView,
              summary="Submit a detainer (I-247A boxes, I-200/I-205, judicial warrant): decided under the custodian's law")
-async def submit_detainer(actor: Submitting, body: JsonBody[DetainerRequest], post: Posting) -> Response:
+async def submit_detainer(posted: SubmitPost[DetainerRequest]) -> Response:
+    actor, body, post = posted.actor, posted.body, posted.post
     return await idempotency.run(post, lambda uow: detainers.submit_detainer(uow, actor, body))
 
 
@@ -59,10 +60,12 @@ def _lift(request_id: str, body: LiftBody, cancelled: bool) -> DetainerLifted:
 
 
 @router.post("/{request_id:path}/lift", response_model=DetainerView, summary="The issuing agency lifts its detainer")
-async def lift(request_id: PathRef, actor: Officiating, body: JsonBody[LiftBody], post: Posting) -> Response:
+async def lift(request_id: PathRef, posted: OfficerPost[LiftBody]) -> Response:
+    actor, body, post = posted.actor, posted.body, posted.post
     return await idempotency.run(post, lambda uow: detainers.lift_detainer(uow, actor, _lift(request_id, body, False)), 200)
 
 
 @router.post("/{request_id:path}/cancel", response_model=DetainerView, summary="Cancel a detainer issued in error")
-async def cancel(request_id: PathRef, actor: Officiating, body: JsonBody[LiftBody], post: Posting) -> Response:
+async def cancel(request_id: PathRef, posted: OfficerPost[LiftBody]) -> Response:
+    actor, body, post = posted.actor, posted.body, posted.post
     return await idempotency.run(post, lambda uow: detainers.lift_detainer(uow, actor, _lift(request_id, body, True)), 200)

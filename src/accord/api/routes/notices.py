@@ -12,7 +12,7 @@ from accord.service import notices
 from accord.service.views import NoticeView
 
 from .. import idempotency
-from ..deps import JsonBody, Officiating, PathRef, Posting, Reading, StoreDep
+from ..deps import OfficerPost, PathRef, Reading, StoreDep
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
 
@@ -46,5 +46,6 @@ def get_notice(notice_id: PathRef, actor: Reading, store: StoreDep) -> NoticeVie
 
 
 @router.post("/{notice_id:path}/sent", response_model=NoticeView, summary="Record that a notice went out (once)")
-async def mark_sent(notice_id: PathRef, actor: Officiating, body: JsonBody[SentBody], post: Posting) -> Response:
+async def mark_sent(notice_id: PathRef, posted: OfficerPost[SentBody]) -> Response:
+    actor, body, post = posted.actor, posted.body, posted.post
     return await idempotency.run(post, lambda uow: notices.mark_sent(uow, actor, notice_id, body.sent_at, body.channel), 200)

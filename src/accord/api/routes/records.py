@@ -13,7 +13,7 @@ from accord.service import records
 from accord.service.views import RecordRequestView
 
 from .. import idempotency
-from ..deps import JsonBody, PathRef, Posting, Reading, StoreDep, Submitting
+from ..deps import PathRef, Reading, StoreDep, SubmitPost
 
 router = APIRouter(prefix="/v1/record-requests", tags=["record requests"])
 
@@ -33,7 +33,8 @@ class RecordRequestPage(BaseModel):
 
 @router.post("", status_code=201, response_model=RecordRequestView,
              summary="Ask for records: decided, recorded, and answered with the notices owed")
-async def submit(actor: Submitting, body: JsonBody[RecordRequestBody], post: Posting) -> Response:
+async def submit(posted: SubmitPost[RecordRequestBody]) -> Response:
+    actor, body, post = posted.actor, posted.body, posted.post
     return await idempotency.run(post, lambda uow: records.submit_record_request(
         uow, actor, body.request, body.notice_would_impede_investigation))
 

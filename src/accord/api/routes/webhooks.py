@@ -18,7 +18,7 @@ from accord.clocks.webhooks import DeliveryView, EndpointCreated, EndpointView
 from accord.domain.base import DomainModel
 
 from .. import idempotency
-from ..deps import JsonBody, PathId, Posting, Reading, StoreDep, Submitting
+from ..deps import PathId, Reading, StoreDep, SubmitPost, Submitting
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -35,7 +35,8 @@ class EndpointBody(DomainModel):
 
 @router.post("", status_code=201, response_model=EndpointCreated,
              summary="Register an endpoint for your agency's messages; the signing secret is in this response only")
-async def register_endpoint(request: Request, actor: Submitting, body: JsonBody[EndpointBody], post: Posting) -> Response:
+async def register_endpoint(request: Request, posted: SubmitPost[EndpointBody]) -> Response:
+    actor, body, post = posted.actor, posted.body, posted.post
     allow = request.app.state.settings.webhook_allow_loopback_http
     return await idempotency.run(post, lambda uow: webhooks.register(
         uow, actor, body.url, agency_id=body.agency_id, event_types=body.event_types, description=body.description,
