@@ -263,6 +263,61 @@ def test_the_lead_passes_between_the_writer_thread_and_waiting_threads(sqlite_ur
         assert not store.group._busy and not store.group._queue
 
 
+@pytest.mark.parametrize("failing", ["writer", "leading thread"])
+def test_the_lead_goes_on_when_a_step_after_a_commit_fails(sqlite_url: str, failing: str,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """A failure after a group's commit (the signed checkpoint, say), in the writer thread or in a thread leading
+    for its own caller, leaves no coroutine behind it waiting for a lead nobody holds; the writer logs it."""
+    import asyncio
+
+    with Store.open(sqlite_url) as store:
+        world(store)
+        store.group.max_group = 1
+        real, calls = store.ledger._checkpoint_if_due, []
+        fail_on = 2 if failing == "writer" else 1  # the holder's group is the first to append in the second case
+
+        def fails_once(size: int) -> None:
+            calls.append(size)
+            if len(calls) == fail_on:
+                raise RuntimeError("checkpoint signing failed")
+            real(size)
+
+        store.ledger._checkpoint_if_due = fails_once  # type: ignore[method-assign]
+        release = threading.Event()
+
+        def holding(uow: Any) -> None:
+            release.wait(60)
+            if failing == "leading thread":
+                uow.append([NewEvent("person.registered", {"person_id": "p-99"})])
+
+        pool = ThreadPoolExecutor(1)
+        holder = pool.submit(store.submit, holding)
+        while not store.group._busy:
+            time.sleep(0.005)
+
+        def register(n: int) -> Any:
+            return lambda uow: uow.append([NewEvent("person.registered", {"person_id": f"p-{n}"})])[0].seq
+
+        async def main() -> list[int]:
+            tasks = [asyncio.ensure_future(store.submit_async(register(100 + i))) for i in range(3)]
+            while len(store.group._queue) < 3:
+                await asyncio.sleep(0.005)
+            release.set()
+            return await asyncio.wait_for(asyncio.gather(*tasks), 60)
+
+        seqs = asyncio.run(main())
+        if failing == "leading thread":
+            with pytest.raises(RuntimeError, match="checkpoint signing failed"):  # its caller hears of it
+                holder.result(timeout=60)
+        else:
+            holder.result(timeout=60)
+            assert "a step after the commit failed" in caplog.text
+        pool.shutdown()
+        assert len(calls) == 3 + (failing == "leading thread")
+        assert seqs == list(range(seqs[0], seqs[0] + 3)) and store.ledger.size == seqs[-1]
+        assert not store.group._busy and store.ledger.verify().ok
+
+
 _TWO_PROCESS_WRITER = """
 import sys, threading
 from concurrent.futures import ThreadPoolExecutor

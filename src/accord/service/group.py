@@ -42,6 +42,7 @@ import asyncio
 import contextlib
 import contextvars
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
     from .store import Store, UnitOfWork
 
 T = TypeVar("T")
+
+log = logging.getLogger("accord.service")
 
 #: One unit's savepoint, on the transaction's own DBAPI connection (both dialects speak this SQL).
 _SAVEPOINT, _RELEASE, _ROLLBACK_TO = "SAVEPOINT accord_unit", "RELEASE SAVEPOINT accord_unit", "ROLLBACK TO SAVEPOINT accord_unit"
@@ -162,6 +165,7 @@ class GroupCommit:
         self._busy = False
         self._leading = threading.local()  # set in the leader's thread while it writes a group
         self._writer: ThreadPoolExecutor | None = None  # leads for coroutines' units (one thread, made when needed)
+        self._writer_leads = False  # whether the writer thread keeps the lead after the group it wrote
         #: Groups written and units they held (for tests and the benchmark).
         self.groups = 0
         self.units = 0
@@ -215,12 +219,19 @@ class GroupCommit:
 
     def _lead_for_coroutines(self) -> None:
         """The writer thread: lead groups while the queue's first unit is a coroutine's (no thread waits to lead it)."""
-        while self._lead(writer=True):
-            pass
+        while True:
+            try:
+                if not self._lead(writer=True):
+                    return
+            except Exception:  # noqa: BLE001 - after the commit (a checkpoint failed, say): its units were answered
+                log.exception("group commit: a step after the commit failed; the writer goes on")
+                if not self._writer_leads:
+                    return
 
     def _lead(self, writer: bool = False) -> bool:
-        """Write the next group; then hand the lead on. True when the next unit is a coroutine's: the
-        calling thread is to lead it (the writer thread does; a caller's thread starts the writer instead)."""
+        """Write the next group; then hand the lead on: to the thread waiting to lead the next unit, or when a
+        coroutine's unit is next, to the writer thread (True: the writer, which called, goes on; a caller's
+        thread starts it instead and goes back to its caller)."""
         with self._lock:
             group = self._queue[: self.max_group]
             del self._queue[: self.max_group]
@@ -248,13 +259,13 @@ class GroupCommit:
                         coroutine_next = True
                 else:
                     self._busy = False
+                self._writer_leads = coroutine_next and writer  # read by the writer when _write raised
             for loop, units in waiting.items():
                 with contextlib.suppress(RuntimeError):  # a loop that closed meanwhile has nobody left to tell
                     loop.call_soon_threadsafe(_settle, units)
-        if coroutine_next and not writer:
-            self._start_writer()  # a caller's thread goes back to its caller; the writer leads the rest
-            return False
-        return coroutine_next
+            if coroutine_next and not writer:
+                self._start_writer()  # a caller's thread goes back to its caller (error or not); the writer leads the rest
+        return coroutine_next and writer
 
     def _write(self, group: list[_Unit]) -> None:
         """Write ``group`` in one transaction, taking in (up to ``max_group``) the units that queue meanwhile."""
