@@ -87,9 +87,9 @@ async def run(ctx: PostContext, action: Callable[[UnitOfWork], BaseModel], statu
     The unit of work is committed with those of the requests that arrive meanwhile (group commit,
     ``accord.service.group``): the response is sent once that transaction is durable, and a unit
     that fails is rolled back alone. The route awaits it on the event loop: the unit runs on the
-    group's writer thread, so the request takes no thread of the pool. ``kept_as`` turns the response into what is stored for replays,
-    when the first one holds a secret that must be shown once only (a webhook's signing secret): a
-    replay returns that version."""
+    group's writer thread, so the request takes no thread of the pool. ``kept_as`` turns the
+    response into what is stored for replays, when the first one holds a secret that must be shown
+    once only (a webhook's signing secret): a replay returns that version."""
 
     def work(uow: UnitOfWork) -> tuple[Response | None, str, list[int]]:
         if ctx.key is not None:

@@ -14,9 +14,9 @@ import contextvars
 import itertools
 import json
 import logging
+import os
 import re
 import sys
-import os
 import time
 import uuid
 from typing import Any

@@ -57,14 +57,18 @@ def resolve_url(url: str | None) -> str:
 SQLITE_POOL_SIZE = 48
 
 
+def is_sqlite_file(database: str | None) -> bool:
+    """Whether a SQLite URL's database is a file of its own (not memory, not a ``file:`` URI, which may be shared memory)."""
+    return database not in (None, "", ":memory:") and not database.startswith("file:")
+
+
 def make_engine(url: str) -> Engine:
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
         raise InputError(f"'{url}' is not a database URL", field="db") from None
     if parsed.get_backend_name() == "sqlite":
-        file = parsed.database not in (None, "", ":memory:") and not parsed.database.startswith("file:")
-        pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 16} if file else {}
+        pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 16} if is_sqlite_file(parsed.database) else {}
         engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S}, **pool)
         _configure_sqlite(engine)
         return engine

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from accord.errors import AccordError, InputError, IntegrityError, NotFoundError
 
 from . import merkle
-from .db import Writers, make_engine, read_connection, resolve_url, write_transaction
+from .db import Writers, is_sqlite_file, make_engine, read_connection, resolve_url, write_transaction
 from .migrate import ensure_schema
 from .records import Checkpoint, ConsistencyProof, InclusionProof, NewEvent, StoredEvent, VerifyReport
 from .schema import NODE_LEVEL_STEP, checkpoints
@@ -82,7 +82,7 @@ def _auto_checkpoint_settings() -> tuple[int, float]:
 def _create_private_file(engine: Engine) -> None:
     """A new SQLite store file is created 0600 (its -wal and -shm files take the same mode)."""
     database = engine.url.database
-    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or database.startswith("file:"):
+    if engine.dialect.name != "sqlite" or not is_sqlite_file(database):
         return
     try:
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

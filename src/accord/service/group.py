@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 
 from accord.ledger import LedgerTx
-from accord.ledger.db import write_transaction
+from accord.ledger.db import is_sqlite_file, write_transaction
 
 if TYPE_CHECKING:
     from .store import Store, UnitOfWork
@@ -122,10 +122,9 @@ def write_turns(engine: sa.Engine) -> Any:
     SQLite in memory, nothing on PostgreSQL (its row lock on the ledger's head queues writers without sleeping)."""
     if engine.dialect.name != "sqlite":
         return contextlib.nullcontext()
-    database = engine.url.database
-    if database in (None, "", ":memory:") or database.startswith("file:"):
+    if not is_sqlite_file(engine.url.database):
         return threading.RLock()
-    return WriteTurns(f"{database}.writer-lock")
+    return WriteTurns(f"{engine.url.database}.writer-lock")
 
 
 class _Unit:

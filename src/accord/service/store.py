@@ -93,7 +93,8 @@ class UnitOfWork:
 
     def _catch_up(self) -> int:
         """Project events appended by writers that did not (and rebuild on a new projection version)."""
-        got = next(iter(fetch(self.connection, _POSITION, {})), None)  # once per unit of work: straight to the driver
+        rows = fetch(self.connection, _POSITION, {})  # once per unit of work: straight to the driver
+        got = rows[0] if rows else None
         position, version = (int(got[0]), int(got[1])) if got else (0, schema.PROJECTION_VERSION)
         if version != schema.PROJECTION_VERSION:
             for table in schema.PROJECTION_TABLES:
